@@ -1,0 +1,1 @@
+"""lambdest-tui: the domain of Lambda execution records, usable without any UI."""

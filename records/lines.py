@@ -1,0 +1,99 @@
+"""One decoded input as a line: the `jsonl` contract other tools read, and a `text` line for people.
+
+The JSON field names are a contract (see DESIGN.md). Text lines never carry terminal control
+characters: everything that came from the input is passed through `visible()`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import UTC, datetime
+from typing import Any
+
+from records.decode import Decoded
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029]")
+_CONTROL_ALL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def _escape(match: re.Match[str]) -> str:
+    char = match.group()
+    if char == "\x1b":
+        return "\\e"
+    return f"\\x{ord(char):02x}" if ord(char) < 0x100 else f"\\u{ord(char):04x}"
+
+
+def visible(text: str, *, keep_newlines: bool = False) -> str:
+    """Show control characters and escape sequences as visible escapes (`\\e[31m`, `\\x07`)."""
+    pattern = _CONTROL if keep_newlines else _CONTROL_ALL
+    return pattern.sub(_escape, text)
+
+
+def iso_timestamp(value: datetime) -> str:
+    """ISO-8601 UTC with milliseconds and a Z, as AWS writes it."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def json_line(decoded: Decoded, input_label: str) -> dict[str, Any]:
+    """The contract object of `--format jsonl` for one decoded input."""
+    record = decoded.record
+    if record is None:
+        return {"ok": False, "input": input_label, "error": decoded.error, "raw": decoded.raw}
+    error = record.error
+    return {
+        "ok": True,
+        "input": input_label,
+        "envelope": list(decoded.envelope),
+        "kind": record.kind,
+        "condition": record.condition,
+        "succeeded": record.succeeded,
+        "function_name": record.function_name,
+        "function_arn": record.function_arn,
+        "qualifier": record.qualifier,
+        "request_id": record.request_id,
+        "parent_request_id": record.parent_request_id,
+        "timestamp": iso_timestamp(record.timestamp),
+        "approximate_invoke_count": record.approximate_invoke_count,
+        "status_code": record.status_code,
+        "function_error": record.function_error,
+        "error_type": error.error_type if error else None,
+        "error_message": error.error_message if error else None,
+        "correlation_id": decoded.correlation_id,
+        "request_payload": record.request_payload,
+        "response_payload": record.response_payload,
+    }
+
+
+def dumps_json_line(decoded: Decoded, input_label: str) -> str:
+    return json.dumps(json_line(decoded, input_label), ensure_ascii=False, separators=(",", ":"))
+
+
+def text_line(decoded: Decoded, input_label: str) -> str:
+    """A line for people: time, function, outcome, attempts, error, correlation id, envelope."""
+    record = decoded.record
+    if record is None:
+        preview = decoded.raw if len(decoded.raw) <= 200 else decoded.raw[:200] + "…"
+        return visible(f"✗ undecodable  {input_label}: {decoded.error}  raw: {preview}")
+    parts = [
+        iso_timestamp(record.timestamp),
+        f"{record.function_name}:{record.qualifier}" if record.qualifier else record.function_name,
+        ("✓ " if record.succeeded else "✗ ") + record.condition,
+        f"x{record.approximate_invoke_count}",
+    ]
+    if record.kind == "stream-failure":
+        parts.append(f"stream={record.stream_kind}")
+    error = record.error
+    if error is not None:
+        parts.append(f"{error.error_type or record.function_error or 'Error'}: {error.error_message or ''}".rstrip())
+    elif record.function_error:
+        parts.append(f"functionError={record.function_error}")
+    if decoded.correlation_id is not None:
+        parts.append(f"id={decoded.correlation_id}")
+    parts.append(f"req={record.request_id}")
+    if decoded.envelope:
+        parts.append(f"via={'>'.join(decoded.envelope)}")
+    parts.append(f"({input_label})")
+    return visible("  ".join(parts))

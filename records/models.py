@@ -1,0 +1,277 @@
+"""Pydantic models of the execution records Lambda sends to its destinations.
+
+Field names on the wire are AWS's (camelCase, plus the PascalCase batch infos); in Python they are
+snake_case. The models are tolerant where AWS varies (an open set of conditions, optional response
+parts, a null `functionError`, any JSON value as a payload) and strict where a wrong type means the
+input is not a record at all (a numeric request id, a string invoke count, a timestamp that is not
+ISO-8601).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AliasChoices,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictInt,
+    StrictStr,
+)
+from pydantic.alias_generators import to_camel
+
+# The conditions seen so far. The set is open: any other string is accepted and shown as it is.
+KNOWN_CONDITIONS = frozenset(
+    {
+        "Success",
+        "RetriesExhausted",
+        "EventAgeExceeded",
+        "ZeroReservedConcurrency",
+        "RetryAttemptsExhausted",
+        "RecordAgeExceeded",
+        "MaximumPayloadSizeExceeded",
+    }
+)
+
+_LAMBDA_ARN = re.compile(
+    r"^arn:(?P<partition>aws[a-zA-Z-]*):lambda:(?P<region>[a-z0-9-]+):(?P<account>\d{12}):function:"
+    r"(?P<name>[a-zA-Z0-9_-]+)(?::(?P<qualifier>\$LATEST|[a-zA-Z0-9_-]+))?$"
+)
+
+
+def _iso_timestamp(value: Any) -> Any:
+    """AWS writes ISO-8601 strings; a number or anything else means this is not a record."""
+    if isinstance(value, datetime):
+        return value
+    if not isinstance(value, str):
+        raise ValueError("timestamp must be an ISO-8601 string")
+    return value
+
+
+IsoTimestamp = Annotated[datetime, BeforeValidator(_iso_timestamp)]
+
+
+def _lambda_arn(value: Any) -> Any:
+    if isinstance(value, str) and not _LAMBDA_ARN.match(value):
+        raise ValueError(f"functionArn is not a Lambda function ARN: {value[:200]!r}")
+    return value
+
+
+FunctionArn = Annotated[StrictStr, BeforeValidator(_lambda_arn)]
+
+
+def split_function_arn(arn: str) -> tuple[str, str | None]:
+    """`arn:aws:lambda:...:function:order:$LATEST` -> (`order`, `$LATEST`)."""
+    match = _LAMBDA_ARN.match(arn)
+    if match is None:
+        return arn, None
+    return match["name"], match["qualifier"]
+
+
+class _AwsModel(BaseModel):
+    model_config = ConfigDict(
+        alias_generator=to_camel,
+        populate_by_name=True,
+        extra="allow",  # AWS adds fields over time: keep them, never fail on them
+        frozen=True,
+    )
+
+
+class RequestContext(_AwsModel):
+    request_id: StrictStr
+    function_arn: FunctionArn
+    condition: StrictStr
+    approximate_invoke_count: StrictInt
+
+
+class ResponseContext(_AwsModel):
+    status_code: StrictInt | None = None
+    executed_version: StrictStr | None = None
+    function_error: StrictStr | None = None
+
+
+class ErrorPayload(_AwsModel):
+    """The view of a response payload that reports an error (the runtime's error object)."""
+
+    error_message: str | None = None
+    error_type: str | None = None
+    stack_trace: list[Any] | str | None = None
+    trace: list[Any] | str | None = None
+    request_id: str | None = None
+
+    @property
+    def lines(self) -> list[str]:
+        """The stack trace as lines, whichever key and shape the runtime used."""
+        trace = self.stack_trace if self.stack_trace is not None else self.trace
+        if trace is None:
+            return []
+        if isinstance(trace, str):
+            return trace.splitlines()
+        return [item if isinstance(item, str) else str(item) for item in trace]
+
+
+class _RecordBase(_AwsModel):
+    version: StrictStr
+    timestamp: IsoTimestamp
+    request_context: RequestContext
+
+    @property
+    def function_arn(self) -> str:
+        return self.request_context.function_arn
+
+    @property
+    def function_name(self) -> str:
+        return split_function_arn(self.request_context.function_arn)[0]
+
+    @property
+    def qualifier(self) -> str | None:
+        return split_function_arn(self.request_context.function_arn)[1]
+
+    @property
+    def condition(self) -> str:
+        return self.request_context.condition
+
+    @property
+    def request_id(self) -> str:
+        return self.request_context.request_id
+
+    @property
+    def approximate_invoke_count(self) -> int:
+        return self.request_context.approximate_invoke_count
+
+
+class AsyncInvocationRecord(_RecordBase):
+    """The record of an asynchronous invocation (destinations OnSuccess and OnFailure)."""
+
+    kind: Literal["async-invocation"] = Field(default="async-invocation", exclude=True)
+    # Both payloads are optional: Lambda drops them when the record is too large for its
+    # destination, and a ZeroReservedConcurrency record has no response at all.
+    request_payload: Any = None
+    response_context: ResponseContext | None = None
+    response_payload: Any = None
+
+    @property
+    def succeeded(self) -> bool:
+        if self.condition != "Success":
+            return False
+        return self.response_context is None or self.response_context.function_error is None
+
+    @property
+    def function_error(self) -> str | None:
+        return self.response_context.function_error if self.response_context else None
+
+    @property
+    def status_code(self) -> int | None:
+        return self.response_context.status_code if self.response_context else None
+
+    @property
+    def error(self) -> ErrorPayload | None:
+        """The error object of a failed invocation, when the response payload carries one."""
+        payload = self.response_payload
+        if self.succeeded or not isinstance(payload, dict):
+            return None
+        if "errorMessage" not in payload and "errorType" not in payload:
+            return None
+        try:
+            return ErrorPayload.model_validate(payload)
+        except ValueError:
+            return None
+
+    @property
+    def parent_request_id(self) -> str | None:
+        """The upstream record's request id when this invocation's event *is* a record
+        (a Lambda destination delivers the upstream record as the next function's event)."""
+        payload = self.request_payload
+        if isinstance(payload, dict):
+            context = payload.get("requestContext")
+            request_id = context.get("requestId") if isinstance(context, dict) else None
+            if isinstance(request_id, str):
+                return request_id
+        return None
+
+
+class KinesisBatchInfo(_AwsModel):
+    shard_id: str | None = None
+    start_sequence_number: str | None = None
+    end_sequence_number: str | None = None
+    approximate_arrival_of_first_record: str | None = None
+    approximate_arrival_of_last_record: str | None = None
+    batch_size: int | None = None
+    stream_arn: str | None = None
+
+
+class DDBStreamBatchInfo(KinesisBatchInfo):
+    pass
+
+
+class KafkaBatchInfo(_AwsModel):
+    batch_size: int | None = None
+    bootstrap_servers: str | None = None
+    payload_size: int | None = None
+    record_count: int | None = None
+    partition: str | int | None = None
+    offset: str | int | None = None
+    topic: str | None = None
+    cluster_arn: str | None = Field(default=None, validation_alias=AliasChoices("clusterArn", "cluster_arn"))
+
+
+class StreamFailureRecord(_RecordBase):
+    """The failure record of an event source mapping (Kinesis, DynamoDB Streams, Kafka)."""
+
+    kind: Literal["stream-failure"] = Field(default="stream-failure", exclude=True)
+    response_context: ResponseContext | None = None
+    kinesis_batch_info: KinesisBatchInfo | None = Field(default=None, alias="KinesisBatchInfo")
+    ddb_stream_batch_info: DDBStreamBatchInfo | None = Field(default=None, alias="DDBStreamBatchInfo")
+    kafka_batch_info: KafkaBatchInfo | None = Field(default=None, alias="KafkaBatchInfo")
+    # Only when the destination is S3: the original event, documented as an escaped JSON string.
+    payload: Any = None
+
+    # Stream failure records carry no request/response payloads; these keep one interface.
+    @property
+    def request_payload(self) -> None:
+        return None
+
+    @property
+    def response_payload(self) -> None:
+        return None
+
+    @property
+    def parent_request_id(self) -> None:
+        return None
+
+    @property
+    def error(self) -> None:
+        return None
+
+    @property
+    def succeeded(self) -> bool:
+        return False
+
+    @property
+    def function_error(self) -> str | None:
+        return self.response_context.function_error if self.response_context else None
+
+    @property
+    def status_code(self) -> int | None:
+        return self.response_context.status_code if self.response_context else None
+
+    @property
+    def stream_kind(self) -> str:
+        if self.kinesis_batch_info is not None:
+            return "kinesis"
+        if self.ddb_stream_batch_info is not None:
+            return "dynamodb"
+        return "kafka"
+
+    @property
+    def batch_info(self) -> KinesisBatchInfo | KafkaBatchInfo | None:
+        return self.kinesis_batch_info or self.ddb_stream_batch_info or self.kafka_batch_info
+
+
+Record = AsyncInvocationRecord | StreamFailureRecord
+
+STREAM_BATCH_KEYS = ("KinesisBatchInfo", "DDBStreamBatchInfo", "KafkaBatchInfo")

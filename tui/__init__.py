@@ -1,0 +1,1 @@
+"""lambdest-tui: the Textual terminal UI and the command line."""
