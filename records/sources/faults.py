@@ -1,0 +1,178 @@
+"""Faults of live sources: which AWS errors are worth retrying, and what to tell a person when not.
+
+Public API:
+    Backoff(base=0.5, cap=20.0, factor=2.0)   capped exponential back-off with full jitter
+        .next_delay() -> float   the next pause (grows, capped, jittered); .reset() after a success
+    SourceFailed(reason)                      raised inside a source for a fault that retrying cannot fix
+    classify(exc, resource, action) -> Fault  Fault(fatal: bool, reason: str)
+
+Transient (retried with back-off, reported as `reconnecting`): network errors, an endpoint that is
+down, time-outs, throttling, 5xx. Fatal (reported as `failed`, one sentence naming the resource and
+the permission or fix): missing or expired credentials, AccessDenied, a queue/topic/bus that does
+not exist, any other 4xx the service answers.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    HTTPClientError,
+    NoCredentialsError,
+    NoRegionError,
+    PartialCredentialsError,
+)
+from botocore.exceptions import (
+    ConnectionError as BotoConnectionError,
+)
+
+THROTTLING_CODES = frozenset(
+    {
+        "Throttling",
+        "ThrottlingException",
+        "ThrottledException",
+        "RequestThrottled",
+        "RequestThrottledException",
+        "TooManyRequestsException",
+        "RequestLimitExceeded",
+        "SlowDown",
+        "ProvisionedThroughputExceededException",
+        "AWS.SimpleQueueService.RequestThrottled",
+    }
+)
+TRANSIENT_CODES = frozenset(
+    {
+        "InternalError",
+        "InternalFailure",
+        "InternalServerError",
+        "ServiceUnavailable",
+        "ServiceUnavailableException",
+        "RequestTimeout",
+        "RequestTimeoutException",
+        "AWS.SimpleQueueService.ServiceUnavailable",
+        "KMS.ThrottlingException",
+    }
+)
+EXPIRED_CODES = frozenset(
+    {"ExpiredToken", "ExpiredTokenException", "RequestExpired", "TokenRefreshRequired", "InvalidToken"}
+)
+BAD_CREDENTIAL_CODES = frozenset(
+    {
+        "InvalidClientTokenId",
+        "UnrecognizedClientException",
+        "SignatureDoesNotMatch",
+        "InvalidSignatureException",
+        "AuthFailure",
+        "MissingAuthenticationToken",
+        "IncompleteSignature",
+    }
+)
+DENIED_CODES = frozenset({"AccessDenied", "AccessDeniedException", "AuthorizationError", "AuthorizationErrorException"})
+MISSING_CODES = frozenset(
+    {
+        "AWS.SimpleQueueService.NonExistentQueue",
+        "QueueDoesNotExist",
+        "NonExistentQueue",
+        "NotFound",
+        "NotFoundException",
+        "ResourceNotFoundException",
+        "NoSuchBucket",
+    }
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Fault:
+    fatal: bool
+    reason: str
+    missing: bool = False  # the resource does not exist (may be transient right after an endpoint restart)
+
+
+class SourceFailed(Exception):
+    """A fault no retry can fix; `reason` is the sentence to show."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class Backoff:
+    """Capped exponential back-off with full jitter (a pause drawn from [base, min(cap, base*factor^n)])."""
+
+    def __init__(self, base: float = 0.5, cap: float = 20.0, factor: float = 2.0) -> None:
+        self.base = base
+        self.cap = cap
+        self.factor = factor
+        self.attempt = 0
+
+    def next_delay(self) -> float:
+        ceiling = min(self.cap, self.base * self.factor**self.attempt)
+        self.attempt += 1
+        return random.uniform(min(self.base, ceiling), ceiling)
+
+    def reset(self) -> None:
+        self.attempt = 0
+
+
+def error_code(exc: BaseException) -> str:
+    if isinstance(exc, ClientError):
+        return str(exc.response.get("Error", {}).get("Code", ""))
+    return ""
+
+
+def _status(exc: ClientError) -> int:
+    status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+    return int(status) if isinstance(status, int) else 0
+
+
+def classify(exc: BaseException, resource: str, action: str) -> Fault:
+    """Decide whether `exc`, raised while doing `action` (an IAM action such as sqs:ReceiveMessage)
+    on `resource` (e.g. "queue order-failures"), is worth retrying, and say what happened."""
+    if isinstance(exc, NoCredentialsError | PartialCredentialsError):
+        return Fault(
+            True,
+            f"{resource}: no AWS credentials found; set AWS_PROFILE or pass --profile, "
+            "or export AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY",
+        )
+    if isinstance(exc, NoRegionError):
+        return Fault(True, f"{resource}: no AWS region configured; pass --region or set AWS_REGION")
+    if isinstance(exc, ClientError):
+        code = error_code(exc)
+        message = str(exc.response.get("Error", {}).get("Message", "")).strip()
+        detail = f" ({message})" if message else ""
+        if code in THROTTLING_CODES:
+            return Fault(False, f"{resource}: throttled by AWS ({code}) on {action}")
+        if code in TRANSIENT_CODES or _status(exc) >= 500:
+            return Fault(False, f"{resource}: AWS answered {code or _status(exc)} on {action}")
+        if code in EXPIRED_CODES:
+            return Fault(
+                True,
+                f"{resource}: the AWS credentials have expired ({code}); refresh them "
+                "(e.g. `aws sso login` or a new session token) and start again",
+            )
+        if code in BAD_CREDENTIAL_CODES:
+            return Fault(
+                True,
+                f"{resource}: the AWS credentials were rejected ({code}){detail}; check the profile, "
+                "access key and region",
+            )
+        if code in DENIED_CODES:
+            return Fault(
+                True,
+                f"{resource}: access denied for {action}; grant {action} on it to your identity "
+                "(see docs/sources.md for the permissions each mode needs)",
+            )
+        if code in MISSING_CODES:
+            return Fault(True, f"{resource} does not exist (or is in another region or account){detail}", missing=True)
+        return Fault(True, f"{resource}: {action} failed with {code or 'an error'}{detail}")
+    if isinstance(exc, BotoConnectionError | HTTPClientError):
+        return Fault(False, f"{resource}: cannot reach the endpoint ({type(exc).__name__}: {exc})")
+    if isinstance(exc, BotoCoreError):
+        return Fault(False, f"{resource}: {type(exc).__name__}: {exc}")
+    if isinstance(exc, OSError | TimeoutError):
+        return Fault(False, f"{resource}: network error ({type(exc).__name__}: {exc})")
+    # aiohttp errors and anything else the HTTP stack raises: transient, but reported.
+    return Fault(False, f"{resource}: {type(exc).__name__}: {exc}")
