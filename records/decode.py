@@ -141,6 +141,22 @@ def decode(
         return [_fail(f"could not be decoded ({type(exc).__name__}: {exc})", raw, (), base_meta)]
 
 
+def decode_parsed(
+    value: Any,
+    raw: str,
+    *,
+    meta: Mapping[str, Any] | None = None,
+    correlator: Correlator = DEFAULT_CORRELATOR,
+) -> list[Decoded]:
+    """Like `decode()` for a JSON value already parsed from `raw` (a JSON string value is a
+    double-encoded document here, never raw text)."""
+    base_meta = dict(meta or {})
+    try:
+        return _decode_value(value, raw, (), base_meta, correlator)
+    except Exception as exc:  # the same last guard as decode()
+        return [_fail(f"could not be decoded ({type(exc).__name__}: {exc})", raw, (), base_meta)]
+
+
 def _dump(value: Any) -> str:
     try:
         return json.dumps(value, ensure_ascii=False)

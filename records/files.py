@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any, cast
 
-from records.decode import DEFAULT_CORRELATOR, Correlator, Decoded, decode
+from records.decode import DEFAULT_CORRELATOR, Correlator, Decoded, decode, decode_parsed
 
 SAVED_MARKER = b'{"lambdest":'
 LINE_EXTENSIONS = frozenset({".jsonl", ".ndjson", ".jsonlines"})
@@ -43,14 +43,9 @@ class RawItem:
     length: int | None = None
 
     def decode(self, correlator: Correlator = DEFAULT_CORRELATOR) -> list[Decoded]:
-        decoded = decode(self.data, meta=self.meta, correlator=correlator)
         if self.raw is None:
-            return decoded
-        return [_with_raw(item, self.raw) for item in decoded]
-
-
-def _with_raw(decoded: Decoded, raw: str) -> Decoded:
-    return Decoded(decoded.result, raw, decoded.envelope, decoded.meta, decoded.correlation_id)
+            return decode(self.data, meta=self.meta, correlator=correlator)
+        return decode_parsed(self.data, self.raw, meta=self.meta, correlator=correlator)
 
 
 def now_iso() -> str:
@@ -89,47 +84,42 @@ def _unwrap_saved(text: str, label: str, offset: int | None, length: int | None)
     )
 
 
-def _open_binary(path: Path) -> tuple[IO[bytes], bool]:
-    """The file's bytes (decompressed for .gz) and whether offsets in it can be seeked to."""
-    handle = path.open("rb")
-    magic = handle.read(2)
-    handle.seek(0)
-    if magic == b"\x1f\x8b":
-        return cast(IO[bytes], gzip.GzipFile(fileobj=handle, mode="rb")), False
-    return handle, True
+def _peek(handle: io.BufferedReader, size: int = 4096) -> bytes:
+    """Up to `size` bytes from the stream's start without consuming them (works on pipes)."""
+    peeked = handle.peek(size)
+    return peeked[:size]
 
 
-def _first_significant(handle: IO[bytes]) -> tuple[bytes, bytes]:
-    """Peek (without consuming) at the first non-whitespace byte and the first line."""
-    peeked = b""
-    if isinstance(handle, io.BufferedReader):
-        peeked = handle.peek(4096)[:4096]
-    else:
-        position = handle.tell()
-        peeked = handle.read(4096)
-        handle.seek(position)
-    stripped = peeked.lstrip()
-    first_line = stripped.split(b"\n", 1)[0]
-    return stripped[:1], first_line
+def _first_significant(handle: io.BufferedReader) -> tuple[bytes, bytes]:
+    """The first non-whitespace byte and the first non-blank line, without consuming them."""
+    stripped = _peek(handle).lstrip()
+    return stripped[:1], stripped.split(b"\n", 1)[0]
 
 
 def read_file(path: str | os.PathLike[str]) -> Iterator[RawItem]:
     """Every input in one file, in order, streaming."""
     path = Path(path)
-    handle, seekable = _open_binary(path)
-    with handle:
-        first, first_line = _first_significant(handle)
-        suffixes = {suffix.lower() for suffix in path.suffixes}
-        if first == b"[":
-            yield from _iter_array(handle, str(path))
-            return
-        line_mode = bool(suffixes & LINE_EXTENSIONS)
-        if not line_mode and first == b"{":
-            line_mode = _is_complete_json(first_line)
-        if line_mode or not first:
-            yield from _iter_lines(handle, str(path), seekable)
-        else:
-            yield from _iter_documents(handle, str(path))
+    with path.open("rb") as handle:
+        yield from read_stream(handle, str(path), seekable=handle.seekable())
+
+
+def read_stream(handle: IO[bytes], name: str, *, seekable: bool = False) -> Iterator[RawItem]:
+    """Every input in a binary stream (a file, a pipe, standard input), gzip or not."""
+    buffered = handle if isinstance(handle, io.BufferedReader) else io.BufferedReader(cast(Any, handle))
+    if _peek(buffered, 2) == b"\x1f\x8b":
+        buffered = io.BufferedReader(cast(Any, gzip.GzipFile(fileobj=buffered, mode="rb")))
+        seekable = False
+    first, first_line = _first_significant(buffered)
+    if first == b"[":
+        yield from _iter_array(buffered, name)
+        return
+    line_mode = bool({suffix.lower() for suffix in Path(name).suffixes} & LINE_EXTENSIONS)
+    if not line_mode and first == b"{":
+        line_mode = _is_complete_json(first_line)
+    if line_mode or not first:
+        yield from _iter_lines(buffered, name, seekable)
+    else:
+        yield from _iter_documents(buffered, name)
 
 
 def _is_complete_json(line: bytes) -> bool:

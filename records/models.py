@@ -57,7 +57,7 @@ IsoTimestamp = Annotated[datetime, BeforeValidator(_iso_timestamp)]
 
 def _lambda_arn(value: Any) -> Any:
     if isinstance(value, str) and not _LAMBDA_ARN.match(value):
-        raise ValueError(f"functionArn is not a Lambda function ARN: {value[:200]!r}")
+        raise ValueError("functionArn is not a Lambda function ARN")
     return value
 
 
