@@ -1,0 +1,336 @@
+"""The local stand-in for AWS: moto for SQS/SNS/EventBridge/S3, plus our own Lambda with destinations.
+
+Public API (names are stable; the UI's `demo` and the `sandbox` command use them)::
+
+    from records.sandbox import Sandbox
+
+    sandbox = Sandbox(stack_path=None, time_factor=1 / 60)  # None: the shipped order system
+    sandbox.start()            # sync; blocks until ready (moto up, resources created, endpoint listening)
+    sandbox.endpoint_url       # "http://127.0.0.1:PORT": Lambda calls served by us, the rest proxied to moto
+    sandbox.moto_url           # moto itself (no Lambda)
+    sandbox.region             # "us-east-1"
+    sandbox.env                # {"AWS_ENDPOINT_URL": ..., "AWS_ENDPOINT_URL_LAMBDA": ..., "AWS_REGION": ...,
+                               #  "AWS_DEFAULT_REGION": ..., "AWS_ACCESS_KEY_ID": "testing", ...}
+    sandbox.functions          # ("order", "update-inventory", "rollback-order")
+    sandbox.queues             # ("order-failures",)
+    sandbox.topics             # ("order-notifications",)
+    sandbox.buses, sandbox.buckets
+    sandbox.arn("function", "order")   # ARNs of the stack's resources (kinds: function queue topic bus bucket)
+    sandbox.stats()            # SandboxStats: accepted, attempts, retries, succeeded, failed, records,
+                               #   delivered, delivery_failures (list of DeliveryFailure)
+    sandbox.wait_idle(timeout) # True once every accepted invocation reached its outcome and was delivered
+    sandbox.stop()             # sync, idempotent: stops the endpoint, the runtime and moto (no process left)
+
+    # inside a running asyncio loop (Textual's): the same, without blocking the loop
+    await sandbox.astart(); await sandbox.await_idle(timeout); await sandbox.astop()
+    with Sandbox() as sandbox: ...          async with Sandbox() as sandbox: ...
+
+`time_factor` scales Lambda's retry back-off (~60 s and ~120 s) and MaximumEventAgeInSeconds; the
+default 1/60 makes the back-offs ~1 s and ~2 s. `on_delivery_failure` (called on the sandbox's thread)
+hears about records that could not be delivered (missing or FIFO destinations).
+
+The sandbox runs its asyncio loop in a thread of its own, so it works the same from plain code and
+from inside another event loop. Handlers run in-process, in worker threads.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import atexit
+import contextlib
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from records.sandbox.delivery import Delivery, DeliveryFailure
+from records.sandbox.moto_process import MotoProcess, MotoProcessError
+from records.sandbox.runtime import DEFAULT_TIME_FACTOR, Runtime
+from records.sandbox.stack import Stack, StackError, load_stack
+
+__all__ = [
+    "DEFAULT_TIME_FACTOR",
+    "DeliveryFailure",
+    "MotoProcessError",
+    "Sandbox",
+    "SandboxError",
+    "SandboxStats",
+    "StackError",
+]
+
+DUMMY_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
+
+
+class SandboxError(RuntimeError):
+    """The sandbox could not start (the message says why)."""
+
+
+@dataclass(frozen=True, slots=True)
+class SandboxStats:
+    accepted: int = 0
+    attempts: int = 0
+    retries: int = 0
+    succeeded: int = 0
+    failed: int = 0
+    records: int = 0
+    delivered: int = 0
+    delivery_failures: tuple[DeliveryFailure, ...] = field(default_factory=tuple)
+
+
+class Sandbox:
+    def __init__(
+        self,
+        stack_path: str | Path | None = None,
+        time_factor: float = DEFAULT_TIME_FACTOR,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        concurrency: int = 8,
+        on_delivery_failure: Callable[[DeliveryFailure], None] | None = None,
+    ) -> None:
+        if time_factor <= 0:
+            raise ValueError("time_factor must be positive")
+        self.stack: Stack = load_stack(stack_path)
+        self.time_factor = time_factor
+        self.host = host
+        self.port = port
+        self.concurrency = concurrency
+        self.on_delivery_failure = on_delivery_failure
+        self.region = self.stack.region
+        self.functions = tuple(spec.name for spec in self.stack.functions)
+        self.queues = self.stack.queues
+        self.topics = self.stack.topics
+        self.buses = self.stack.buses
+        self.buckets = self.stack.buckets
+        self._moto: MotoProcess | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._exit: contextlib.AsyncExitStack | None = None
+        self._runtime: Runtime | None = None
+        self._delivery: Delivery | None = None
+        self._endpoint: str | None = None
+        self._lock = threading.Lock()
+
+    # -- addresses ------------------------------------------------------------------------------------
+
+    @property
+    def running(self) -> bool:
+        return self._endpoint is not None
+
+    @property
+    def endpoint_url(self) -> str:
+        if self._endpoint is None:
+            raise SandboxError("the sandbox is not running")
+        return self._endpoint
+
+    @property
+    def moto_url(self) -> str:
+        if self._moto is None:
+            raise SandboxError("the sandbox is not running")
+        return self._moto.endpoint_url
+
+    @property
+    def moto_pid(self) -> int | None:
+        return self._moto.pid if self._moto is not None else None
+
+    @property
+    def env(self) -> dict[str, str]:
+        """The variables that point boto3, aiobotocore and the AWS CLI v2 at the sandbox."""
+        endpoint = self.endpoint_url
+        return {
+            "AWS_ENDPOINT_URL": endpoint,
+            "AWS_ENDPOINT_URL_LAMBDA": endpoint,
+            "AWS_REGION": self.region,
+            "AWS_DEFAULT_REGION": self.region,
+            **DUMMY_CREDENTIALS,
+        }
+
+    def arn(self, kind: str, name: str) -> str:
+        return self.stack.arn(kind, name)
+
+    # -- lifecycle ---------------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Start moto, the runtime and the endpoint; returns when ready. Raises SandboxError."""
+        with self._lock:
+            if self._endpoint is not None:
+                return
+            atexit.register(self.stop)  # never leave moto behind, even when the caller forgets
+            try:
+                self._start()
+            except BaseException:
+                self._stop()
+                raise
+
+    def _start(self) -> None:
+        loop = asyncio.new_event_loop()
+        self._loop = loop
+        self._thread = threading.Thread(target=loop.run_forever, name="lambdest-sandbox", daemon=True)
+        self._thread.start()
+        # Load the handlers and open the endpoint while moto starts.
+        runtime_future = asyncio.run_coroutine_threadsafe(self._make_runtime(), loop)
+        self._moto = MotoProcess(host=self.host)
+        try:
+            moto_url = self._moto.start()
+        except MotoProcessError as exc:
+            raise SandboxError(str(exc)) from exc
+        runtime_future.result()
+        asyncio.run_coroutine_threadsafe(self._setup(moto_url), loop).result()
+
+    async def _make_runtime(self) -> None:
+        self._exit = contextlib.AsyncExitStack()
+        self._runtime = Runtime(self.stack, self._deliver, self.time_factor, self.concurrency)
+
+    async def _deliver(self, destination: str, record: dict[str, Any], function: Any) -> None:
+        if self._delivery is not None:
+            await self._delivery(destination, record, function)
+
+    async def _setup(self, moto_url: str) -> None:
+        from aiobotocore.config import AioConfig
+        from aiohttp import web
+
+        from records.sandbox.lambda_api import LambdaApi
+
+        assert self._exit is not None and self._runtime is not None
+        session = _session()
+        config = AioConfig(retries={"max_attempts": 2, "mode": "standard"}, max_pool_connections=32)
+        clients: dict[str, Any] = {}
+        for service in ("sqs", "sns", "events", "s3"):
+            clients[service] = await self._exit.enter_async_context(
+                session.create_client(
+                    service,
+                    region_name=self.region,
+                    endpoint_url=moto_url,
+                    aws_access_key_id="testing",
+                    aws_secret_access_key="testing",
+                    config=config,
+                )
+            )
+        await _create_resources(self.stack, clients)
+        delivery = Delivery(clients, self.region, self.stack.account, self.on_delivery_failure)
+        delivery.runtime = self._runtime
+        self._delivery = delivery
+        await self._runtime.start()
+        self._exit.push_async_callback(self._runtime.stop)
+        api = LambdaApi(self._runtime, moto_url)
+        runner = web.AppRunner(api.app, access_log=None, handle_signals=False)
+        await runner.setup()
+        self._exit.push_async_callback(runner.cleanup)
+        site = web.TCPSite(runner, self.host, self.port)
+        await site.start()
+        server = site._server  # aiohttp exposes the bound socket only here
+        sockets = getattr(server, "sockets", None) or []
+        port = sockets[0].getsockname()[1] if sockets else self.port
+        self._endpoint = f"http://{self.host}:{port}"
+
+    def stop(self) -> None:
+        """Stop everything; idempotent. No moto process is left behind."""
+        with self._lock:
+            atexit.unregister(self.stop)
+            self._stop()
+
+    def _stop(self) -> None:
+        loop, thread = self._loop, self._thread
+        self._endpoint = None
+        if loop is not None and loop.is_running() and self._exit is not None:
+            with contextlib.suppress(Exception):
+                asyncio.run_coroutine_threadsafe(self._exit.aclose(), loop).result(15)
+        if loop is not None:
+            loop.call_soon_threadsafe(loop.stop)
+        if thread is not None:
+            thread.join(15)
+        if loop is not None and not loop.is_running():
+            loop.close()
+        self._loop = self._thread = self._exit = None
+        self._runtime = None
+        self._delivery = None
+        if self._moto is not None:
+            self._moto.stop()
+            self._moto = None
+
+    async def astart(self) -> None:
+        await asyncio.to_thread(self.start)
+
+    async def astop(self) -> None:
+        await asyncio.to_thread(self.stop)
+
+    def __enter__(self) -> Sandbox:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    async def __aenter__(self) -> Sandbox:
+        await self.astart()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.astop()
+
+    # -- observing ---------------------------------------------------------------------------------------
+
+    def stats(self) -> SandboxStats:
+        runtime, delivery = self._runtime, self._delivery
+        if runtime is None or delivery is None:
+            return SandboxStats()
+        s = runtime.stats
+        return SandboxStats(
+            accepted=s.accepted,
+            attempts=s.attempts,
+            retries=s.retries,
+            succeeded=s.succeeded,
+            failed=s.failed,
+            records=s.records,
+            delivered=sum(delivery.stats.delivered.values()),
+            delivery_failures=tuple(delivery.stats.failures),
+        )
+
+    def wait_idle(self, timeout: float | None = None) -> bool:
+        """Block until no invocation is pending (queued, running, waiting to retry or being delivered)."""
+        loop, runtime = self._loop, self._runtime
+        if loop is None or runtime is None:
+            return True
+        future = asyncio.run_coroutine_threadsafe(asyncio.wait_for(runtime.idle(), timeout), loop)
+        try:
+            future.result()
+        except TimeoutError:
+            return False
+        return True
+
+    async def await_idle(self, timeout: float | None = None) -> bool:  # noqa: ASYNC109 (runs on our loop)
+        return await asyncio.to_thread(self.wait_idle, timeout)
+
+
+def _session() -> Any:
+    from aiobotocore.session import get_session
+
+    return get_session()
+
+
+async def _create_resources(stack: Stack, clients: dict[str, Any]) -> None:
+    sqs, sns, events, s3 = clients["sqs"], clients["sns"], clients["events"], clients["s3"]
+    queue_arns: dict[str, str] = {}
+    for name in stack.queues:
+        attributes = {"FifoQueue": "true"} if name.endswith(".fifo") else {}
+        url = (await sqs.create_queue(QueueName=name, Attributes=attributes))["QueueUrl"]
+        queue_arns[name] = stack.arn("queue", name)
+        del url
+    for name in stack.topics:
+        attributes = {"FifoTopic": "true"} if name.endswith(".fifo") else {}
+        await sns.create_topic(Name=name, Attributes=attributes)
+    for name in stack.buses:
+        if name != "default":
+            await events.create_event_bus(Name=name)
+    for name in stack.buckets:
+        if stack.region == "us-east-1":
+            await s3.create_bucket(Bucket=name)
+        else:
+            await s3.create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": stack.region})
+    for sub in stack.subscriptions:
+        await sns.subscribe(
+            TopicArn=stack.arn("topic", sub.topic),
+            Protocol="sqs",
+            Endpoint=queue_arns[sub.queue],
+            Attributes={"RawMessageDelivery": "true" if sub.raw else "false"},
+        )

@@ -1,0 +1,138 @@
+"""Delivering execution records to destinations the way Lambda does.
+
+  SQS          the record JSON is the message body
+  SNS          the record JSON is the notification's Message
+  EventBridge  an event with source "lambda", detail-type "Lambda Function Invocation Result - Success"
+               (or "- Failure"), resources [bus ARN, function ARN], detail = the record
+  Lambda       an asynchronous invocation of the destination with the record as its event
+  S3           (on failure only) an object under aws/lambda/async/<function>/YYYY/MM/DD/
+
+A destination that cannot take the record (a missing queue, topic, bus, bucket or function, a FIFO
+queue or topic, S3 on success) fails here, at delivery time, as on AWS: the failure is counted,
+kept in `failures` and passed to `on_failure`; nothing raises into the runtime.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from records.sandbox.runtime import Function, now_iso
+
+if TYPE_CHECKING:
+    from records.sandbox.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+SUCCESS_DETAIL_TYPE = "Lambda Function Invocation Result - Success"
+FAILURE_DETAIL_TYPE = "Lambda Function Invocation Result - Failure"
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryFailure:
+    time: str
+    function: str
+    destination: str
+    reason: str
+
+
+@dataclass(slots=True)
+class DeliveryStats:
+    delivered: dict[str, int] = field(default_factory=dict)  # destination ARN -> records delivered
+    failures: list[DeliveryFailure] = field(default_factory=list)
+
+    @property
+    def failed(self) -> int:
+        return len(self.failures)
+
+
+class DeliveryError(Exception):
+    pass
+
+
+class Delivery:
+    """Sends records with aiobotocore clients pointed at moto; Lambda destinations go to the runtime."""
+
+    def __init__(
+        self,
+        clients: dict[str, Any],
+        region: str,
+        account: str,
+        on_failure: Callable[[DeliveryFailure], None] | None = None,
+    ) -> None:
+        self.clients = clients  # "sqs", "sns", "events", "s3"
+        self.region = region
+        self.account = account
+        self.runtime: Runtime | None = None
+        self.stats = DeliveryStats()
+        self._on_failure = on_failure
+
+    async def __call__(self, destination: str, record: dict[str, Any], function: Function) -> None:
+        try:
+            await self._deliver(destination, record, function)
+        except (DeliveryError, ClientError, BotoCoreError) as exc:
+            reason = str(exc)
+            if isinstance(exc, ClientError):
+                error = exc.response.get("Error", {})
+                reason = f"{error.get('Code', 'Error')}: {error.get('Message', '')}".rstrip(": ")
+            failure = DeliveryFailure(now_iso(), function.name, destination, reason)
+            self.stats.failures.append(failure)
+            log.warning("sandbox: record of %s not delivered to %s: %s", function.name, destination, reason)
+            if self._on_failure is not None:
+                self._on_failure(failure)
+            return
+        self.stats.delivered[destination] = self.stats.delivered.get(destination, 0) + 1
+
+    async def _deliver(self, destination: str, record: dict[str, Any], function: Function) -> None:
+        parts = destination.split(":")
+        if len(parts) < 6 or parts[0] != "arn":
+            raise DeliveryError(f"{destination!r} is not an ARN")
+        service, resource = parts[2], ":".join(parts[5:])
+        body = json.dumps(record)
+        condition = record["requestContext"]["condition"]
+        if service == "sqs":
+            if resource.endswith(".fifo"):
+                raise DeliveryError("FIFO queues are not supported as destinations")
+            url = (await self.clients["sqs"].get_queue_url(QueueName=resource))["QueueUrl"]
+            await self.clients["sqs"].send_message(QueueUrl=url, MessageBody=body)
+        elif service == "sns":
+            if resource.endswith(".fifo"):
+                raise DeliveryError("FIFO topics are not supported as destinations")
+            await self.clients["sns"].publish(TopicArn=destination, Message=body)
+        elif service == "events":
+            bus = resource.removeprefix("event-bus/")
+            await self.clients["events"].describe_event_bus(Name=bus)  # a missing bus fails, as on AWS
+            response = await self.clients["events"].put_events(
+                Entries=[
+                    {
+                        "Source": "lambda",
+                        "DetailType": SUCCESS_DETAIL_TYPE if condition == "Success" else FAILURE_DETAIL_TYPE,
+                        "Detail": body,
+                        "Resources": [destination, function.qualified_arn],
+                        "EventBusName": bus,
+                    }
+                ]
+            )
+            if response.get("FailedEntryCount"):
+                raise DeliveryError(f"PutEvents failed: {response.get('Entries')}")
+        elif service == "lambda":
+            target = self.runtime.function(destination) if self.runtime is not None else None
+            if target is None:
+                raise DeliveryError(f"function not found: {destination}")
+            self.runtime.enqueue(target, record)  # type: ignore[union-attr]
+        elif service == "s3":
+            if condition == "Success":
+                raise DeliveryError("S3 destinations only take failure records")
+            bucket = resource.split("/")[0]
+            stamp = datetime.now(UTC)
+            key = f"aws/lambda/async/{function.name}/{stamp:%Y/%m/%d}/{stamp:%Y-%m-%dT%H.%M.%S}-{uuid.uuid4()}"
+            await self.clients["s3"].put_object(Bucket=bucket, Key=key, Body=body.encode())
+        else:
+            raise DeliveryError(f"{service} is not a destination service")

@@ -1,0 +1,289 @@
+"""The sandbox's one endpoint: Lambda's API served by us, every other AWS call proxied to moto.
+
+A request is ours when its SigV4 credential scope names the `lambda` service, or when its path is a
+Lambda API path (`/2015-03-31/functions...`, `/2019-09-25/functions...`). Served:
+
+  POST   /2015-03-31/functions/{name}/invocations          Invoke (Event -> 202, RequestResponse, DryRun -> 204)
+  GET    /2015-03-31/functions/                            ListFunctions
+  GET    /2015-03-31/functions/{name}                      GetFunction
+  PUT    /2019-09-25/functions/{name}/event-invoke-config  PutFunctionEventInvokeConfig
+  POST   /2019-09-25/functions/{name}/event-invoke-config  UpdateFunctionEventInvokeConfig
+  GET    /2019-09-25/functions/{name}/event-invoke-config  GetFunctionEventInvokeConfig
+  DELETE /2019-09-25/functions/{name}/event-invoke-config  DeleteFunctionEventInvokeConfig
+  GET    /2019-09-25/functions/{name}/event-invoke-config/list   ListFunctionEventInvokeConfigs
+
+Errors have AWS's shape: the `x-amzn-ErrorType` header and a `{"Type", "message"}` body.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from typing import Any
+from urllib.parse import unquote
+
+import aiohttp
+from aiohttp import web
+
+from records.sandbox.runtime import EventInvokeConfig, Function, Runtime
+
+_SERVICE = re.compile(r"Credential=[^/]+/\d{8}/[^/]+/(?P<service>[a-z0-9-]+)/aws4_request")
+_LAMBDA_PATHS = ("/2015-03-31/functions", "/2019-09-25/functions", "/2018-10-31/layers", "/2017-03-31/tags")
+# Lambda's own pattern for destination ARNs, and the services it accepts.
+_DESTINATION_ARN = re.compile(r"^arn:(aws[a-zA-Z0-9-]*):([a-zA-Z0-9-]+):([a-z]{2}(-gov)?-[a-z]+-\d)?:(\d{12})?:(.+)$")
+_DESTINATION_SERVICES = {"sqs", "sns", "lambda", "events", "s3"}
+_HOP_HEADERS = {"host", "content-length", "transfer-encoding", "connection", "keep-alive"}
+
+
+class LambdaApiError(Exception):
+    def __init__(self, status: int, error_type: str, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.error_type = error_type
+        self.message = message
+
+    def response(self) -> web.Response:
+        return web.json_response(
+            {"Type": "User", "message": self.message},
+            status=self.status,
+            headers={"x-amzn-ErrorType": self.error_type, "x-amzn-RequestId": str(uuid.uuid4())},
+        )
+
+
+def _not_found(runtime: Runtime, name: str) -> LambdaApiError:
+    arn = name if name.startswith("arn:") else runtime.stack.function_arn(name)
+    return LambdaApiError(404, "ResourceNotFoundException", f"Function not found: {arn}")
+
+
+def _unparsable(exc: Exception) -> LambdaApiError:
+    return LambdaApiError(400, "InvalidRequestContentException", f"Could not parse request body into json: {exc}")
+
+
+def _invalid(message: str) -> LambdaApiError:
+    return LambdaApiError(400, "InvalidParameterValueException", message)
+
+
+class LambdaApi:
+    """The aiohttp application behind the sandbox endpoint."""
+
+    def __init__(self, runtime: Runtime, moto_url: str) -> None:
+        self.runtime = runtime
+        self.moto_url = moto_url.rstrip("/")
+        self._session: aiohttp.ClientSession | None = None
+        self.app = web.Application(client_max_size=8 * 1024 * 1024)
+        self.app.router.add_route("*", "/{tail:.*}", self.dispatch)
+        self.app.on_cleanup.append(self._close)
+
+    async def _close(self, _app: web.Application) -> None:
+        if self._session is not None:
+            await self._session.close()
+
+    async def dispatch(self, request: web.Request) -> web.StreamResponse:
+        if not self._is_lambda(request):
+            return await self._proxy(request)
+        try:
+            return await self._lambda(request)
+        except LambdaApiError as exc:
+            return exc.response()
+
+    @staticmethod
+    def _is_lambda(request: web.Request) -> bool:
+        match = _SERVICE.search(request.headers.get("Authorization", ""))
+        if match is not None:
+            return match["service"] == "lambda"
+        return request.path.startswith(_LAMBDA_PATHS)
+
+    # -- Lambda ---------------------------------------------------------------------------------
+
+    async def _lambda(self, request: web.Request) -> web.StreamResponse:
+        parts = [unquote(part) for part in request.path.strip("/").split("/")]
+        method = request.method
+        if len(parts) >= 2 and parts[0] == "2015-03-31" and parts[1] == "functions":
+            if len(parts) == 2 and method == "GET":
+                return self._list_functions()
+            if len(parts) == 3 and method == "GET":
+                return self._get_function(self._function(parts[2], request))
+            if len(parts) == 4 and parts[3] == "invocations" and method == "POST":
+                return await self._invoke(self._function(parts[2], request), request)
+        if (
+            len(parts) >= 4
+            and parts[0] == "2019-09-25"
+            and parts[1] == "functions"
+            and parts[3] == "event-invoke-config"
+        ):
+            function = self._function(parts[2], request)
+            if len(parts) == 5 and parts[4] == "list" and method == "GET":
+                configs = [function.config.to_api(function.qualified_arn)] if function.config else []
+                return web.json_response({"FunctionEventInvokeConfigs": configs})
+            if len(parts) == 4:
+                if method == "GET":
+                    return self._get_config(function)
+                if method == "DELETE":
+                    if function.config is None:
+                        raise self._no_config(function)
+                    function.config = None
+                    return web.Response(status=204)
+                if method in ("PUT", "POST"):
+                    return await self._put_config(function, request, replace=method == "PUT")
+        raise LambdaApiError(
+            400,
+            "InvalidRequestContentException",
+            f"{method} {request.path} is not supported by the lambdest-tui sandbox",
+        )
+
+    def _function(self, name: str, request: web.Request) -> Function:
+        qualifier = request.query.get("Qualifier")
+        function = self.runtime.function(name)
+        if function is None:
+            raise _not_found(self.runtime, name)
+        for value in (
+            qualifier,
+            name.rsplit(":", maxsplit=1)[-1] if ":" in name and not name.startswith("arn:") else None,
+        ):
+            if value not in (None, "$LATEST"):
+                raise _not_found(self.runtime, f"{function.arn}:{value}")
+        return function
+
+    def _configuration(self, function: Function) -> dict[str, Any]:
+        return {
+            "FunctionName": function.name,
+            "FunctionArn": function.arn,
+            "Runtime": "python3.12",
+            "Role": f"arn:aws:iam::{self.runtime.stack.account}:role/lambdest-sandbox",
+            "Handler": function.spec.handler,
+            "CodeSize": 0,
+            "Description": "run by the lambdest-tui sandbox",
+            "Timeout": int(function.spec.timeout),
+            "MemorySize": 128,
+            "LastModified": function.last_modified,
+            "Version": "$LATEST",
+            "State": "Active",
+            "LastUpdateStatus": "Successful",
+            "PackageType": "Zip",
+            "Architectures": ["x86_64"],
+        }
+
+    def _list_functions(self) -> web.Response:
+        functions = [self._configuration(function) for function in self.runtime.functions.values()]
+        return web.json_response({"Functions": functions})
+
+    def _get_function(self, function: Function) -> web.Response:
+        return web.json_response(
+            {
+                "Configuration": self._configuration(function),
+                "Code": {"RepositoryType": "S3", "Location": ""},
+                "Tags": {},
+            }
+        )
+
+    async def _invoke(self, function: Function, request: web.Request) -> web.StreamResponse:
+        invocation_type = request.headers.get("X-Amz-Invocation-Type", "RequestResponse")
+        body = await request.read()
+        try:
+            payload = json.loads(body) if body.strip() else {}
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise _unparsable(exc) from exc
+        request_id = str(uuid.uuid4())
+        headers = {"x-amzn-RequestId": request_id, "X-Amz-Executed-Version": "$LATEST"}
+        if invocation_type == "DryRun":
+            return web.Response(status=204, headers=headers)
+        if invocation_type == "Event":
+            if len(body) > 1024 * 1024:
+                raise LambdaApiError(413, "RequestTooLargeException", "Request must be smaller than 1048576 bytes")
+            self.runtime.enqueue(function, payload, request_id)
+            return web.Response(status=202, headers=headers)
+        if invocation_type != "RequestResponse":
+            raise _invalid(f"Invalid InvocationType {invocation_type!r}: use Event, RequestResponse or DryRun")
+        outcome = await self.runtime.run_once(function, payload, request_id)
+        if outcome.function_error is not None:
+            headers["X-Amz-Function-Error"] = outcome.function_error
+        return web.Response(status=200, body=outcome.body(), headers=headers, content_type="application/json")
+
+    # -- event-invoke config ----------------------------------------------------------------------
+
+    def _no_config(self, function: Function) -> LambdaApiError:
+        return LambdaApiError(
+            404,
+            "ResourceNotFoundException",
+            f"The function {function.qualified_arn} doesn't have an EventInvokeConfig",
+        )
+
+    def _get_config(self, function: Function) -> web.Response:
+        if function.config is None:
+            raise self._no_config(function)
+        return web.json_response(function.config.to_api(function.qualified_arn))
+
+    async def _put_config(self, function: Function, request: web.Request, replace: bool) -> web.Response:
+        try:
+            body = await request.json()
+        except ValueError as exc:
+            raise _unparsable(exc) from exc
+        if not isinstance(body, dict):
+            raise LambdaApiError(400, "InvalidRequestContentException", "the request body must be a JSON object")
+        if not replace and function.config is None:
+            raise self._no_config(function)
+        config = EventInvokeConfig() if replace or function.config is None else function.config
+        new = EventInvokeConfig(
+            config.maximum_retry_attempts, config.maximum_event_age, config.on_success, config.on_failure
+        )
+        if "MaximumRetryAttempts" in body:
+            retries = body["MaximumRetryAttempts"]
+            if not isinstance(retries, int) or not 0 <= retries <= 2:
+                raise _invalid(f"MaximumRetryAttempts must be between 0 and 2, got {retries!r}")
+            new.maximum_retry_attempts = retries
+        if "MaximumEventAgeInSeconds" in body:
+            age = body["MaximumEventAgeInSeconds"]
+            if not isinstance(age, int) or not 60 <= age <= 21600:
+                raise _invalid(f"MaximumEventAgeInSeconds must be between 60 and 21600, got {age!r}")
+            new.maximum_event_age = age
+        destinations = body.get("DestinationConfig")
+        if destinations is not None:
+            if not isinstance(destinations, dict):
+                raise _invalid("DestinationConfig must be an object with OnSuccess and OnFailure")
+            for key, attr in (("OnSuccess", "on_success"), ("OnFailure", "on_failure")):
+                if key in destinations:
+                    setattr(new, attr, self._destination(function, key, destinations[key]))
+        function.config = new
+        return web.json_response(new.to_api(function.qualified_arn))
+
+    def _destination(self, function: Function, key: str, value: Any) -> str | None:
+        destination = value.get("Destination") if isinstance(value, dict) else None
+        if destination in (None, ""):
+            return None
+        if not isinstance(destination, str) or not _DESTINATION_ARN.match(destination):
+            raise LambdaApiError(
+                400,
+                "ValidationException",
+                f"1 validation error detected: Value {destination!r} at 'destinationConfig.{key[0].lower()}{key[1:]}"
+                ".destination' failed to satisfy constraint: Member must satisfy regular expression pattern: "
+                + _DESTINATION_ARN.pattern,
+            )
+        service = destination.split(":")[2]
+        if service not in _DESTINATION_SERVICES:
+            raise _invalid(f"The destination ARN {destination} is invalid: {service} is not a supported destination")
+        if service == "s3" and key == "OnSuccess":
+            raise _invalid("S3 buckets are supported only as OnFailure destinations")
+        if service == "lambda":
+            target = self.runtime.function(destination)
+            if target is not None and target.name == function.name:
+                raise _invalid("You can't specify the function as a destination for itself.")
+        return destination
+
+    # -- proxy to moto ------------------------------------------------------------------------------
+
+    async def _proxy(self, request: web.Request) -> web.StreamResponse:
+        if self._session is None:
+            self._session = aiohttp.ClientSession(auto_decompress=False)
+        headers = {k: v for k, v in request.headers.items() if k.lower() not in _HOP_HEADERS}
+        body = await request.read()
+        async with self._session.request(
+            request.method,
+            self.moto_url + request.raw_path,
+            headers=headers,
+            data=body,
+            allow_redirects=False,
+        ) as upstream:
+            payload = await upstream.read()
+            out_headers = {k: v for k, v in upstream.headers.items() if k.lower() not in _HOP_HEADERS}
+            return web.Response(status=upstream.status, body=payload, headers=out_headers)

@@ -1,0 +1,272 @@
+"""The stack file: which functions, queues, topics, buses, buckets and subscriptions the sandbox runs.
+
+A stack is TOML (see `default_stack.toml`, the seed article's order system)::
+
+    [[functions]]
+    name = "order"
+    handler = "records.sandbox.order_system.handlers:order"  # module:function, or path/to/file.py:function
+    timeout = 3                  # seconds of real time (not scaled)
+    maximum_retry_attempts = 2   # 0-2, Lambda's default 2
+    maximum_event_age = 21600    # seconds (60-21600), scaled by the time factor
+    on_success = "function:update-inventory"   # kind:name (function, queue, topic, bus, bucket) or an ARN
+    on_failure = "queue:order-failures"
+
+    [[queues]]
+    name = "order-failures"      # `fifo = true` is allowed, to see Lambda refuse it at delivery time
+    [[topics]]
+    name = "order-notifications"
+    [[buses]]
+    name = "orders"
+    [[buckets]]
+    name = "order-failure-records"
+    [[subscriptions]]           # SNS topic -> SQS queue
+    topic = "order-notifications"
+    queue = "order-notifications-inbox"
+    raw = false
+
+A file path handler is resolved relative to the stack file. Errors name the file and the entry.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import re
+import sys
+import tomllib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+DEFAULT_STACK = Path(__file__).with_name("default_stack.toml")
+DEFAULT_REGION = "us-east-1"
+DEFAULT_ACCOUNT = "123456789012"  # moto's default account
+
+Handler = Callable[[Any, Any], Any]
+
+_NAME = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
+_KINDS = {"function", "queue", "topic", "bus", "bucket"}
+
+
+class StackError(ValueError):
+    """The stack file is not valid; the message says where and why."""
+
+
+@dataclass(frozen=True, slots=True)
+class FunctionSpec:
+    name: str
+    handler: str
+    timeout: float = 3.0
+    maximum_retry_attempts: int | None = None
+    maximum_event_age: int | None = None
+    on_success: str | None = None  # an ARN once the stack is resolved
+    on_failure: str | None = None
+
+    @property
+    def has_event_invoke_config(self) -> bool:
+        return any(
+            value is not None
+            for value in (self.maximum_retry_attempts, self.maximum_event_age, self.on_success, self.on_failure)
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Subscription:
+    topic: str
+    queue: str
+    raw: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Stack:
+    path: Path
+    region: str = DEFAULT_REGION
+    account: str = DEFAULT_ACCOUNT
+    functions: tuple[FunctionSpec, ...] = ()
+    queues: tuple[str, ...] = ()
+    topics: tuple[str, ...] = ()
+    buses: tuple[str, ...] = ()
+    buckets: tuple[str, ...] = ()
+    subscriptions: tuple[Subscription, ...] = ()
+    base_dir: Path = field(default_factory=Path.cwd)
+
+    def function_arn(self, name: str) -> str:
+        return f"arn:aws:lambda:{self.region}:{self.account}:function:{name}"
+
+    def arn(self, kind: str, name: str) -> str:
+        if kind == "function":
+            return self.function_arn(name)
+        if kind == "queue":
+            return f"arn:aws:sqs:{self.region}:{self.account}:{name}"
+        if kind == "topic":
+            return f"arn:aws:sns:{self.region}:{self.account}:{name}"
+        if kind == "bus":
+            return f"arn:aws:events:{self.region}:{self.account}:event-bus/{name}"
+        if kind == "bucket":
+            return f"arn:aws:s3:::{name}"
+        raise StackError(f"unknown destination kind {kind!r}")
+
+    def function(self, name: str) -> FunctionSpec | None:
+        return next((spec for spec in self.functions if spec.name == name), None)
+
+    def load_handler(self, spec: FunctionSpec) -> Handler:
+        return load_handler(spec.handler, self.base_dir, where=f"{self.path}: function {spec.name!r}")
+
+
+def load_handler(reference: str, base_dir: Path, where: str = "handler") -> Handler:
+    """`package.module:function` or `path/to/file.py:function` -> the callable."""
+    module_part, sep, attr = reference.rpartition(":")
+    if not sep or not module_part or not attr:
+        raise StackError(f"{where}: handler {reference!r} must look like module:function or file.py:function")
+    try:
+        if module_part.endswith(".py") or "/" in module_part or "\\" in module_part:
+            file = Path(module_part)
+            if not file.is_absolute():
+                file = base_dir / file
+            if not file.is_file():
+                raise StackError(f"{where}: handler file {file} does not exist")
+            module_name = f"lambdest_sandbox_handler_{abs(hash(str(file.resolve())))}"
+            module = sys.modules.get(module_name)
+            if module is None:
+                spec = importlib.util.spec_from_file_location(module_name, file)
+                if spec is None or spec.loader is None:
+                    raise StackError(f"{where}: cannot load {file}")
+                module = importlib.util.module_from_spec(spec)
+                sys.modules[module_name] = module
+                spec.loader.exec_module(module)
+        else:
+            module = importlib.import_module(module_part)
+    except StackError:
+        raise
+    except Exception as exc:
+        raise StackError(f"{where}: importing {module_part!r} failed: {type(exc).__name__}: {exc}") from exc
+    handler = getattr(module, attr, None)
+    if not callable(handler):
+        raise StackError(f"{where}: {module_part!r} has no function {attr!r}")
+    return handler  # type: ignore[no-any-return]
+
+
+def load_stack(path: str | Path | None = None) -> Stack:
+    """Read and validate a stack file (the shipped order system when `path` is None)."""
+    file = Path(path) if path is not None else DEFAULT_STACK
+    try:
+        data = tomllib.loads(file.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise StackError(f"cannot read stack file {file}: {exc.strerror or exc}") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise StackError(f"{file} is not valid TOML: {exc}") from exc
+    return parse_stack(data, file)
+
+
+def _names(data: dict[str, Any], key: str, file: Path) -> tuple[str, ...]:
+    entries = data.get(key, [])
+    if not isinstance(entries, list):
+        raise StackError(f"{file}: [[{key}]] must be a list of tables")
+    names: list[str] = []
+    for index, entry in enumerate(entries):
+        name = entry.get("name") if isinstance(entry, dict) else None
+        if not isinstance(name, str) or not name:
+            raise StackError(f"{file}: {key}[{index}] needs a name")
+        if key == "queues" and entry.get("fifo") and not name.endswith(".fifo"):
+            name += ".fifo"
+        names.append(name)
+    return tuple(names)
+
+
+def parse_stack(data: dict[str, Any], file: Path) -> Stack:
+    region = data.get("region", DEFAULT_REGION)
+    account = str(data.get("account", DEFAULT_ACCOUNT))
+    if not isinstance(region, str) or not re.match(r"^[a-z]{2}(-gov)?-[a-z]+-\d$", region):
+        raise StackError(f"{file}: region {region!r} is not an AWS region name")
+    if not re.match(r"^\d{12}$", account):
+        raise StackError(f"{file}: account {account!r} must be 12 digits")
+    stack = Stack(
+        path=file,
+        region=region,
+        account=account,
+        queues=_names(data, "queues", file),
+        topics=_names(data, "topics", file),
+        buses=_names(data, "buses", file),
+        buckets=_names(data, "buckets", file),
+        base_dir=file.parent,
+    )
+    raw_functions = data.get("functions", [])
+    if not isinstance(raw_functions, list) or not raw_functions:
+        raise StackError(f"{file}: declare at least one [[functions]] entry")
+    names = set()
+    functions: list[FunctionSpec] = []
+    for index, entry in enumerate(raw_functions):
+        where = f"{file}: functions[{index}]"
+        if not isinstance(entry, dict):
+            raise StackError(f"{where} must be a table")
+        name = entry.get("name")
+        if not isinstance(name, str) or not _NAME.match(name):
+            raise StackError(f"{where}: name {name!r} must be 1-64 letters, digits, - or _")
+        if name in names:
+            raise StackError(f"{where}: function {name!r} is declared twice")
+        names.add(name)
+        handler = entry.get("handler")
+        if not isinstance(handler, str):
+            raise StackError(f'{where}: function {name!r} needs handler = "module:function"')
+        timeout = entry.get("timeout", 3)
+        if not isinstance(timeout, int | float) or not 0 < timeout <= 900:
+            raise StackError(f"{where}: timeout must be 1-900 seconds")
+        retries = entry.get("maximum_retry_attempts")
+        if retries is not None and (not isinstance(retries, int) or not 0 <= retries <= 2):
+            raise StackError(f"{where}: maximum_retry_attempts must be 0, 1 or 2")
+        age = entry.get("maximum_event_age")
+        if age is not None and (not isinstance(age, int) or not 60 <= age <= 21600):
+            raise StackError(f"{where}: maximum_event_age must be 60-21600 seconds")
+        destinations: dict[str, str | None] = {}
+        for key in ("on_success", "on_failure"):
+            value = entry.get(key)
+            if value is None:
+                destinations[key] = None
+                continue
+            if not isinstance(value, str):
+                raise StackError(f"{where}: {key} must be kind:name or an ARN")
+            destinations[key] = _destination_arn(stack, value, f"{where}.{key}")
+        functions.append(
+            FunctionSpec(
+                name=name,
+                handler=handler,
+                timeout=float(timeout),
+                maximum_retry_attempts=retries,
+                maximum_event_age=age,
+                on_success=destinations["on_success"],
+                on_failure=destinations["on_failure"],
+            )
+        )
+    subscriptions: list[Subscription] = []
+    for index, entry in enumerate(data.get("subscriptions", [])):
+        if (
+            not isinstance(entry, dict)
+            or not isinstance(entry.get("topic"), str)
+            or not isinstance(entry.get("queue"), str)
+        ):
+            raise StackError(f'{file}: subscriptions[{index}] needs topic = "..." and queue = "..."')
+        subscriptions.append(Subscription(entry["topic"], entry["queue"], bool(entry.get("raw", False))))
+        if entry["topic"] not in stack.topics or entry["queue"] not in stack.queues:
+            raise StackError(f"{file}: subscriptions[{index}] names a topic or queue the stack does not declare")
+    return Stack(
+        path=stack.path,
+        region=stack.region,
+        account=stack.account,
+        functions=tuple(functions),
+        queues=stack.queues,
+        topics=stack.topics,
+        buses=stack.buses,
+        buckets=stack.buckets,
+        subscriptions=tuple(subscriptions),
+        base_dir=stack.base_dir,
+    )
+
+
+def _destination_arn(stack: Stack, value: str, where: str) -> str:
+    if value.startswith("arn:"):
+        return value
+    kind, sep, name = value.partition(":")
+    if not sep or kind not in _KINDS or not name:
+        raise StackError(f"{where}: {value!r} must be an ARN or kind:name with kind one of {sorted(_KINDS)}")
+    return stack.arn(kind, name)
