@@ -1,0 +1,166 @@
+"""Source options shared by `watch` and `tail` (and anything else that reads live sources).
+
+Public API:
+    add_source_arguments(parser)          --queue/--topic/--bus (repeatable, mixable), --mode,
+                                          --pollers, --visibility-timeout, --wait-time, --pattern,
+                                          --allow-redrive-peek, --raw-delivery
+    sources_from_args(args, session, aws=None) -> list[Source]
+        builds SqsQueueSource / SnsTap / EventBridgeTap objects in the order given on the command
+        line (queues, then topics, then buses); raises SourceArgumentError (a ValueError with a
+        sentence for the user) when the arguments do not make sense.
+    has_sources(args) -> bool
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from records.aws_options import AwsOptions
+from records.files import SessionWriter
+from records.sources.base import Source
+from records.sources.eventbridge import EventBridgeTap, parse_pattern
+from records.sources.sns import SnsTap
+from records.sources.sqs import SqsQueueSource
+
+
+class SourceArgumentError(ValueError):
+    """Arguments that name no source or contradict each other; the message is for the user."""
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
+def _visibility(text: str) -> int:
+    value = _positive_int(text)
+    if value > 43_200:
+        raise argparse.ArgumentTypeError("SQS allows at most 43200 seconds (12 hours)")
+    return value
+
+
+def _wait_time(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if not 0 <= value <= 20:
+        raise argparse.ArgumentTypeError("SQS long polling waits 0 to 20 seconds")
+    return value
+
+
+def add_source_arguments(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("sources (each repeatable, mix freely)")
+    group.add_argument(
+        "--queue", action="append", default=[], metavar="NAME|URL|ARN", help="an SQS queue a destination sends to"
+    )
+    group.add_argument(
+        "--topic",
+        action="append",
+        default=[],
+        metavar="NAME|ARN",
+        help="an SNS topic, tapped through a temporary queue that is removed on exit",
+    )
+    group.add_argument(
+        "--bus",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="an EventBridge bus, tapped through a temporary rule and queue that are removed on exit",
+    )
+    group.add_argument(
+        "--mode",
+        choices=("peek", "consume"),
+        default="peek",
+        help="queues only. peek (default): delete nothing, show each message once; consume: delete "
+        "each message once its record is safely in the session file",
+    )
+    group.add_argument("--pollers", type=_positive_int, default=2, help="concurrent long-polls per queue (default: 2)")
+    group.add_argument(
+        "--visibility-timeout",
+        type=_visibility,
+        default=30,
+        metavar="SECONDS",
+        help="how long a received message stays hidden from other consumers (default: 30)",
+    )
+    group.add_argument(
+        "--wait-time", type=_wait_time, default=20, metavar="SECONDS", help="SQS long-poll wait (default: 20)"
+    )
+    group.add_argument(
+        "--pattern",
+        metavar="JSON",
+        help="buses only: the EventBridge event pattern (default: Lambda destination success and failure events)",
+    )
+    group.add_argument(
+        "--allow-redrive-peek",
+        action="store_true",
+        help="peek a queue that has a redrive policy (each peek counts toward its maxReceiveCount)",
+    )
+    group.add_argument(
+        "--raw-delivery",
+        action="store_true",
+        help="topics only: subscribe with RawMessageDelivery (the SNS envelope, TopicArn and MessageId are lost)",
+    )
+
+
+def has_sources(args: argparse.Namespace) -> bool:
+    return bool(getattr(args, "queue", None) or getattr(args, "topic", None) or getattr(args, "bus", None))
+
+
+def sources_from_args(
+    args: argparse.Namespace, session: SessionWriter | None, aws: AwsOptions | None = None
+) -> list[Source]:
+    if not has_sources(args):
+        raise SourceArgumentError("name at least one source: --queue NAME|URL|ARN, --topic NAME|ARN or --bus NAME")
+    aws = aws or AwsOptions(
+        profile=getattr(args, "profile", None),
+        region=getattr(args, "region", None),
+        endpoint_url=getattr(args, "endpoint_url", None),
+    )
+    pattern = getattr(args, "pattern", None)
+    if pattern is not None and not args.bus:
+        raise SourceArgumentError("--pattern applies to --bus sources only")
+    try:
+        pattern_text = parse_pattern(pattern) if pattern is not None else None
+    except ValueError as exc:
+        raise SourceArgumentError(str(exc)) from exc
+    wait_time = getattr(args, "wait_time", 20)
+    visibility = getattr(args, "visibility_timeout", 30)
+    pollers = getattr(args, "pollers", 2)
+    sources: list[Source] = []
+    for queue in args.queue:
+        sources.append(
+            SqsQueueSource(
+                queue,
+                mode=getattr(args, "mode", "peek"),
+                pollers=pollers,
+                visibility_timeout=visibility,
+                allow_redrive_peek=getattr(args, "allow_redrive_peek", False),
+                session=session,
+                aws=aws,
+                wait_time=wait_time,
+            )
+        )
+    for topic in args.topic:
+        sources.append(
+            SnsTap(
+                topic,
+                raw_delivery=getattr(args, "raw_delivery", False),
+                session=session,
+                aws=aws,
+                wait_time=wait_time,
+                visibility_timeout=visibility,
+            )
+        )
+    for bus in args.bus:
+        sources.append(
+            EventBridgeTap(
+                bus, pattern=pattern_text, session=session, aws=aws, wait_time=wait_time, visibility_timeout=visibility
+            )
+        )
+    return sources

@@ -1,0 +1,207 @@
+"""Saved record files (and S3 prefixes) as a source, instantly or with their original timing.
+
+Public API:
+    ReplaySource(paths, *, speed=None, aws=AwsOptions(), correlator=DEFAULT_CORRELATOR, batch=500)
+        a `records.sources.base.Source` (mode "replay"). `paths` are files, folders (read as
+        `records.files.read_inputs` reads them) and `s3://bucket/prefix` URLs (every object under
+        the prefix, as the S3 failure destination writes them: one record per object, .gz allowed).
+        `speed=None` replays as fast as possible; `speed=2.0` keeps the original gaps between
+        messages (their `received` time in session files, else the record's timestamp) halved.
+        Yields `live`, the `Message`s (with file/offset/length of plain JSON Lines files, so a
+        payload can be re-read with `records.files.read_at`), then `done` (or `failed` + reason).
+    split_s3_url(url) -> (bucket, prefix)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gzip
+from collections.abc import AsyncIterator, Iterator, Sequence
+from contextlib import AsyncExitStack
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from records.aws_options import AwsOptions
+from records.decode import DEFAULT_CORRELATOR, Correlator, Decoded, decode
+from records.files import RawItem, iter_paths, now_iso, read_file
+from records.sources.base import Message, Mode, SourceEvent, SourceStatus, State
+from records.sources.faults import Backoff, SourceFailed, classify
+from records.sources.sqs import RETRYABLE
+
+
+def split_s3_url(url: str) -> tuple[str, str]:
+    rest = url[len("s3://") :]
+    bucket, _, prefix = rest.partition("/")
+    if not bucket:
+        raise ValueError(f"{url!r} names no bucket (expected s3://bucket/prefix)")
+    return bucket, prefix
+
+
+def _when(item_received: str | None, decoded: Sequence[Decoded]) -> datetime | None:
+    if item_received:
+        try:
+            return datetime.fromisoformat(item_received.replace("Z", "+00:00"))
+        except ValueError:
+            pass
+    for entry in decoded:
+        if entry.record is not None:
+            return entry.record.timestamp
+    return None
+
+
+def _message_from_item(item: RawItem, path: Path, correlator: Correlator) -> Message:
+    decoded = tuple(item.decode(correlator))
+    raw = item.raw if item.raw is not None else item.data if isinstance(item.data, str) else decoded[0].raw
+    seekable = item.offset is not None
+    return Message(
+        raw=raw,
+        source=item.source or f"file:{item.label}",
+        received=item.received or now_iso(),
+        meta=dict(item.meta),
+        decoded=decoded,
+        file=str(path) if seekable else None,
+        offset=item.offset,
+        length=item.length,
+    )
+
+
+Timed = tuple[Message, datetime | None]
+
+
+def _read_batch(items: Iterator[tuple[RawItem, Path]], size: int, correlator: Correlator) -> list[Timed]:
+    """Read and decode up to `size` items (runs in a worker thread), with when each was received."""
+    batch: list[Timed] = []
+    for item, path in items:
+        message = _message_from_item(item, path, correlator)
+        batch.append((message, _when(item.received, message.decoded)))
+        if len(batch) >= size:
+            break
+    return batch
+
+
+def _file_items(path: str) -> Iterator[tuple[RawItem, Path]]:
+    for file in iter_paths([path]):
+        for item in read_file(file):
+            yield item, file
+
+
+class ReplaySource:
+    def __init__(
+        self,
+        paths: Sequence[str],
+        *,
+        speed: float | None = None,
+        aws: AwsOptions | None = None,
+        correlator: Correlator = DEFAULT_CORRELATOR,
+        batch: int = 500,
+    ) -> None:
+        if speed is not None and speed <= 0:
+            raise ValueError("--speed must be greater than 0")
+        self.paths = list(paths)
+        self.speed = speed
+        self.aws = aws or AwsOptions()
+        self.correlator = correlator
+        self.batch = batch
+        self.mode: Mode = "replay"
+        first = self.paths[0] if self.paths else "(nothing)"
+        more = f" (+{len(self.paths) - 1})" if len(self.paths) > 1 else ""
+        self.label = f"replay:{first}{more}"
+        self._previous: datetime | None = None
+        self._stack = AsyncExitStack()
+
+    def _status(self, state: State, reason: str | None = None) -> SourceStatus:
+        return SourceStatus(self.label, self.mode, state, reason)
+
+    async def _pace(self, when: datetime | None) -> None:
+        if self.speed is None or when is None:
+            return
+        if self._previous is not None:
+            gap = (when - self._previous).total_seconds() / self.speed
+            if gap > 0:
+                await asyncio.sleep(gap)
+        self._previous = when
+
+    async def __aiter__(self) -> AsyncIterator[SourceEvent]:
+        yield self._status("live")
+        for path in self.paths:
+            if path.startswith("s3://"):
+                try:
+                    async for message in self._s3(path):
+                        await self._pace(_when(None, message.decoded))
+                        yield message
+                except SourceFailed as exc:
+                    yield self._status("failed", exc.reason)
+                    return
+                continue
+            if not await asyncio.to_thread(Path(path).exists):
+                yield self._status("failed", f"{path}: no such file or folder")
+                return
+            items = _file_items(path)
+            while True:
+                try:
+                    batch = await asyncio.to_thread(_read_batch, items, self.batch, self.correlator)
+                except OSError as exc:
+                    yield self._status("failed", f"{path}: cannot be read ({exc.strerror or exc})")
+                    return
+                if not batch:
+                    break
+                for message, when in batch:
+                    await self._pace(when)
+                    yield message
+        yield self._status("done")
+
+    async def _s3(self, url: str) -> AsyncIterator[Message]:
+        try:
+            bucket, prefix = split_s3_url(url)
+        except ValueError as exc:
+            raise SourceFailed(str(exc)) from exc
+        session: Any = self.aws.session()
+        s3 = await self._stack.enter_async_context(session.create_client("s3", **self.aws.client_kwargs()))
+        resource = f"S3 location {url}"
+        token: str | None = None
+        while True:
+            kwargs: dict[str, Any] = {"Bucket": bucket, "Prefix": prefix}
+            if token:
+                kwargs["ContinuationToken"] = token
+            page = await self._with_retries(
+                lambda kwargs=kwargs: s3.list_objects_v2(**kwargs), resource, "s3:ListBucket"
+            )
+            for entry in page.get("Contents", []):
+                key = entry["Key"]
+                if key.endswith("/"):
+                    continue
+                body = await self._with_retries(lambda key=key: self._get(s3, bucket, key), resource, "s3:GetObject")
+                meta = {"Bucket": bucket, "Key": key, "LastModified": str(entry.get("LastModified", ""))}
+                if body[:2] == b"\x1f\x8b":
+                    try:
+                        body = gzip.decompress(body)
+                    except (OSError, EOFError) as exc:
+                        body = f"(a .gz object that cannot be decompressed: {exc})".encode()
+                decoded = tuple(decode(body, meta=meta, correlator=self.correlator))
+                yield Message(decoded[0].raw, f"s3://{bucket}/{key}", now_iso(), meta, decoded)
+            if not page.get("IsTruncated"):
+                return
+            token = page.get("NextContinuationToken")
+
+    @staticmethod
+    async def _get(s3: Any, bucket: str, key: str) -> bytes:
+        response = await s3.get_object(Bucket=bucket, Key=key)
+        async with response["Body"] as stream:
+            data: bytes = await stream.read()
+        return data
+
+    async def _with_retries(self, call: Any, resource: str, action: str, attempts: int = 6) -> Any:
+        backoff = Backoff()
+        for attempt in range(attempts):
+            try:
+                return await call()
+            except RETRYABLE as exc:
+                fault = classify(exc, resource, action)
+                if fault.fatal or attempt == attempts - 1:
+                    raise SourceFailed(fault.reason) from exc
+                await asyncio.sleep(backoff.next_delay())
+        raise SourceFailed(f"{resource}: {action} kept failing")  # pragma: no cover
+
+    async def aclose(self) -> None:
+        await self._stack.aclose()
