@@ -77,6 +77,3 @@ class MergedSource:
 
 def merge(sources: Sequence[Source]) -> MergedSource:
     return MergedSource(sources)
-
-
-__all__ = ["MergedSource", "Message", "SourceStatus", "merge"]
