@@ -1,0 +1,13 @@
+"""Live and replayed sources of execution records, all following `records.sources.base.Source`.
+
+    sqs.SqsQueueSource         an SQS queue: peek (default) or consume
+    sns.SnsTap                 an SNS topic through a temporary tagged queue
+    eventbridge.EventBridgeTap an EventBridge bus through a temporary rule and queue
+    replay.ReplaySource        saved files, folders and s3:// prefixes, instant or timed
+    merge.MergedSource         several sources as one stream
+    cli_args                   add_source_arguments(parser), sources_from_args(args, session)
+    faults                     back-off and the classification of AWS errors
+    taps                       tagging, clean-up and the orphan sweep shared by the taps
+
+Import the submodules directly (this package imports nothing, so `records.sources.base` stays light).
+"""

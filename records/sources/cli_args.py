@@ -4,7 +4,7 @@ Public API:
     add_source_arguments(parser)          --queue/--topic/--bus (repeatable, mixable), --mode,
                                           --pollers, --visibility-timeout, --wait-time, --pattern,
                                           --allow-redrive-peek, --raw-delivery
-    sources_from_args(args, session, aws=None) -> list[Source]
+    sources_from_args(args, session, aws=None, *, correlator=DEFAULT_CORRELATOR) -> list[Source]
         builds SqsQueueSource / SnsTap / EventBridgeTap objects in the order given on the command
         line (queues, then topics, then buses); raises SourceArgumentError (a ValueError with a
         sentence for the user) when the arguments do not make sense.
@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 
 from records.aws_options import AwsOptions
+from records.decode import DEFAULT_CORRELATOR, Correlator
 from records.files import SessionWriter
 from records.sources.base import Source
 from records.sources.eventbridge import EventBridgeTap, parse_pattern
@@ -113,7 +114,11 @@ def has_sources(args: argparse.Namespace) -> bool:
 
 
 def sources_from_args(
-    args: argparse.Namespace, session: SessionWriter | None, aws: AwsOptions | None = None
+    args: argparse.Namespace,
+    session: SessionWriter | None,
+    aws: AwsOptions | None = None,
+    *,
+    correlator: Correlator = DEFAULT_CORRELATOR,
 ) -> list[Source]:
     if not has_sources(args):
         raise SourceArgumentError("name at least one source: --queue NAME|URL|ARN, --topic NAME|ARN or --bus NAME")
@@ -144,6 +149,7 @@ def sources_from_args(
                 session=session,
                 aws=aws,
                 wait_time=wait_time,
+                correlator=correlator,
             )
         )
     for topic in args.topic:
@@ -155,12 +161,19 @@ def sources_from_args(
                 aws=aws,
                 wait_time=wait_time,
                 visibility_timeout=visibility,
+                correlator=correlator,
             )
         )
     for bus in args.bus:
         sources.append(
             EventBridgeTap(
-                bus, pattern=pattern_text, session=session, aws=aws, wait_time=wait_time, visibility_timeout=visibility
+                bus,
+                pattern=pattern_text,
+                session=session,
+                aws=aws,
+                wait_time=wait_time,
+                visibility_timeout=visibility,
+                correlator=correlator,
             )
         )
     return sources
