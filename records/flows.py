@@ -1,0 +1,556 @@
+"""The record store behind the UI: compact rows, dedupe, flows, stats, filters, re-reading, saving.
+
+Public API (names are stable; the UI builds on them):
+
+    store = RecordStore(correlator=DEFAULT_CORRELATOR, clock=time.time)
+    store.ingest(message)            -> int    rows added (a `records.sources.base.Message`)
+    store.expect(correlation_id, function, request_id=None) -> int   a flow "awaiting records"
+    len(store)                       -> int    number of rows
+    store.row(index)                 -> RowSummary   (records.summary; built on demand)
+    store.load(index)                -> Decoded      re-read and re-decoded, small LRU cache
+    store.raw(index)                 -> str          the message's raw text (re-read if needed)
+    store.stats()                    -> Stats        totals, per function, per source
+    store.rate(seconds=60)           -> list[int]    rows per second, oldest first, last = now
+    store.version                    -> int          bumped on every change
+    store.drain_changes()            -> Changes      new rows + changed flow ids since last call
+    store.flow(flow_id)              -> Flow | None  (a merged-away id resolves to its new flow)
+    store.flow_of(index)             -> int | None   the flow id of a row
+    store.flows()                    -> FlowView     flow ids, newest first (len, [position])
+    store.view(filter=None, scan=True) -> RecordView row indices, newest first (records.filters)
+    store.functions() / store.sources() -> list[str] names seen, for filter pickers
+    store.save(path, rows=None)      -> int    JSON Lines session file that replays identically
+
+Rows hold no payloads and no models: a few numbers per row in `array` columns plus interned
+strings (records.store). `load()` re-reads a message from its file (Message.file/offset/length)
+or from memory when it has no file, and decodes it again.
+
+Dedupe: a record counts once when the same (request id, function, condition, invoke count) was
+already stored, and a message counts once per SQS MessageId (transport `meta["MessageId"]`,
+compared by its 64-bit hash). Duplicates are counted in `Stats.duplicates`, not stored as rows.
+
+Flows: records with the same correlation id, or linked through request ids (a Lambda destination
+delivers the upstream record as the next function's event, so the downstream record nests the
+upstream one in `requestPayload`), form one flow. Nested upstream records become stages "seen
+nested" even when their own record never arrives (in the demo, `order`'s success record goes to
+`update-inventory` and is only seen inside update-inventory's record). See `Flow` for statuses.
+
+Threads: ingest from one thread (the UI's event loop). Views may be scanned in a worker thread:
+`load()` and file reads take a lock.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+import threading
+import time
+from array import array
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, overload
+
+from records.decode import DEFAULT_CORRELATOR, Correlator, Decoded, DecodeError, decode
+from records.files import SAVED_MARKER, saved_line
+from records.lines import iso_timestamp
+from records.models import Record, StreamFailureRecord
+from records.sources.base import Message
+from records.store import (
+    ERROR_MESSAGE_CHARS,
+    NONE,
+    OK,
+    REASON_CHARS,
+    STREAM,
+    SUCCEEDED,
+    Columns,
+    FlowGraph,
+    LruCache,
+    Names,
+    RawStore,
+    parse_time,
+    unwrap_line,
+)
+from records.summary import Changes, Flow, FunctionStats, RowSummary, Stage, Stats
+
+if TYPE_CHECKING:
+    from records.filters import RecordFilter, RecordView
+
+__all__ = [
+    "Changes",
+    "Flow",
+    "FlowView",
+    "FunctionStats",
+    "RecordStore",
+    "RowSummary",
+    "Stage",
+    "Stats",
+]
+
+_RATE_WINDOW = 600
+
+
+def _short(text: str, limit: int) -> str:
+    line = text.strip().split("\n", 1)[0]
+    return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
+class FlowView(Sequence[int]):
+    """Live flow ids, newest first: `view[0]` is the most recently created flow."""
+
+    def __init__(self, order: array[int]) -> None:
+        self._order = order
+
+    def __len__(self) -> int:
+        return len(self._order)
+
+    @overload
+    def __getitem__(self, position: int) -> int: ...
+    @overload
+    def __getitem__(self, position: slice) -> Sequence[int]: ...
+    def __getitem__(self, position: int | slice) -> int | Sequence[int]:
+        if isinstance(position, slice):
+            return [self[i] for i in range(*position.indices(len(self)))]
+        size = len(self._order)
+        if position < 0:
+            position += size
+        if not 0 <= position < size:
+            raise IndexError(position)
+        return self._order[size - 1 - position]
+
+
+class RecordStore:
+    """Every decoded input of a session as a compact row, linked into flows. See the module doc."""
+
+    def __init__(
+        self,
+        *,
+        correlator: Correlator = DEFAULT_CORRELATOR,
+        clock: Callable[[], float] = time.time,
+        cache_size: int = 128,
+    ) -> None:
+        self.correlator = correlator
+        self.clock = clock
+        self.columns = Columns()
+        self.names = Names()
+        self.graph = FlowGraph(self.names, self.columns)
+        self.raws = RawStore()
+        self._lock = threading.RLock()
+        self._cache = LruCache(cache_size)
+        self._envelopes: dict[tuple[str, ...], int] = {}
+        self._envelope_list: list[tuple[str, ...]] = []
+        # stats
+        self._succeeded = 0
+        self._failed = 0
+        self._undecodable = 0
+        self._duplicates = 0
+        self._fn_records = array("q")
+        self._fn_succeeded = array("q")
+        self._source_records = array("q")
+        self._rate: dict[int, int] = {}
+        # dedupe and change tracking
+        self._message_ids: set[int] = set()
+        self._message_count = 0
+        self._last_received: tuple[str, float] = ("", math.nan)
+        self.version = 0
+        self._drained_rows = 0
+        self._new_duplicates = 0
+
+    # ------------------------------------------------------------------ ingest
+
+    def __len__(self) -> int:
+        return len(self.columns.flags)
+
+    def ingest(self, message: Message) -> int:
+        """Store one message's decoded inputs; returns how many rows were added (duplicates are not).
+        A message without `decoded` is decoded here with the store's correlator."""
+        decoded = message.decoded or tuple(decode(message.raw, meta=message.meta, correlator=self.correlator))
+        meta = message.meta
+        message_id = meta.get("MessageId") if meta else None
+        if isinstance(message_id, str):
+            key = hash(message_id)
+            if key in self._message_ids:
+                self._duplicates += len(decoded)
+                self._new_duplicates += len(decoded)
+                self.version += 1
+                return 0
+            self._message_ids.add(key)
+        number = self._message_count
+        self._message_count += 1
+        has_file = message.file is not None and message.offset is not None and message.length is not None
+        self.raws.remember(number, message.raw, meta, has_file)
+        received = self._received(message.received)
+        source = self.names.sources.id(message.source)
+        _grow(self._source_records, source + 1)
+        if has_file:
+            location = (self.raws.files.id(message.file), message.offset or 0, message.length or 0)
+        else:
+            location = (NONE, 0, 0)
+        added = 0
+        for sub, item in enumerate(decoded):
+            if self._add_row(item, number, sub, received, source, location):
+                added += 1
+        if added:
+            self._source_records[source] += added
+            second = int(self.clock())
+            self._rate[second] = self._rate.get(second, 0) + added
+            if len(self._rate) > _RATE_WINDOW:
+                for old in [s for s in self._rate if s <= second - _RATE_WINDOW]:
+                    del self._rate[old]
+            with self._lock:
+                self._cache.put(number, decoded)
+        self.version += 1
+        return added
+
+    def ingest_many(self, messages: Iterable[Message]) -> int:
+        return sum(self.ingest(message) for message in messages)
+
+    def _received(self, text: str) -> float:
+        last_text, last_value = self._last_received
+        if text == last_text:
+            return last_value
+        value = parse_time(text)
+        if math.isnan(value):
+            value = self.clock()
+        self._last_received = (text, value)
+        return value
+
+    def _envelope(self, envelope: tuple[str, ...]) -> int:
+        found = self._envelopes.get(envelope)
+        if found is None:
+            found = len(self._envelope_list)
+            self._envelopes[envelope] = found
+            self._envelope_list.append(envelope)
+        return found
+
+    def _append_row(self, values: tuple[int | float, ...], location: tuple[int, int, int], flags: int) -> int:
+        c = self.columns
+        index = len(c.flags)
+        (received, timestamp, source, function, condition, attempts, error_type, error_message) = values[:8]
+        (correlation, request, parent, envelope, message, sub) = values[8:]
+        c.received.append(received)
+        c.timestamp.append(timestamp)
+        c.source.append(int(source))
+        c.function.append(int(function))
+        c.condition.append(int(condition))
+        c.attempts.append(int(attempts))
+        c.error_type.append(int(error_type))
+        c.error_message.append(int(error_message))
+        c.correlation.append(int(correlation))
+        c.request.append(int(request))
+        c.parent.append(int(parent))
+        c.envelope.append(int(envelope))
+        c.message.append(int(message))
+        c.sub.append(min(int(sub), 65535))
+        c.file.append(location[0])
+        c.offset.append(location[1])
+        c.length.append(location[2])
+        c.next_same_request.append(NONE)
+        c.flags.append(flags)  # last: a reader that sees len(flags) sees every column filled
+        return index
+
+    def _add_row(
+        self, item: Decoded, message: int, sub: int, received: float, source: int, location: tuple[int, int, int]
+    ) -> bool:
+        names = self.names
+        envelope = self._envelope(item.envelope)
+        record = item.record
+        if record is None:
+            reason = names.error_messages.id(_short(item.error or "", REASON_CHARS))
+            values = (received, math.nan, source, NONE, NONE, NONE, NONE, reason, NONE, NONE, NONE)
+            self._append_row((*values, envelope, message, sub), location, 0)
+            self._undecodable += 1
+            return True
+        c = self.columns
+        request = self.graph.request(record.request_id)
+        function = names.functions.id(record.function_name)
+        condition = names.conditions.id(record.condition)
+        attempts = max(-1, min(record.approximate_invoke_count, 2**31 - 1))
+        row = self.graph.row[request]
+        last = NONE
+        while row != NONE:
+            if c.function[row] == function and c.condition[row] == condition and c.attempts[row] == attempts:
+                self._duplicates += 1
+                self._new_duplicates += 1
+                return False
+            last = row
+            row = c.next_same_request[row]
+        succeeded = record.succeeded
+        error_type, error_message = self._error_of(record, succeeded)
+        parent_id = record.parent_request_id
+        parent = self.graph.request(parent_id) if parent_id is not None else NONE
+        correlation = names.correlations.id(item.correlation_id)
+        flags = OK | (SUCCEEDED if succeeded else 0) | (STREAM if isinstance(record, StreamFailureRecord) else 0)
+        row_values = (received, record.timestamp.timestamp(), source, function, condition, attempts, error_type)
+        index = self._append_row(
+            (*row_values, error_message, correlation, request, parent, envelope, message, sub), location, flags
+        )
+        if last == NONE:
+            self.graph.row[request] = index
+        else:
+            c.next_same_request[last] = index
+        _grow(self._fn_records, function + 1)
+        _grow(self._fn_succeeded, function + 1)
+        self._fn_records[function] += 1
+        if succeeded:
+            self._succeeded += 1
+            self._fn_succeeded[function] += 1
+        else:
+            self._failed += 1
+        nested = self.graph.nested(record.request_payload) if parent != NONE else []
+        self.graph.link(request, index, parent, nested, received)
+        return True
+
+    def _error_of(self, record: Record, succeeded: bool) -> tuple[int, int]:
+        if succeeded:
+            return NONE, NONE
+        payload = record.response_payload
+        error_type: str | None = None
+        message: str | None = None
+        if isinstance(payload, dict):
+            value = payload.get("errorType")
+            error_type = value if isinstance(value, str) else None
+            value = payload.get("errorMessage")
+            message = _short(value, ERROR_MESSAGE_CHARS) if isinstance(value, str) else None
+        if error_type is None and record.function_error:
+            error_type = record.function_error
+        return self.names.error_types.id(error_type), self.names.error_messages.id(message)
+
+    # ------------------------------------------------------------------ flows
+
+    def expect(self, correlation_id: str | None, function: str, request_id: str | None = None) -> int:
+        """A test order was sent: show its flow at once as "awaiting records"; returns the flow id.
+
+        The stage for `function` is pending until its record (or a downstream record nesting it)
+        arrives. Without a request id the pending stage is dropped once any record of that function
+        joins the flow."""
+        correlation = self.names.correlations.id(correlation_id)
+        flow = self.graph.expect(correlation, self.names.functions.id(function), request_id, self.clock())
+        self.version += 1
+        return flow
+
+    def flow(self, flow_id: int) -> Flow | None:
+        """The flow with this id (or the flow it was merged into), built from the columns."""
+        return self.graph.build(flow_id)
+
+    def flow_of(self, index: int) -> int | None:
+        """The flow a row belongs to (None for an undecodable row)."""
+        request = self.columns.request[index]
+        flow = self.graph.flow[request] if request != NONE else NONE
+        return None if flow == NONE else flow
+
+    def flows(self) -> FlowView:
+        """Live flow ids, newest first."""
+        return FlowView(self.graph.order)
+
+    def stage_of(self, index: int) -> Stage | None:
+        request = self.columns.request[index]
+        return None if request == NONE else self.graph.stage(request)
+
+    # ------------------------------------------------------------------ rows
+
+    def row(self, index: int) -> RowSummary:
+        """The summary of one row (raises IndexError for an index out of range)."""
+        c = self.columns
+        if index < 0:
+            index += len(c.flags)
+        flags = c.flags[index]
+        ok = bool(flags & OK)
+        stamp = c.timestamp[index]
+        attempts = c.attempts[index]
+        file = c.file[index]
+        names = self.names
+        return RowSummary(
+            index=index,
+            received=c.received[index],
+            timestamp=None if math.isnan(stamp) else stamp,
+            source=names.sources.get(c.source[index]) or "",
+            ok=ok,
+            kind=None if not ok else ("stream-failure" if flags & STREAM else "async-invocation"),
+            function_name=names.functions.get(c.function[index]),
+            condition=names.conditions.get(c.condition[index]),
+            succeeded=bool(flags & SUCCEEDED),
+            attempts=None if attempts == NONE else attempts,
+            error_type=names.error_types.get(c.error_type[index]),
+            error_message=names.error_messages.get(c.error_message[index]),
+            correlation_id=names.correlations.get(c.correlation[index]),
+            request_id=names.requests.get(c.request[index]),
+            parent_request_id=names.requests.get(c.parent[index]),
+            flow_id=self.flow_of(index) if ok else None,
+            envelope=self._envelope_list[c.envelope[index]],
+            file=self.raws.files.get(file),
+            offset=c.offset[index] if file != NONE else None,
+            length=c.length[index] if file != NONE else None,
+        )
+
+    def message_raw(self, index: int) -> tuple[str, Mapping[str, Any]]:
+        """The raw text and transport metadata of the message a row came from.
+        Raises OSError or ValueError when its file cannot be read."""
+        c = self.columns
+        held = self.raws.in_memory(c.message[index])
+        if held is not None:
+            return held
+        if c.file[index] == NONE:
+            raise ValueError("the raw text of this message was not kept")
+        with self._lock:
+            line = self.raws.read_line(c.file[index], c.offset[index], c.length[index])
+        raw, meta, _source, _received = unwrap_line(line)
+        return raw, meta
+
+    def raw(self, index: int) -> str:
+        """The raw text of a row's message ('' when it cannot be re-read)."""
+        try:
+            return self.message_raw(index)[0]
+        except (OSError, ValueError):
+            return ""
+
+    def load(self, index: int) -> Decoded:
+        """The row's input decoded again (re-read from its file or memory). Never raises: when the
+        file cannot be read the result is a DecodeError saying why."""
+        c = self.columns
+        message = c.message[index]
+        with self._lock:
+            decoded: tuple[Decoded, ...] | None = self._cache.get(message)
+        if decoded is None:
+            try:
+                raw, meta = self.message_raw(index)
+            except (OSError, ValueError) as exc:
+                where = self.raws.files.get(c.file[index])
+                reason = f"could not re-read this record from {where} at byte {c.offset[index]}: {exc}"
+                return Decoded(DecodeError(reason), "")
+            decoded = tuple(decode(raw, meta=meta, correlator=self.correlator))
+            with self._lock:
+                self._cache.put(message, decoded)
+        sub = c.sub[index]
+        if sub < len(decoded):
+            return decoded[sub]
+        return Decoded(DecodeError("the message no longer holds this record (did its file change?)"), decoded[0].raw)
+
+    # ------------------------------------------------------------------ stats and changes
+
+    def stats(self) -> Stats:
+        """Totals as plain integers, per function and per source."""
+        functions: dict[str, FunctionStats] = {}
+        for number in range(len(self._fn_records)):
+            count = self._fn_records[number]
+            if count:
+                name = self.names.functions.strings[number]
+                succeeded = self._fn_succeeded[number]
+                functions[name] = FunctionStats(name, count, succeeded, count - succeeded)
+        sources = {name: self._source_records[number] for number, name in enumerate(self.names.sources.strings)}
+        return Stats(
+            records=len(self),
+            succeeded=self._succeeded,
+            failed=self._failed,
+            undecodable=self._undecodable,
+            duplicates=self._duplicates,
+            flows=len(self.graph.order),
+            functions=functions,
+            sources=sources,
+        )
+
+    def rate(self, seconds: int = 60, now: float | None = None) -> list[int]:
+        """Rows added per second over the last `seconds` seconds, oldest first (the last is now)."""
+        end = int(self.clock() if now is None else now)
+        return [self._rate.get(second, 0) for second in range(end - seconds + 1, end + 1)]
+
+    def drain_changes(self) -> Changes:
+        """What changed since the previous call (poll it every ~100 ms and refresh once)."""
+        end = len(self)
+        changes = Changes(
+            version=self.version,
+            new_rows=range(self._drained_rows, end),
+            flows=frozenset(self.graph.changed),
+            duplicates=self._new_duplicates,
+        )
+        self._drained_rows = end
+        self.graph.changed = set()
+        self._new_duplicates = 0
+        return changes
+
+    def functions(self) -> list[str]:
+        """Names of the functions that have rows, sorted."""
+        return sorted(
+            self.names.functions.strings[number] for number in range(len(self._fn_records)) if self._fn_records[number]
+        )
+
+    def sources(self) -> list[str]:
+        return list(self.names.sources.strings)
+
+    # ------------------------------------------------------------------ views, save, memory
+
+    def view(self, record_filter: RecordFilter | None = None, *, scan: bool = True) -> RecordView:
+        """Row indices matching a filter, newest first. With `scan=False` nothing is scanned yet:
+        drive `view.scan(budget)` (or iterate `view.iter_scan()`) from a worker instead.
+        Raises records.filters.FilterError for a bad filter (e.g. a JMESPath syntax error)."""
+        from records.filters import RecordView
+
+        view = RecordView(self, record_filter)
+        if scan:
+            view.update()
+        return view
+
+    def save(self, path: str | Path, rows: Iterable[int] | None = None) -> int:
+        """Write the rows' messages (all rows by default) as a session file (JSON Lines) that
+        replays to the same records. A message is written once even when several of its rows are
+        given. Returns the number of lines written. Raises OSError when a file cannot be read or
+        written."""
+        c = self.columns
+        indices: Iterable[int] = range(len(self)) if rows is None else sorted(set(rows))
+        written = 0
+        last_message = NONE
+        with Path(path).open("wb") as out:
+            for index in indices:
+                message = c.message[index]
+                if message == last_message:
+                    continue
+                last_message = message
+                out.write(self._saved_line(index))
+                written += 1
+        return written
+
+    def _saved_line(self, index: int) -> bytes:
+        c = self.columns
+        source = self.names.sources.get(c.source[index])
+        received = iso_timestamp(datetime.fromtimestamp(c.received[index], UTC))
+        held = self.raws.memory_only(c.message[index])
+        if held is None and c.file[index] != NONE:
+            try:
+                with self._lock:
+                    line = self.raws.read_line(c.file[index], c.offset[index], c.length[index]).strip()
+            except (OSError, ValueError):
+                held = self.raws.in_memory(c.message[index])
+                if held is None:
+                    raise
+            else:
+                if line.startswith(SAVED_MARKER):
+                    return line + b"\n"  # a session line already: copied byte for byte
+                raw, meta, _, _ = unwrap_line(line)
+                return saved_line(raw, meta, source, received)
+        if held is None:
+            raise ValueError(f"the raw text of row {index} was not kept")
+        return saved_line(held[0], held[1], source, received)
+
+    def memory(self) -> dict[str, int]:
+        """Approximate bytes held, by part (for the benchmark and a status line)."""
+        return {
+            "rows": self.columns.nbytes(),
+            "flows": self.graph.nbytes(),
+            "strings": sum(interner.nbytes() for interner in self.names.all()),
+            "dedupe": sys.getsizeof(self._message_ids) + 32 * len(self._message_ids),
+            "raw_in_memory": self.raws.memory_bytes(),
+        }
+
+    def close(self) -> None:
+        """Close the files opened for re-reading."""
+        with self._lock:
+            self.raws.close()
+            self._cache.clear()
+
+    def __iter__(self) -> Iterator[RowSummary]:
+        for index in range(len(self)):
+            yield self.row(index)
+
+
+def _grow(column: array[int], size: int) -> None:
+    while len(column) < size:
+        column.append(0)
