@@ -16,6 +16,8 @@ Public API (names are stable; the UI builds on them):
     store.flow(flow_id)              -> Flow | None  (a merged-away id resolves to its new flow)
     store.flow_of(index)             -> int | None   the flow id of a row
     store.flows()                    -> FlowView     flow ids, newest first (len, [position])
+    store.flow_count()               -> int          live flows
+    store.stage_of(index)            -> Stage | None the flow stage a row is the record of
     store.view(filter=None, scan=True) -> RecordView row indices, newest first (records.filters)
     store.functions() / store.sources() -> list[str] names seen, for filter pickers
     store.save(path, rows=None)      -> int    JSON Lines session file that replays identically
@@ -341,6 +343,10 @@ class RecordStore:
     def flows(self) -> FlowView:
         """Live flow ids, newest first."""
         return FlowView(self.graph.order)
+
+    def flow_count(self) -> int:
+        """How many live flows there are (merged-away flows are not counted)."""
+        return len(self.graph.order)
 
     def stage_of(self, index: int) -> Stage | None:
         request = self.columns.request[index]
