@@ -21,7 +21,8 @@ Modes:
            are made visible again at once.
   consume  deletes in batches, and only after `session.sync()` returned for the batch (the record
            is durably in the session file: at-least-once, a crash loses nothing). Without a session
-           a message is deleted once it was handed to the reader (used by the temporary tap queues).
+           messages are deleted as received (used by the temporary tap queues, removed on exit anyway).
+           A consumed message is deleted before it is yielded.
 
 Every received message is appended to `session` when one is given, and the `Message` carries the
 session file, offset and length. `Message.meta` holds MessageId, Attributes (incl.
@@ -293,12 +294,15 @@ class SqsQueueSource:
                 continue
             fresh.append(self._message(item))
             done.append(item)
-        if self.queue_mode == "consume" and self.session is not None and fresh:
-            await asyncio.to_thread(self.session.sync)
+        if self.queue_mode == "consume":
+            # Durable first, then deleted, then shown: whoever sees a consumed message can rely on
+            # it being in the session file and gone from the queue.
+            if self.session is not None and fresh:
+                await asyncio.to_thread(self.session.sync)
+            if done:
+                await self._delete(client, url, done)
         for message in fresh:
             await self._emit(message)
-        if self.queue_mode == "consume" and done:
-            await self._delete(client, url, done)
 
     def _message(self, item: dict[str, Any]) -> Message:
         raw = item.get("Body", "")
