@@ -1,0 +1,56 @@
+"""`lambdest-tui replay FILE...`: the UI on saved record files (instantly, or with original timing)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+HELP = "the UI on saved record files (JSON, JSON Lines, .gz, folders, s3://bucket/prefix)"
+
+
+def _speed(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError("must be greater than 0")
+    return value
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from tui.commands.common import add_aws_arguments
+
+    parser.add_argument("files", nargs="+", metavar="FILE", help="record files, folders or s3://bucket/prefix")
+    parser.add_argument(
+        "--speed",
+        type=_speed,
+        default=None,
+        help="keep the original timing, scaled (2 = twice as fast); default: as fast as possible",
+    )
+    add_aws_arguments(parser)
+
+
+def run(args: argparse.Namespace) -> int:
+    missing = [name for name in args.files if not name.startswith("s3://") and not Path(name).exists()]
+    if missing:
+        print(f"lambdest-tui replay: no such file or folder: {', '.join(missing)}", file=sys.stderr)
+        return 2
+    from records.sources.replay import ReplaySource
+    from tui.app import AppConfig, create_app
+    from tui.commands.common import aws_options
+
+    source = ReplaySource(list(args.files), speed=args.speed, aws=aws_options(args))
+    first = Path(args.files[0]).name
+    app = create_app(
+        AppConfig(
+            sources=[source],
+            title="lambdest-tui replay",
+            subtitle=first + (f" (+{len(args.files) - 1})" if len(args.files) > 1 else ""),
+            save_path=f"{Path(first).stem}-saved.jsonl",
+        )
+    )
+    app.run()
+    app.wait_sources_closed()
+    return 0

@@ -1,0 +1,229 @@
+"""The main screen: flows list, records table, detail area, status bar.
+
+The app owns the store and the views; this screen lays them out and turns highlights into the detail
+area's text. `refresh_data()` is called by the app's coalescing timer, never per record.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer, Input, Static
+
+from records.lines import visible
+from tui.render import summary
+from tui.views import FLOW_COLUMNS, RECORD_COLUMNS, clock_text, describe, stages_text
+from tui.widgets.status import StatusBar
+from tui.widgets.virtual_table import VirtualTable
+
+if TYPE_CHECKING:
+    from tui.app import LambdestApp
+
+
+class MainScreen(Screen[None]):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("slash", "quick_filter", "Search", show=False),
+        Binding("escape", "close_search", "Close search", show=False),
+    ]
+
+    DEFAULT_CSS = """
+    MainScreen #banner { height: 1; background: $boost; padding: 0 1; }
+    MainScreen #banner.paused { background: $warning 30%; }
+    MainScreen #search { display: none; height: 3; }
+    MainScreen #search.visible { display: block; }
+    MainScreen #flows { height: 1fr; min-height: 5; border-top: solid $primary-muted; }
+    MainScreen #records { height: 2fr; min-height: 6; border-top: solid $primary-muted; }
+    MainScreen VirtualTable:focus { border-top: solid $primary; }
+    MainScreen #detail { height: 8; border-top: solid $primary-muted; padding: 0 1; }
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.selected_record: int | None = None  # store index shown in the detail area
+        self.selected_flow: int | None = None
+
+    @property
+    def lambdest(self) -> LambdestApp:
+        from tui.app import LambdestApp
+
+        assert isinstance(self.app, LambdestApp)
+        return self.app
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="banner", markup=False)
+        yield Input(placeholder="free text: function, condition, error, order, request id (enter)", id="search")
+        with Vertical():
+            flows = VirtualTable(FLOW_COLUMNS, id="flows")
+            flows.border_title = "Flows"
+            yield flows
+            records = VirtualTable(RECORD_COLUMNS, id="records")
+            records.border_title = "Records"
+            yield records
+            with VerticalScroll(id="detail"):
+                yield Static(Text("Select a record or a flow.", style="dim"), id="detail-text", markup=False)
+        yield StatusBar()
+        yield Footer()
+
+    def on_mount(self) -> None:
+        app = self.lambdest
+        self.flows_table.set_source(app.flows)
+        self.records_table.set_source(app.records)
+        self.records_table.focus()
+        self.refresh_data(0, 0)
+
+    @property
+    def flows_table(self) -> VirtualTable:
+        return self.query_one("#flows", VirtualTable)
+
+    @property
+    def records_table(self) -> VirtualTable:
+        return self.query_one("#records", VirtualTable)
+
+    # ----- updates from the app -----------------------------------------------------------------
+
+    def refresh_data(self, new_records: int, new_flows: int) -> None:
+        app = self.lambdest
+        if new_records or len(app.records) != self.records_table.row_count:
+            self.records_table.rows_added(new_records)
+        if new_flows or len(app.flows) != self.flows_table.row_count:
+            self.flows_table.rows_added(new_flows)
+        self.flows_table.refresh()  # stages, status and ages change in place
+        self.show_banner()
+        stats = app.store.stats()
+        self.query_one(StatusBar).show(
+            app.statuses, (stats.records, stats.succeeded, stats.failed, stats.undecodable), app.rates()
+        )
+
+    def reset_records(self) -> None:
+        """The filter changed: the records table shows the new view from the top."""
+        self.records_table.set_source(self.lambdest.records)
+        self.show_banner()
+
+    def show_banner(self) -> None:
+        app = self.lambdest
+        records = app.records
+        total = len(app.store)
+        banner = self.query_one("#banner", Static)
+        text = Text()
+        if app.paused:
+            text.append("⏸ PAUSED", style="bold")
+            text.append(f"  {records.pending} new record{'s' if records.pending != 1 else ''}")
+            text.append("  (space to follow)", style="dim")
+        else:
+            text.append("▶ following", style="bold")
+        text.append(f"   showing {len(records)} of {total}")
+        if records.spec is not None:
+            text.append("   filter: ", style="dim")
+            text.append(visible(describe(records.spec)))
+            if not records.complete:
+                text.append(f"  (scanning {records.view.scanned}/{total})", style="dim")
+            error = records.view.runtime_error
+            if error:
+                text.append(f"  {visible(error)}", style="red")
+        if app.order_function:
+            text.append(f"   o: test order to {visible(app.order_function)}", style="dim")
+        banner.update(text)
+        banner.set_class(app.paused, "paused")
+
+    # ----- selection -> detail area -----------------------------------------------------------
+
+    @on(VirtualTable.Highlighted, "#records")
+    def record_highlighted(self, event: VirtualTable.Highlighted) -> None:
+        records = self.lambdest.records
+        if event.index >= len(records):
+            return
+        index = records.index_at(event.index)
+        if index == self.selected_record and self.records_table.has_focus:
+            return
+        self.selected_record = index
+        self.show_record(index)
+
+    def show_record(self, index: int) -> None:
+        store = self.lambdest.store
+        row = store.row(index)
+        received = clock_text(row.received)
+        self.query_one("#detail-text", Static).update(summary(store.load(index), row.source, received))
+
+    @on(VirtualTable.Highlighted, "#flows")
+    def flow_highlighted(self, event: VirtualTable.Highlighted) -> None:
+        flows = self.lambdest.flows
+        if event.index >= len(flows):
+            return
+        flow_id = flows.flow_id_at(event.index)
+        self.selected_flow = flow_id
+        if self.flows_table.has_focus:
+            self.show_flow(flow_id)
+
+    def show_flow(self, flow_id: int) -> None:
+        flow = self.lambdest.store.flow(flow_id)
+        text = Text()
+        if flow is None:
+            self.query_one("#detail-text", Static).update(text)
+            return
+        text.append(f"order {visible(flow.correlation_id or '?')}", style="bold")
+        style = {"completed": "green", "failed": "red", "rolled back": "yellow"}.get(flow.status, "dim")
+        text.append(f"  {flow.status}", style=style)
+        text.append(f"  {len(flow.rows)} record{'s' if len(flow.rows) != 1 else ''}\n")
+        text.append(visible(stages_text(flow)))
+        text.append("\n\nenter: open the flow's latest record and its timeline", style="dim")
+        self.query_one("#detail-text", Static).update(text)
+
+    @on(VirtualTable.Selected, "#records")
+    def record_selected(self, event: VirtualTable.Selected) -> None:
+        records = self.lambdest.records
+        if event.index < len(records):
+            self.lambdest.open_record(records.index_at(event.index))
+
+    @on(VirtualTable.Selected, "#flows")
+    def flow_selected(self, event: VirtualTable.Selected) -> None:
+        flows = self.lambdest.flows
+        if event.index >= len(flows):
+            return
+        flow = self.lambdest.store.flow(flows.flow_id_at(event.index))
+        if flow is not None and flow.rows:
+            self.lambdest.open_record(flow.rows[-1])
+        else:
+            self.notify("No record of this flow has arrived yet.")
+
+    def on_descendant_focus(self) -> None:
+        if self.flows_table.has_focus and self.selected_flow is not None:
+            self.show_flow(self.selected_flow)
+        elif self.records_table.has_focus and self.selected_record is not None:
+            self.show_record(self.selected_record)
+
+    def current_record(self) -> int | None:
+        """The record under the cursor (in the flows list: the flow's latest record)."""
+        if self.flows_table.has_focus and self.selected_flow is not None:
+            flow = self.lambdest.store.flow(self.selected_flow)
+            return flow.rows[-1] if flow is not None and flow.rows else None
+        records = self.lambdest.records
+        row = self.records_table.cursor
+        return records.index_at(row) if row < len(records) else None
+
+    # ----- quick search -------------------------------------------------------------------------
+
+    def action_quick_filter(self) -> None:
+        search = self.query_one("#search", Input)
+        search.value = self.lambdest.record_filter.text or ""
+        search.add_class("visible")
+        search.focus()
+
+    def action_close_search(self) -> None:
+        search = self.query_one("#search", Input)
+        if search.has_class("visible"):
+            search.remove_class("visible")
+            self.records_table.focus()
+
+    @on(Input.Submitted, "#search")
+    def search_submitted(self, event: Input.Submitted) -> None:
+        from dataclasses import replace
+
+        self.action_close_search()
+        app = self.lambdest
+        app.apply_filter(replace(app.record_filter, text=event.value.strip() or None))

@@ -1,0 +1,228 @@
+"""The two tables' sources over `records.flows.RecordStore`, with pause: newest first, built per line.
+
+`RecordsSource` wraps a `records.filters.RecordView`; `FlowsSource` the store's flow order. While
+paused each shows the rows it had (the newest `shown` of them) and counts what arrived since.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+
+from records.filters import RecordFilter, RecordView
+from records.flows import RecordStore
+from records.lines import iso_timestamp
+from records.summary import Flow, RowSummary
+from tui.widgets.virtual_table import Column
+
+RECORD_COLUMNS = (
+    Column("time", 12),
+    Column("source", 24),
+    Column("function", 18),
+    Column("condition", 17),
+    Column("att", 3),
+    Column("error type", 20),
+    Column("order", 0),
+)
+
+FLOW_COLUMNS = (
+    Column("order", 22),
+    Column("status", 16),
+    Column("stages", 0),
+    Column("recs", 4),
+    Column("age", 6),
+)
+
+FLOW_TONES = {"completed": "ok", "failed": "fail", "rolled back": "bad", "awaiting records": "wait"}
+JMESPATH_SCAN_ROWS = 400  # rows a JMESPath filter decodes per refresh tick
+CHEAP_SCAN_ROWS = 200_000
+
+
+def clock_text(timestamp: float | None) -> str:
+    if timestamp is None or math.isnan(timestamp):
+        return "?"
+    return iso_timestamp(datetime.fromtimestamp(timestamp, UTC))[11:23]
+
+
+def age_text(seconds: float) -> str:
+    if math.isnan(seconds):
+        return ""
+    seconds = max(seconds, 0)
+    if seconds < 60:
+        return f"{seconds:.0f}s"
+    if seconds < 3600:
+        return f"{seconds / 60:.0f}m"
+    if seconds < 86400:
+        return f"{seconds / 3600:.0f}h"
+    return f"{seconds / 86400:.0f}d"
+
+
+def describe(spec: RecordFilter | None) -> str:
+    if spec is None or spec.is_empty:
+        return "none"
+    parts: list[str] = []
+    if spec.outcome:
+        parts.append(spec.outcome)
+    if spec.function:
+        parts.append(f"function={spec.function}")
+    if spec.source:
+        parts.append(f"source~{spec.source}")
+    if spec.text:
+        parts.append(f"text~{spec.text!r}")
+    if spec.jmespath:
+        parts.append(f"jmespath {spec.jmespath!r}")
+    return " ".join(parts)
+
+
+def record_cells(row: RowSummary) -> tuple[str, ...]:
+    when = clock_text(row.timestamp if row.timestamp is not None else row.received)
+    if not row.ok:
+        return (when, row.source, "-", "undecodable", "", row.error_message or "", "")
+    return (
+        when,
+        row.source,
+        row.function_name or "",
+        row.condition or "",
+        "" if row.attempts is None else str(row.attempts),
+        row.error_type or "",
+        row.correlation_id or "",
+    )
+
+
+def record_tone(row: RowSummary) -> str:
+    if not row.ok:
+        return "bad"
+    return "ok" if row.succeeded else "fail"
+
+
+def stages_text(flow: Flow) -> str:
+    parts = []
+    for stage in flow.stages:
+        mark = {"succeeded": "✓", "failed": "✗"}.get(stage.state, "…")
+        attempts = f" x{stage.attempts}" if stage.attempts not in (None, 1) else ""
+        parts.append(f"{stage.function_name}{mark}{attempts}")
+    return " → ".join(parts) if parts else "…"
+
+
+class RecordsSource:
+    """The records table: a filtered view of the store, newest first, with pause."""
+
+    def __init__(self, store: RecordStore, spec: RecordFilter | None = None) -> None:
+        self.store = store
+        self.spec = spec if spec is not None and not spec.is_empty else None
+        # Raises records.filters.FilterError for a bad JMESPath expression.
+        self.view: RecordView = store.view(self.spec, scan=False)
+        self.shown = 0
+        self.paused = False
+
+    def __len__(self) -> int:
+        return self.shown
+
+    def index_at(self, row: int) -> int:
+        return self.view[row + len(self.view) - self.shown]
+
+    def row_of(self, index: int) -> int | None:
+        position = self.view.position_of(index)
+        if position is None:
+            return None
+        row = position - (len(self.view) - self.shown)
+        return row if 0 <= row < self.shown else None
+
+    def cells(self, row: int) -> Sequence[str]:
+        return record_cells(self.store.row(self.index_at(row)))
+
+    def tone(self, row: int) -> str:
+        return record_tone(self.store.row(self.index_at(row)))
+
+    @property
+    def pending(self) -> int:
+        return len(self.view) - self.shown
+
+    @property
+    def complete(self) -> bool:
+        return self.view.complete
+
+    @property
+    def slow(self) -> bool:
+        return self.spec is not None and bool(self.spec.jmespath)
+
+    def catch_up(self) -> int:
+        """Scan rows that arrived; returns how many rows appeared on top of the table."""
+        self.view.scan(JMESPATH_SCAN_ROWS if self.slow else CHEAP_SCAN_ROWS)
+        if self.paused:
+            return 0
+        added = len(self.view) - self.shown
+        self.shown = len(self.view)
+        return added
+
+    def pause(self, paused: bool) -> None:
+        self.paused = paused
+
+
+class FlowsSource:
+    """The flows list: one row per flow, newest first, with pause."""
+
+    def __init__(self, store: RecordStore, now: Callable[[], float]) -> None:
+        self.store = store
+        self.now = now
+        self.shown = 0
+        self.paused = False
+        self._cache: dict[int, Flow | None] = {}
+
+    def __len__(self) -> int:
+        return min(self.shown, self.store.flow_count())
+
+    def flow_id_at(self, row: int) -> int:
+        flows = self.store.flows()
+        return flows[row + len(flows) - len(self)]
+
+    def flow_at(self, row: int) -> Flow | None:
+        flow_id = self.flow_id_at(row)
+        if flow_id not in self._cache:
+            self._cache[flow_id] = self.store.flow(flow_id)
+        return self._cache[flow_id]
+
+    def cells(self, row: int) -> Sequence[str]:
+        flow = self.flow_at(row)
+        if flow is None:
+            return ("?",)
+        return (
+            flow.correlation_id or f"flow {flow.id}",
+            flow.status,
+            stages_text(flow),
+            str(len(flow.rows)),
+            age_text(self.now() - flow.last_seen),
+        )
+
+    def tone(self, row: int) -> str:
+        flow = self.flow_at(row)
+        return FLOW_TONES.get(flow.status, "") if flow is not None else ""
+
+    def row_of(self, flow_id: int) -> int | None:
+        flows = self.store.flows()
+        for row in range(len(self)):
+            if flows[row + len(flows) - len(self)] == flow_id:
+                return row
+        return None
+
+    @property
+    def pending(self) -> int:
+        return self.store.flow_count() - len(self)
+
+    def catch_up(self, changed: frozenset[int] = frozenset()) -> int:
+        """Forget changed flows; returns how many flows appeared on top."""
+        if changed:
+            for flow_id in changed:
+                self._cache.pop(flow_id, None)
+            if len(self._cache) > 4096:
+                self._cache.clear()
+        if self.paused:
+            return 0
+        count = self.store.flow_count()
+        added = max(count - self.shown, 0)
+        self.shown = count
+        return added
+
+    def pause(self, paused: bool) -> None:
+        self.paused = paused

@@ -1,0 +1,81 @@
+"""The status bar: each source with its mode and state, totals, success rate, a records/s sparkline."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Horizontal
+from textual.widgets import Sparkline, Static
+
+from records.lines import visible
+from records.sources.base import SourceStatus
+
+STATE_STYLES = {
+    "live": "green",
+    "done": "green",
+    "connecting": "yellow",
+    "reconnecting": "yellow",
+    "failed": "bold red",
+}
+
+
+def sources_text(statuses: Mapping[str, SourceStatus]) -> Text:
+    text = Text()
+    if not statuses:
+        text.append("no sources", style="dim")
+    for number, status in enumerate(statuses.values()):
+        if number:
+            text.append("  ")
+        text.append(visible(status.source), style="bold")
+        text.append(f" {status.mode} ")
+        text.append(status.state, style=STATE_STYLES.get(status.state, ""))
+        if status.reason:
+            text.append(f" ({visible(status.reason)[:80]})", style="dim")
+    return text
+
+
+def totals_text(total: int, succeeded: int, failed: int, undecodable: int) -> Text:
+    decided = succeeded + failed
+    rate = f"{100 * succeeded / decided:.1f}%" if decided else "-"
+    return Text.assemble(
+        ("records ", "dim"),
+        (str(total), "bold"),
+        ("  ok ", "dim"),
+        (str(succeeded), "bold green"),
+        ("  failed ", "dim"),
+        (str(failed), "bold red"),
+        ("  undecodable ", "dim"),
+        (str(undecodable), "bold yellow"),
+        ("  success ", "dim"),
+        (rate, "bold"),
+    )
+
+
+class StatusBar(Horizontal):
+    DEFAULT_CSS = """
+    StatusBar { height: 2; background: $panel; padding: 0 1; }
+    StatusBar #status-sources { width: 1fr; height: 2; }
+    StatusBar #status-totals { width: auto; height: 1; margin-left: 2; }
+    StatusBar #status-rate-label { width: auto; height: 1; margin-left: 2; color: $text-muted; }
+    StatusBar Sparkline { width: 24; height: 1; margin-left: 1; }
+    """
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="status-sources", markup=False)
+        yield Static(id="status-totals", markup=False)
+        yield Static("rec/s", id="status-rate-label", markup=False)
+        yield Sparkline([0.0], id="status-rate", summary_function=max)
+
+    def show(
+        self,
+        statuses: Mapping[str, SourceStatus],
+        totals: tuple[int, int, int, int],
+        rates: Sequence[float],
+    ) -> None:
+        self.query_one("#status-sources", Static).update(sources_text(statuses))
+        self.query_one("#status-totals", Static).update(totals_text(*totals))
+        label = f"rec/s {rates[-1]:.0f}" if rates else "rec/s"
+        self.query_one("#status-rate-label", Static).update(label)
+        self.query_one(Sparkline).data = list(rates) or [0.0]
