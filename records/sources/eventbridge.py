@@ -22,7 +22,7 @@ from typing import Any
 
 from records.sources.base import SourceStatus
 from records.sources.faults import SourceFailed
-from records.sources.taps import TapSource, sweep_orphans, tap_name, tap_tags
+from records.sources.taps import TapSource, tap_name, tap_tags
 
 DEFAULT_PATTERN: dict[str, Any] = {
     "source": ["lambda", "aws.lambda"],
@@ -58,13 +58,11 @@ class EventBridgeTap(TapSource):
         self.pattern = parse_pattern(pattern)
         self.rule_name: str | None = None
         self.rule_arn: str | None = None
-        self._events: Any = None
         self._target_added = False
         super().__init__(f"bus:{self.name}", **options)
 
-    async def _sweep(self) -> list[str]:
-        self._events = await self._client("events")
-        return await sweep_orphans(self._sqs, events=self._events, buses=[self.bus], older_than=self.orphan_age)
+    def _buses(self) -> list[str]:
+        return [self.bus]
 
     async def _setup(self) -> AsyncIterator[SourceStatus]:
         if self._events is None:

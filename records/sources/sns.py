@@ -21,7 +21,7 @@ from typing import Any
 
 from records.sources.base import SourceStatus
 from records.sources.faults import SourceFailed
-from records.sources.taps import TapSource, sweep_orphans, tap_name, tap_tags
+from records.sources.taps import TapSource, tap_name, tap_tags
 
 
 def topic_display_name(topic: str) -> str:
@@ -37,12 +37,7 @@ class SnsTap(TapSource):
         self.raw_delivery = raw_delivery
         self.topic_arn: str | None = topic if topic.startswith("arn:") else None
         self.subscription_arn: str | None = None
-        self._sns: Any = None
         super().__init__(f"topic:{self.name}", **options)
-
-    async def _sweep(self) -> list[str]:
-        self._sns = await self._client("sns")
-        return await sweep_orphans(self._sqs, sns=self._sns, older_than=self.orphan_age)
 
     async def _setup(self) -> AsyncIterator[SourceStatus]:
         if self._sns is None:

@@ -145,6 +145,8 @@ async def sweep_orphans(
                 tags = (await sqs.list_queue_tags(QueueUrl=url)).get("Tags", {})
                 if not _is_orphan(tags, now, older_than):
                     continue
+                if (tags.get(TAG_TOPIC) and sns is None) or (tags.get(TAG_RULE) and events is None):
+                    continue  # left for a sweep that can also remove its subscription / rule
                 queue_arn = await _queue_arn(sqs, url)
                 if sns is not None and tags.get(TAG_TOPIC):
                     removed.extend(await _unsubscribe_queue(sns, tags[TAG_TOPIC], queue_arn))
@@ -243,6 +245,8 @@ class TapSource:
         self._inner: SqsQueueSource | None = None
         self._torn_down = False
         self._result: Any = None
+        self._sns: Any = None
+        self._events: Any = None
 
     async def _client(self, service: str) -> Any:
         session: Any = self.aws.session()
@@ -293,7 +297,16 @@ class TapSource:
         """Remove the subscription / rule (subclasses)."""
 
     async def _sweep(self) -> list[str]:
-        return await sweep_orphans(self._sqs, older_than=self.orphan_age)
+        """Sweep orphans of every kind of tap (an SNS tap's queue needs its subscription removed)."""
+        self._sns = await self._client("sns")
+        self._events = await self._client("events")
+        buses = ["default", *self._buses()]
+        return await sweep_orphans(
+            self._sqs, sns=self._sns, events=self._events, buses=dict.fromkeys(buses), older_than=self.orphan_age
+        )
+
+    def _buses(self) -> list[str]:
+        return []
 
     async def __aiter__(self) -> AsyncIterator[SourceEvent]:
         yield self._status("connecting")
