@@ -7,9 +7,10 @@ variables (including `AWS_ENDPOINT_URL_<SERVICE>`) keep working because botocore
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from aiobotocore.session import AioSession, get_session
+if TYPE_CHECKING:  # imported lazily: aiobotocore costs ~0.2 s to import and `inspect` never needs it
+    from aiobotocore.session import AioSession
 
 
 @dataclass(frozen=True, slots=True)
@@ -19,6 +20,8 @@ class AwsOptions:
     endpoint_url: str | None = None
 
     def session(self) -> AioSession:
+        from aiobotocore.session import get_session
+
         session = get_session()
         if self.profile:
             session.set_config_variable("profile", self.profile)

@@ -11,7 +11,10 @@ import re
 from datetime import UTC, datetime
 from typing import Any
 
+import pydantic_core
+
 from records.decode import Decoded
+from records.models import split_function_arn
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029]")
 _CONTROL_ALL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
@@ -36,9 +39,10 @@ def visible(text: str, *, keep_newlines: bool = False) -> str:
 
 def iso_timestamp(value: datetime) -> str:
     """ISO-8601 UTC with milliseconds and a Z, as AWS writes it."""
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    return value.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    offset = value.utcoffset()
+    if offset:
+        value = value.astimezone(UTC)
+    return value.isoformat(timespec="milliseconds")[:23] + "Z"  # drops "+00:00" when there is one
 
 
 def json_line(decoded: Decoded, input_label: str) -> dict[str, Any]:
@@ -46,25 +50,29 @@ def json_line(decoded: Decoded, input_label: str) -> dict[str, Any]:
     record = decoded.record
     if record is None:
         return {"ok": False, "input": input_label, "error": decoded.error, "raw": decoded.raw}
-    error = record.error
+    context = record.request_context
+    response = record.response_context
+    name, qualifier = split_function_arn(context.function_arn)
+    succeeded = record.succeeded
+    error_type, error_message = record.error_type_and_message()
     return {
         "ok": True,
         "input": input_label,
         "envelope": list(decoded.envelope),
         "kind": record.kind,
-        "condition": record.condition,
-        "succeeded": record.succeeded,
-        "function_name": record.function_name,
-        "function_arn": record.function_arn,
-        "qualifier": record.qualifier,
-        "request_id": record.request_id,
+        "condition": context.condition,
+        "succeeded": succeeded,
+        "function_name": name,
+        "function_arn": context.function_arn,
+        "qualifier": qualifier,
+        "request_id": context.request_id,
         "parent_request_id": record.parent_request_id,
         "timestamp": iso_timestamp(record.timestamp),
-        "approximate_invoke_count": record.approximate_invoke_count,
-        "status_code": record.status_code,
-        "function_error": record.function_error,
-        "error_type": error.error_type if error else None,
-        "error_message": error.error_message if error else None,
+        "approximate_invoke_count": context.approximate_invoke_count,
+        "status_code": response.status_code if response else None,
+        "function_error": response.function_error if response else None,
+        "error_type": error_type,
+        "error_message": error_message,
         "correlation_id": decoded.correlation_id,
         "request_payload": record.request_payload,
         "response_payload": record.response_payload,
@@ -72,7 +80,11 @@ def json_line(decoded: Decoded, input_label: str) -> dict[str, Any]:
 
 
 def dumps_json_line(decoded: Decoded, input_label: str) -> str:
-    return json.dumps(json_line(decoded, input_label), ensure_ascii=False, separators=(",", ":"))
+    line = json_line(decoded, input_label)
+    try:
+        return pydantic_core.to_json(line).decode()  # fast path (Rust)
+    except (ValueError, UnicodeDecodeError):  # e.g. a lone surrogate from the input: json escapes it
+        return json.dumps(line, ensure_ascii=False, separators=(",", ":"))
 
 
 def text_line(decoded: Decoded, input_label: str) -> str:

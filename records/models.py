@@ -9,6 +9,7 @@ ISO-8601).
 
 from __future__ import annotations
 
+import functools
 import re
 from datetime import datetime
 from typing import Annotated, Any, Literal
@@ -64,6 +65,7 @@ def _lambda_arn(value: Any) -> Any:
 FunctionArn = Annotated[StrictStr, BeforeValidator(_lambda_arn)]
 
 
+@functools.lru_cache(maxsize=4096)
 def split_function_arn(arn: str) -> tuple[str, str | None]:
     """`arn:aws:lambda:...:function:order:$LATEST` -> (`order`, `$LATEST`)."""
     match = _LAMBDA_ARN.match(arn)
@@ -174,12 +176,27 @@ class AsyncInvocationRecord(_RecordBase):
         payload = self.response_payload
         if self.succeeded or not isinstance(payload, dict):
             return None
-        if "errorMessage" not in payload and "errorType" not in payload:
+        message, kind = payload.get("errorMessage"), payload.get("errorType")
+        if message is None and kind is None:
             return None
-        try:
-            return ErrorPayload.model_validate(payload)
-        except ValueError:
-            return None
+        # Built field by field (no validation pass): a value of the wrong type is shown as absent.
+        stack, trace = payload.get("stackTrace"), payload.get("trace")
+        request_id = payload.get("requestId")
+        return ErrorPayload.model_construct(
+            error_message=message if isinstance(message, str) else None,
+            error_type=kind if isinstance(kind, str) else None,
+            stack_trace=stack if isinstance(stack, list | str) else None,
+            trace=trace if isinstance(trace, list | str) else None,
+            request_id=request_id if isinstance(request_id, str) else None,
+        )
+
+    def error_type_and_message(self) -> tuple[str | None, str | None]:
+        """(errorType, errorMessage) of a failed invocation: the cheap part of `error`."""
+        payload = self.response_payload
+        if type(payload) is not dict or self.succeeded:
+            return None, None
+        kind, message = payload.get("errorType"), payload.get("errorMessage")
+        return (kind if isinstance(kind, str) else None), (message if isinstance(message, str) else None)
 
     @property
     def parent_request_id(self) -> str | None:
@@ -246,6 +263,9 @@ class StreamFailureRecord(_RecordBase):
     @property
     def error(self) -> None:
         return None
+
+    def error_type_and_message(self) -> tuple[None, None]:
+        return None, None
 
     @property
     def succeeded(self) -> bool:
