@@ -101,7 +101,7 @@ class Correlator:
         return None
 
 
-def _field_path(node: dict[str, Any]) -> tuple[str, ...] | None:
+def _field_path(node: Any) -> tuple[str, ...] | None:
     """The keys of a JMESPath AST that is only `a` or `a.b.c`, else None."""
     if node.get("type") == "field":
         return (str(node["value"]),)
