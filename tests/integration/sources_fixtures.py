@@ -150,14 +150,17 @@ def wait_until(condition: Callable[[], bool], timeout: float = 20.0, what: str =
 class TailProcess:
     """`lambdest-tui tail ...` as a subprocess; stdout and stderr lines collected by threads."""
 
-    def __init__(self, *args: str, env: dict[str, str] | None = None) -> None:
+    def __init__(self, *args: str, env: dict[str, str] | None = None, unset: Iterable[str] = ()) -> None:
+        environment = {**os.environ, **(env or {})}
+        for name in unset:
+            environment.pop(name, None)
         self.process = subprocess.Popen(
             [sys.executable, "-m", "tui.cli", "tail", *args],
             cwd=ROOT,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
-            env={**os.environ, **(env or {})},
+            env=environment,
         )
         self.out: list[str] = []
         self.err: list[str] = []
