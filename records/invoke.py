@@ -1,0 +1,343 @@
+"""Asynchronous invocations (test orders, re-drive) and following one invocation's flow.
+
+Public API:
+    invoke_event(function, payload, aws) -> request id        InvocationType Event; real AWS or the sandbox
+    generate_order(kind=None, rng=None) -> dict               a realistic test order for the order system
+    ORDER_KINDS, PRESETS                                       "good" | "out-of-stock" | "declined" -> a sample order
+    discover_destinations(function, aws) -> FlowPlan           the function's event-invoke config, followed
+                                                               through Lambda destinations downstream
+    follow_flow(function, payload, aws, wait) -> AsyncIterator[FlowEvent]
+        taps the plan's topics and buses and peeks its queues, invokes, and yields FlowEvent items:
+        FlowRecord (a record of this invocation's flow, as it arrived), then one FlowEnd
+        (outcome "succeeded" | "failed" | "timeout", with a diagnosis on timeout).
+
+A record belongs to the flow when its own request id, or that of a record nested in its request
+payload (Lambda destinations nest records), is the invocation's request id. Records only arrive at
+queues, topics and buses, and nothing flows on from there, so the first one that belongs to the flow
+ends it: the flow succeeded when that record and every record nested in it succeeded.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import random
+import time
+import uuid
+from collections.abc import AsyncGenerator, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from records.aws_options import AwsOptions
+from records.decode import Decoded, decode
+from records.models import AsyncInvocationRecord
+from records.sources.base import Message, Source, SourceStatus
+
+log = logging.getLogger(__name__)
+
+OrderKind = Literal["good", "out-of-stock", "declined"]
+ORDER_KINDS: tuple[OrderKind, ...] = ("good", "out-of-stock", "declined")
+DECLINED_CARD = "4000000000000002"
+GOOD_CARDS = ("4242424242424242", "5555555555554444", "4000056655665556")
+SKUS = tuple(f"SKU-{n}" for n in range(1, 21))
+OUT_OF_STOCK_QTY = 500  # more than the order system ever stocks (100 a SKU)
+_MIX: tuple[tuple[OrderKind, float], ...] = (("good", 0.8), ("out-of-stock", 0.1), ("declined", 0.1))
+
+
+def generate_order(kind: OrderKind | None = None, rng: random.Random | None = None) -> dict[str, Any]:
+    """A test order `{"orderId", "customerId", "items": [{"sku", "qty"}], "card"}`.
+
+    `kind` None picks one: mostly good (80 %), some out of stock, some declined. Good orders take
+    1-3 items of 1-2 each, so the sandbox's stock lasts for hundreds of orders.
+    """
+    rng = rng or random.Random()
+    if kind is None:
+        kind = rng.choices([k for k, _ in _MIX], weights=[w for _, w in _MIX])[0]
+    if kind not in ORDER_KINDS:
+        raise ValueError(f"unknown order kind {kind!r}: use one of {', '.join(ORDER_KINDS)}")
+    skus = rng.sample(SKUS, rng.randint(1, 3))
+    items = [{"sku": sku, "qty": rng.randint(1, 2)} for sku in skus]
+    if kind == "out-of-stock":
+        items[0]["qty"] = OUT_OF_STOCK_QTY + rng.randint(0, 99)
+    order_id = f"ord-{uuid.UUID(int=rng.getrandbits(128), version=4).hex[:12]}"
+    return {
+        "orderId": order_id,
+        "customerId": f"cust-{rng.randint(1, 999):03d}",
+        "items": items,
+        "card": DECLINED_CARD if kind == "declined" else rng.choice(GOOD_CARDS),
+    }
+
+
+PRESETS: Mapping[OrderKind, dict[str, Any]] = {
+    "good": {
+        "orderId": "ord-good-0001",
+        "customerId": "cust-042",
+        "items": [{"sku": "SKU-3", "qty": 1}, {"sku": "SKU-7", "qty": 2}],
+        "card": "4242424242424242",
+    },
+    "out-of-stock": {
+        "orderId": "ord-oos-0001",
+        "customerId": "cust-042",
+        "items": [{"sku": "SKU-5", "qty": OUT_OF_STOCK_QTY}],
+        "card": "4242424242424242",
+    },
+    "declined": {
+        "orderId": "ord-declined-0001",
+        "customerId": "cust-042",
+        "items": [{"sku": "SKU-1", "qty": 1}],
+        "card": DECLINED_CARD,
+    },
+}
+
+
+class InvokeError(RuntimeError):
+    """The invocation was refused (unknown function, no permission, bad payload): a sentence."""
+
+
+def _client_error(exc: ClientError | BotoCoreError, function: str) -> InvokeError:
+    if isinstance(exc, ClientError):
+        error = exc.response.get("Error", {})
+        return InvokeError(f"invoking {function} failed: {error.get('Code', 'Error')}: {error.get('Message', '')}")
+    return InvokeError(f"invoking {function} failed: {exc}")
+
+
+async def invoke_event(function: str, payload: Any, aws: AwsOptions) -> str:
+    """Invoke `function` asynchronously (InvocationType Event) and return the request id."""
+    body = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
+    try:
+        async with aws.session().create_client("lambda", **aws.client_kwargs()) as client:
+            response = await client.invoke(FunctionName=function, InvocationType="Event", Payload=body)
+    except (ClientError, BotoCoreError) as exc:
+        raise _client_error(exc, function) from exc
+    status = response.get("StatusCode")
+    if status != 202:
+        raise InvokeError(f"invoking {function} answered {status}, not 202 Accepted")
+    request_id = response.get("ResponseMetadata", {}).get("RequestId")
+    if not request_id:
+        raise InvokeError(f"invoking {function} returned no request id")
+    return str(request_id)
+
+
+# -- where the flow goes ---------------------------------------------------------------------------
+
+
+@dataclass
+class FlowPlan:
+    """The destinations of `function`, following Lambda destinations downstream."""
+
+    function: str
+    functions: list[str] = field(default_factory=list)  # the functions the flow can pass through
+    queues: list[str] = field(default_factory=list)  # ARNs
+    topics: list[str] = field(default_factory=list)
+    buses: list[str] = field(default_factory=list)
+    buckets: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)  # sentences: no config, FIFO, unsupported...
+
+    @property
+    def watchable(self) -> bool:
+        return bool(self.queues or self.topics or self.buses)
+
+
+def _function_name(arn_or_name: str) -> str:
+    if arn_or_name.startswith("arn:"):
+        parts = arn_or_name.split(":")
+        return parts[6] if len(parts) > 6 else arn_or_name
+    return arn_or_name.split(":", maxsplit=1)[0]
+
+
+async def discover_destinations(function: str, aws: AwsOptions) -> FlowPlan:
+    plan = FlowPlan(function)
+    async with aws.session().create_client("lambda", **aws.client_kwargs()) as client:
+        todo = [function]
+        while todo:
+            current = todo.pop(0)
+            name = _function_name(current)
+            if name in plan.functions:
+                continue
+            plan.functions.append(name)
+            try:
+                config = await client.get_function_event_invoke_config(FunctionName=current)
+            except ClientError as exc:
+                code = exc.response.get("Error", {}).get("Code")
+                if code == "ResourceNotFoundException":
+                    plan.problems.append(
+                        f"{name} has no event-invoke config, so it has no destinations: "
+                        "its records go nowhere (aws lambda put-function-event-invoke-config)"
+                    )
+                    continue
+                raise _client_error(exc, name) from exc
+            except BotoCoreError as exc:
+                raise _client_error(exc, name) from exc
+            destinations: dict[str, Any] = dict(config.get("DestinationConfig") or {})
+            for key in ("OnSuccess", "OnFailure"):
+                arn = (destinations.get(key) or {}).get("Destination")
+                if not arn:
+                    plan.problems.append(f"{name} has no {key} destination: such a record goes nowhere")
+                    continue
+                _classify(plan, name, key, arn, todo)
+    return plan
+
+
+def _classify(plan: FlowPlan, name: str, key: str, arn: str, todo: list[str]) -> None:
+    service = arn.split(":")[2] if arn.count(":") >= 5 else ""
+    if arn.endswith(".fifo") and service in ("sqs", "sns"):
+        plan.problems.append(f"{name}'s {key} destination {arn} is FIFO: Lambda cannot deliver records to it")
+        return
+    target = {"sqs": plan.queues, "sns": plan.topics, "events": plan.buses, "s3": plan.buckets}.get(service)
+    if service == "lambda":
+        todo.append(arn)
+    elif target is not None:
+        if arn not in target:
+            target.append(arn)
+        if service == "s3":
+            plan.problems.append(f"{name}'s {key} destination is the S3 bucket {arn}: not followed by --wait")
+    else:
+        plan.problems.append(f"{name}'s {key} destination {arn} is not a service Lambda delivers to")
+
+
+# -- following it ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FlowRecord:
+    decoded: Decoded
+    source: str  # where it arrived, e.g. "queue:order-failures"; "(nested)" for records inside it
+    nested: bool = False
+
+
+@dataclass(frozen=True)
+class FlowEnd:
+    outcome: Literal["succeeded", "failed", "timeout"]
+    request_id: str | None
+    diagnosis: str | None = None
+
+
+FlowEvent = FlowRecord | FlowEnd
+
+
+def chain(record: AsyncInvocationRecord) -> list[tuple[AsyncInvocationRecord, dict[str, Any] | None]]:
+    """The record and every record nested in its request payload (with the nested JSON), innermost
+    (the first function's) first."""
+    links: list[tuple[AsyncInvocationRecord, dict[str, Any] | None]] = [(record, None)]
+    payload = record.request_payload
+    while isinstance(payload, dict) and "requestContext" in payload:
+        try:
+            inner = AsyncInvocationRecord.model_validate(payload)
+        except ValueError:
+            break
+        links.append((inner, payload))
+        payload = inner.request_payload
+    return list(reversed(links))
+
+
+def _sources(plan: FlowPlan, aws: AwsOptions) -> list[Source]:
+    from records.sources.eventbridge import EventBridgeTap
+    from records.sources.sns import SnsTap
+    from records.sources.sqs import SqsQueueSource
+
+    sources: list[Source] = []
+    for queue in plan.queues:
+        sources.append(SqsQueueSource(queue, mode="peek", aws=aws, pollers=1, wait_time=1, visibility_timeout=5))
+    for topic in plan.topics:
+        sources.append(SnsTap(topic, aws=aws, wait_time=1, sweep=False))
+    for bus in plan.buses:
+        sources.append(EventBridgeTap(bus, aws=aws, wait_time=1, sweep=False))
+    return sources
+
+
+async def _pump(source: Source, out: asyncio.Queue[Message | SourceStatus]) -> None:
+    async for event in source:
+        await out.put(event)
+
+
+async def follow_flow(
+    function: str,
+    payload: Any,
+    aws: AwsOptions,
+    wait: float,
+    plan: FlowPlan | None = None,
+) -> AsyncGenerator[FlowEvent, None]:
+    """Invoke `function` and yield the records of its flow as they arrive, then a FlowEnd."""
+    deadline = time.monotonic() + wait
+    plan = plan or await discover_destinations(function, aws)
+    if not plan.watchable:
+        request_id = await invoke_event(function, payload, aws)
+        why = "; ".join(plan.problems) or f"{function}'s destinations cannot be watched"
+        yield FlowEnd("timeout", request_id, f"nothing to wait for: {why}")
+        return
+    sources = _sources(plan, aws)
+    events: asyncio.Queue[Message | SourceStatus] = asyncio.Queue()
+    tasks = [asyncio.create_task(_pump(source, events)) for source in sources]
+    failed: dict[str, str] = {}
+    try:
+        # Taps must be live before the invocation, or its records would pass them by.
+        pending = {source.label for source in sources}
+        early: list[Message] = []
+        while pending and time.monotonic() < deadline:
+            try:
+                event = await asyncio.wait_for(events.get(), max(0.01, deadline - time.monotonic()))
+            except TimeoutError:
+                break
+            if isinstance(event, Message):
+                early.append(event)
+            elif event.state in ("live", "failed", "done"):
+                pending.discard(event.source)
+                if event.state == "failed":
+                    failed[event.source] = event.reason or "failed"
+        request_id = await invoke_event(function, payload, aws)
+        for message in early:
+            await events.put(message)
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                break
+            try:
+                event = await asyncio.wait_for(events.get(), remaining)
+            except TimeoutError:
+                break
+            if isinstance(event, SourceStatus):
+                if event.state == "failed":
+                    failed[event.source] = event.reason or "failed"
+                continue
+            for decoded in event.decoded:
+                record = decoded.record
+                if not isinstance(record, AsyncInvocationRecord):
+                    continue
+                links = chain(record)
+                if all(link.request_id != request_id for link, _ in links):
+                    continue
+                for _, raw in links[:-1]:
+                    yield FlowRecord(decode(raw)[0], event.source, nested=True)
+                yield FlowRecord(decoded, event.source)
+                succeeded = all(link.succeeded for link, _ in links)
+                yield FlowEnd("succeeded" if succeeded else "failed", request_id)
+                return
+        yield FlowEnd("timeout", request_id, _diagnose(plan, wait, failed))
+    finally:
+        for source in sources:
+            try:
+                await source.aclose()
+            except Exception as exc:  # clean-up trouble must not hide the outcome
+                log.warning("closing %s failed: %s", source.label, exc)
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+
+
+def _diagnose(plan: FlowPlan, wait: float, failed: Mapping[str, str]) -> str:
+    watched = [f"queue {_last(arn)}" for arn in plan.queues] + [f"topic {_last(arn)}" for arn in plan.topics]
+    watched += [f"bus {_last(arn)}" for arn in plan.buses]
+    parts = [f"no record of this invocation arrived at {', '.join(watched)} within {wait:g} s"]
+    parts += [f"{label}: {reason}" for label, reason in failed.items()]
+    parts += plan.problems
+    return "; ".join(parts)
+
+
+def _last(arn: str) -> str:
+    return arn.rsplit(":", 1)[-1].removeprefix("event-bus/")
