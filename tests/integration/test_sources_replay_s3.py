@@ -1,0 +1,40 @@
+"""ReplaySource over an S3 prefix laid out as Lambda's S3 failure destination writes it (real moto)."""
+
+from __future__ import annotations
+
+import gzip
+import json
+
+from records.sources.base import Message, SourceStatus
+from records.sources.replay import ReplaySource
+from tests.integration.sources_fixtures import aws, client, record
+
+
+async def test_replay_an_s3_prefix(moto_reset: str) -> None:
+    s3 = client("s3", moto_reset)
+    s3.create_bucket(Bucket="order-failures")
+    prefix = "aws/lambda/async/update-inventory/2026/11/27"
+    s3.put_object(Bucket="order-failures", Key=f"{prefix}/a", Body=json.dumps(record(1, condition="RetriesExhausted")))
+    s3.put_object(Bucket="order-failures", Key=f"{prefix}/b", Body=gzip.compress(json.dumps(record(2)).encode()))
+    s3.put_object(Bucket="order-failures", Key=f"{prefix}/c", Body=b"\xff not text")
+    s3.put_object(Bucket="order-failures", Key="elsewhere/d", Body=json.dumps(record(3)))
+    source = ReplaySource([f"s3://order-failures/{prefix}/"], aws=aws(moto_reset))
+    messages: list[Message] = []
+    statuses: list[SourceStatus] = []
+    try:
+        async for event in source:
+            (messages if isinstance(event, Message) else statuses).append(event)
+    finally:
+        await source.aclose()
+    assert [s.state for s in statuses] == ["live", "done"]
+    assert [m.source for m in messages] == [f"s3://order-failures/{prefix}/{key}" for key in "abc"]
+    decoded = [m.decoded[0] for m in messages]
+    assert [d.record.request_id if d.record else None for d in decoded] == ["req-00001", "req-00002", None]
+    assert "not UTF-8" in (decoded[2].error or "")
+    assert messages[0].meta["Key"] == f"{prefix}/a"
+
+    missing = ReplaySource(["s3://no-such-bucket/x"], aws=aws(moto_reset))
+    statuses = [event async for event in missing if isinstance(event, SourceStatus)]
+    await missing.aclose()
+    assert statuses[-1].state == "failed"
+    assert (statuses[-1].reason or "").startswith("S3 location s3://no-such-bucket/x does not exist")
