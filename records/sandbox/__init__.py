@@ -91,6 +91,8 @@ class Sandbox:
         if time_factor <= 0:
             raise ValueError("time_factor must be positive")
         self.stack: Stack = load_stack(stack_path)
+        # Import the handlers now, so a broken stack fails before anything starts.
+        self._handlers = {spec.name: self.stack.load_handler(spec) for spec in self.stack.functions}
         self.time_factor = time_factor
         self.host = host
         self.port = port
@@ -179,7 +181,7 @@ class Sandbox:
 
     async def _make_runtime(self) -> None:
         self._exit = contextlib.AsyncExitStack()
-        self._runtime = Runtime(self.stack, self._deliver, self.time_factor, self.concurrency)
+        self._runtime = Runtime(self.stack, self._deliver, self.time_factor, self.concurrency, self._handlers)
 
     async def _deliver(self, destination: str, record: dict[str, Any], function: Any) -> None:
         if self._delivery is not None:

@@ -209,6 +209,7 @@ class Runtime:
         deliver: Deliver,
         time_factor: float = DEFAULT_TIME_FACTOR,
         concurrency: int = 8,
+        handlers: dict[str, Handler] | None = None,
     ) -> None:
         self.stack = stack
         self.time_factor = time_factor
@@ -222,7 +223,8 @@ class Runtime:
                 config = EventInvokeConfig(
                     spec.maximum_retry_attempts, spec.maximum_event_age, spec.on_success, spec.on_failure
                 )
-            self.functions[spec.name] = Function(spec, stack.function_arn(spec.name), stack.load_handler(spec), config)
+            handler = handlers[spec.name] if handlers and spec.name in handlers else stack.load_handler(spec)
+            self.functions[spec.name] = Function(spec, stack.function_arn(spec.name), handler, config)
         self._queues: dict[str, asyncio.Queue[PendingEvent]] = {}
         self._tasks: list[asyncio.Task[None]] = []
         self._timers: set[asyncio.TimerHandle] = set()

@@ -1,0 +1,155 @@
+"""A stack of one's own: file handlers, timeouts, EventBridge and S3 destinations, undeliverable records."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from records.decode import decode
+from records.sandbox import DeliveryFailure, Sandbox
+from tests.integration.sandbox_fixtures import TIME_FACTOR, clients, mentions, receive_until, write_stack
+
+STACK = """
+[[functions]]
+name = "slow"
+handler = "handlers.py:slow"
+timeout = 0.2
+maximum_retry_attempts = 0
+on_failure = "bus:results"
+
+[[functions]]
+name = "echo"
+handler = "handlers.py:echo"
+on_success = "bus:results"
+on_failure = "bucket:failed-records"
+
+[[functions]]
+name = "to-fifo"
+handler = "handlers.py:echo"
+on_success = "queue:records.fifo"
+
+[[functions]]
+name = "to-missing"
+handler = "handlers.py:echo"
+on_success = "queue:nobody-made-this"
+
+[[queues]]
+name = "records"
+fifo = true
+
+[[buses]]
+name = "results"
+
+[[buckets]]
+name = "failed-records"
+"""
+
+HANDLERS = """
+import time
+
+def slow(event, context):
+    time.sleep(1)
+    return "late"
+
+def echo(event, context):
+    if event.get("fail"):
+        raise RuntimeError("asked to fail \\x1b[31m")
+    return {"echo": event, "left_ms": context.get_remaining_time_in_millis() > 0}
+"""
+
+
+@pytest.fixture(scope="module")
+def custom(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Sandbox, list[DeliveryFailure]]]:
+    stack = write_stack(tmp_path_factory.mktemp("stack"), STACK, HANDLERS)
+    failures: list[DeliveryFailure] = []
+    box = Sandbox(stack, time_factor=TIME_FACTOR, on_delivery_failure=failures.append)
+    box.start()
+    try:
+        yield box, failures
+    finally:
+        box.stop()
+
+
+def bus_queue(aws: dict[str, Any], bus: str) -> str:
+    url = aws["sqs"].create_queue(QueueName=f"{bus}-target")["QueueUrl"]
+    arn = aws["sqs"].get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    aws["events"].put_rule(Name=f"{bus}-all", EventBusName=bus, EventPattern=json.dumps({"source": ["lambda"]}))
+    aws["events"].put_targets(Rule=f"{bus}-all", EventBusName=bus, Targets=[{"Id": "q", "Arn": arn}])
+    return str(url)
+
+
+def invoke(aws: dict[str, Any], function: str, payload: Any) -> str:
+    response = aws["lambda"].invoke(FunctionName=function, InvocationType="Event", Payload=json.dumps(payload))
+    return str(response["ResponseMetadata"]["RequestId"])
+
+
+def test_eventbridge_records_and_timeouts(custom: tuple[Sandbox, list[DeliveryFailure]]) -> None:
+    sandbox, _ = custom
+    aws = clients(sandbox.endpoint_url)
+    url = bus_queue(aws, "results")
+    ok_id = invoke(aws, "echo", {"hello": "world"})
+    event = json.loads(receive_until(aws["sqs"], url, mentions(ok_id)))
+    assert event["source"] == "lambda"
+    assert event["detail-type"] == "Lambda Function Invocation Result - Success"
+    assert event["resources"] == [sandbox.arn("bus", "results"), sandbox.arn("function", "echo") + ":$LATEST"]
+    assert event["detail"]["responsePayload"] == {"echo": {"hello": "world"}, "left_ms": True}
+    [decoded] = decode(json.dumps(event))
+    assert decoded.ok and decoded.envelope == ("eventbridge",)
+
+    slow_id = invoke(aws, "slow", {})
+    event = json.loads(receive_until(aws["sqs"], url, mentions(slow_id)))
+    assert event["detail-type"] == "Lambda Function Invocation Result - Failure"
+    record = event["detail"]
+    assert record["requestContext"]["condition"] == "RetriesExhausted"
+    assert record["requestContext"]["approximateInvokeCount"] == 1
+    assert record["responsePayload"]["errorType"] == "Sandbox.Timedout"
+    assert "Task timed out after 0.20 seconds" in record["responsePayload"]["errorMessage"]
+    [decoded] = decode(json.dumps(event))
+    assert decoded.record is not None and decoded.record.error is not None
+    assert decoded.record.error.error_type == "Sandbox.Timedout"
+
+
+def test_failure_records_go_to_s3_with_aws_key_layout(custom: tuple[Sandbox, list[DeliveryFailure]]) -> None:
+    sandbox, _ = custom
+    aws = clients(sandbox.endpoint_url)
+    request_id = invoke(aws, "echo", {"fail": True})
+    assert sandbox.wait_idle(15)
+    objects = aws["s3"].list_objects_v2(Bucket="failed-records", Prefix="aws/lambda/async/echo/")["Contents"]
+    bodies = [aws["s3"].get_object(Bucket="failed-records", Key=o["Key"])["Body"].read() for o in objects]
+    [(key, body)] = [(o["Key"], b) for o, b in zip(objects, bodies, strict=True) if request_id.encode() in b]
+    parts = key.split("/")
+    assert parts[:4] == ["aws", "lambda", "async", "echo"] and len(parts) == 8
+    assert parts[7].startswith(f"{parts[4]}-{parts[5]}-{parts[6]}T")
+    [decoded] = decode(body)
+    assert decoded.ok and decoded.envelope == ()
+    assert decoded.record is not None and decoded.record.condition == "RetriesExhausted"
+    assert decoded.record.approximate_invoke_count == 3
+    assert decoded.record.error is not None and "\x1b" in (decoded.record.error.error_message or "")
+
+
+def test_undeliverable_records_are_counted_and_reported(custom: tuple[Sandbox, list[DeliveryFailure]]) -> None:
+    sandbox, failures = custom
+    aws = clients(sandbox.endpoint_url)
+    before = len(sandbox.stats().delivery_failures)
+    invoke(aws, "to-fifo", {})
+    invoke(aws, "to-missing", {})
+    assert sandbox.wait_idle(15)
+    new = sandbox.stats().delivery_failures[before:]
+    reasons = {failure.function: failure.reason for failure in new}
+    assert "FIFO" in reasons["to-fifo"]
+    assert "NonExistentQueue" in reasons["to-missing"] or "does not exist" in reasons["to-missing"]
+    assert {f.function for f in failures} >= {"to-fifo", "to-missing"}
+
+
+def test_stack_errors_name_the_problem(tmp_path: Path) -> None:
+    from records.sandbox import StackError
+
+    stack = write_stack(
+        tmp_path, '[[functions]]\nname = "x"\nhandler = "handlers.py:nope"\n', "def other(e, c): pass\n"
+    )
+    with pytest.raises(StackError, match="has no function 'nope'"):
+        Sandbox(stack)
