@@ -1,0 +1,80 @@
+"""The sandbox's processes: moto is a child that goes away on stop, on exit, and when we are killed."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+
+from records.aws_options import AwsOptions
+from records.invoke import PRESETS, invoke_event
+from records.sandbox import Sandbox
+from tests.integration.sandbox_fixtures import TIME_FACTOR, process_alive, wait_gone
+
+
+def test_stop_leaves_no_process() -> None:
+    with Sandbox(time_factor=TIME_FACTOR) as box:
+        pid = box.moto_pid
+        assert pid is not None and process_alive(pid)
+        assert box.running
+    assert not box.running
+    assert wait_gone(pid)
+    box.stop()  # idempotent
+
+
+async def test_runs_inside_an_event_loop() -> None:
+    async with Sandbox(time_factor=TIME_FACTOR) as box:
+        pid = box.moto_pid
+        aws = AwsOptions(region=box.region, endpoint_url=box.endpoint_url)
+        request_id = await invoke_event("order", PRESETS["good"], aws)
+        assert len(request_id) == 36
+        assert await box.await_idle(10)
+        assert box.stats().succeeded >= 2  # order, then update-inventory
+    assert pid is not None and wait_gone(pid)
+
+
+def test_moto_goes_when_its_parent_is_killed() -> None:
+    code = (
+        "from records.sandbox import Sandbox\n"
+        "import sys, time\n"
+        "box = Sandbox(time_factor=0.01)\n"
+        "box.start()\n"
+        "print(box.moto_pid, flush=True)\n"
+        "time.sleep(60)\n"
+    )
+    parent = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    try:
+        assert parent.stdout is not None
+        moto_pid = int(parent.stdout.readline())
+        assert process_alive(moto_pid)
+        parent.send_signal(signal.SIGKILL)
+        parent.wait(10)
+        assert wait_gone(moto_pid), "moto outlived a killed parent"
+    finally:
+        if parent.poll() is None:
+            parent.kill()
+            parent.wait()
+
+
+def test_moto_goes_when_the_caller_forgets_to_stop() -> None:
+    code = (
+        "from records.sandbox import Sandbox\n"
+        "box = Sandbox(time_factor=0.01)\n"
+        "box.start()\n"
+        "print(box.moto_pid, flush=True)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
+    assert result.stderr == ""  # nothing moto logs reaches the terminal
+    assert wait_gone(int(result.stdout))
+
+
+def test_env_points_clients_at_the_sandbox() -> None:
+    with Sandbox(time_factor=TIME_FACTOR) as box:
+        env = {**os.environ, **box.env}
+        code = "import boto3; print(boto3.client('lambda').list_functions()['Functions'][0]['FunctionName'])"
+        command = [sys.executable, "-c", code]
+        result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=60, check=False)
+        assert result.stdout.strip() == "order", result.stderr
+        assert json.loads(json.dumps(box.env))["AWS_ENDPOINT_URL"] == box.endpoint_url
