@@ -30,7 +30,7 @@ from records.flows import RecordStore
 from records.lines import iso_timestamp, visible
 from records.models import split_function_arn
 from records.sources.base import Message, Source, SourceStatus
-from records.store import OK, SUCCEEDED
+from records.summary import Outcome
 from tui.messages import OrderFailed, OrderSent, SourceEvents
 from tui.render import Stage
 from tui.screens.detail import DetailScreen, RecordDetail
@@ -94,6 +94,7 @@ class LambdestApp(App[None]):
         self._dirty = True
         self._last_second = -1
         self.batches_handled = 0
+        self.ingest_failures = 0
         self.pumps: list[Pump] = []
 
     @property
@@ -128,7 +129,7 @@ class LambdestApp(App[None]):
             await asyncio.to_thread(pump.finished.wait, grace)
 
     async def action_quit(self) -> None:
-        self.notify("Closing the sources…")
+        self.notify("Closing the sources…", timeout=10)
         await self.stop_sources()
         self.exit()
 
@@ -165,7 +166,17 @@ class LambdestApp(App[None]):
                         f"{visible(event.source)}: {visible(event.reason or 'failed')}", severity="error", markup=False
                     )
             else:
-                store.ingest(event)
+                try:
+                    store.ingest(event)
+                except Exception as exc:  # a store bug must not take the session down: say so, go on
+                    self.ingest_failures += 1
+                    if self.ingest_failures <= 3:
+                        self.notify(
+                            f"Could not store a message from {visible(event.source)}: {type(exc).__name__}: "
+                            f"{visible(str(exc))}",
+                            severity="error",
+                            markup=False,
+                        )
         self._dirty = True
 
     def rates(self) -> list[float]:
@@ -281,39 +292,26 @@ class LambdestApp(App[None]):
         row = store.row(index)
         if not row.ok or row.function_name is None:
             return None, ""
-        function = store.columns.function[index]
         if not row.succeeded:
-            other = self._newest(function, succeeded=True)
+            other = self._newest(row.function_name, "succeeded")
             if other is not None:
                 return store.load(other), "newest success of this function"
             nested = self._nested_success(row.function_name)
             if nested is not None:
                 return nested, "newest success of this function (nested in a downstream record)"
             return None, ""
-        other = self._newest(function, succeeded=False)
+        other = self._newest(row.function_name, "failed")
         return (store.load(other), "newest failure of this function") if other is not None else (None, "")
 
-    def _newest(self, function: int, *, succeeded: bool, limit: int = 200_000) -> int | None:
-        columns = self.store.columns
-        end = len(self.store)
-        for index in range(end - 1, max(end - limit, 0) - 1, -1):
-            flags = columns.flags[index]
-            if columns.function[index] == function and flags & OK and bool(flags & SUCCEEDED) == succeeded:
-                return index
-        return None
+    def _newest(self, function: str, outcome: Outcome) -> int | None:
+        view = self.store.view(RecordFilter(outcome=outcome, function=function))
+        return view[0] if len(view) else None
 
     def _nested_success(self, function_name: str, limit: int = 50) -> Decoded | None:
         """A successful record of `function_name` nested in one of the newest successful records."""
-        columns = self.store.columns
-        wanted = OK | SUCCEEDED
-        looked = 0
-        for index in range(len(self.store) - 1, -1, -1):
-            if columns.flags[index] & wanted != wanted:
-                continue
-            looked += 1
-            if looked > limit:
-                return None
-            record = self.store.load(index).record
+        view = self.store.view(RecordFilter(outcome="succeeded"))
+        for position in range(min(limit, len(view))):
+            record = self.store.load(view[position]).record
             payload = record.request_payload if record is not None else None
             for _ in range(16):
                 if not isinstance(payload, dict) or not isinstance(payload.get("requestContext"), dict):
@@ -391,8 +389,8 @@ class LambdestApp(App[None]):
     def on_order_sent(self, message: OrderSent) -> None:
         self.store.expect(message.correlation_id, message.function, message.request_id)
         self._dirty = True
-        what = f"order {message.correlation_id}" if message.correlation_id else "event"
-        self.notify(f"Sent {visible(what)} to {visible(message.function)} (request {visible(message.request_id)})")
+        what = message.correlation_id or "the event"
+        self.notify(f"Sent {visible(what)} to {visible(message.function)}", timeout=2, markup=False)
 
     def on_order_failed(self, message: OrderFailed) -> None:
         self.notify(

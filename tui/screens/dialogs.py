@@ -59,7 +59,7 @@ class OrderDialog(ModalScreen[OrderRequest | None]):
             yield Label("Preset")
             yield Select(
                 [(name, name) for name in self.presets],
-                value=self.initial if self.initial is not None else Select.BLANK,
+                value=self.initial if self.initial is not None else Select.NULL,
                 allow_blank=self.initial is None,
                 id="preset",
             )
@@ -186,7 +186,7 @@ class FilterDialog(ModalScreen[RecordFilter | None]):
             )
             yield Label("Function (exact name)")
             options = [(visible(name), name) for name in self.functions]
-            yield Select(options, value=current.function or Select.BLANK, id="function")
+            yield Select(options, value=current.function or Select.NULL, id="function")
             yield Label("Source contains")
             yield Input(current.source or "", id="source")
             yield Label("Free text (names, conditions, errors, ids and the raw message)")

@@ -1,0 +1,61 @@
+"""`lambdest-tui watch SOURCES [--function NAME]`: the UI on live queues, topics and buses.
+
+Every message received is appended to a session file (`--save FILE`, or one under the state
+directory), so payloads are re-read from disk on demand instead of being held in memory, and the
+session can be replayed later with `lambdest-tui replay FILE`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+HELP = "the UI on live queues, topics and buses (--queue, --topic, --bus)"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from records.sources.cli_args import add_source_arguments
+    from tui.commands.common import add_aws_arguments
+
+    add_source_arguments(parser)
+    parser.add_argument(
+        "--function",
+        metavar="NAME|ARN",
+        help="the function `o` sends test orders to (and `r` re-drives failures through Lambda's async invoke)",
+    )
+    parser.add_argument(
+        "--save", metavar="FILE", help="the session file every received message is appended to (JSON Lines)"
+    )
+    add_aws_arguments(parser)
+
+
+def run(args: argparse.Namespace) -> int:
+    from records.files import SessionWriter
+    from records.sources.cli_args import SourceArgumentError, has_sources, sources_from_args
+    from tui.commands.common import aws_options
+    from tui.commands.tail import default_session_path
+
+    if not has_sources(args):
+        print("lambdest-tui watch: name at least one source: --queue, --topic or --bus", file=sys.stderr)
+        return 2
+    aws = aws_options(args)
+    session_path = Path(args.save) if args.save else default_session_path()
+    try:
+        session = SessionWriter(session_path)
+    except OSError as exc:
+        print(f"lambdest-tui watch: cannot write the session file {session_path}: {exc}", file=sys.stderr)
+        return 2
+    try:
+        try:
+            sources = sources_from_args(args, session, aws)
+        except SourceArgumentError as exc:
+            print(f"lambdest-tui watch: {exc}", file=sys.stderr)
+            return 2
+        from tui.launch import live_config, run_app
+
+        run_app(live_config(sources, aws, args.function, "lambdest-tui watch", f"session {session_path}"))
+        return 0
+    finally:
+        session.close()
+        print(f"lambdest-tui watch: session saved in {session_path}", file=sys.stderr)
