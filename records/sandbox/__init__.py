@@ -38,6 +38,7 @@ from __future__ import annotations
 import asyncio
 import atexit
 import contextlib
+import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -58,6 +59,10 @@ __all__ = [
     "SandboxStats",
     "StackError",
 ]
+
+# What the sandbox logs must never reach a terminal the UI draws on unless someone asks for it
+# (without a handler, Python's last-resort handler would print warnings to stderr).
+logging.getLogger(__name__).addHandler(logging.NullHandler())
 
 DUMMY_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
 
@@ -161,6 +166,7 @@ class Sandbox:
             try:
                 self._start()
             except BaseException:
+                atexit.unregister(self.stop)
                 self._stop()
                 raise
 

@@ -18,6 +18,7 @@ Errors have AWS's shape: the `x-amzn-ErrorType` header and a `{"Type", "message"
 from __future__ import annotations
 
 import json
+import logging
 import re
 import uuid
 from typing import Any
@@ -27,6 +28,8 @@ import aiohttp
 from aiohttp import web
 
 from records.sandbox.runtime import EventInvokeConfig, Function, Runtime
+
+log = logging.getLogger(__name__)
 
 _SERVICE = re.compile(r"Credential=[^/]+/\d{8}/[^/]+/(?P<service>[a-z0-9-]+)/aws4_request")
 _LAMBDA_PATHS = ("/2015-03-31/functions", "/2019-09-25/functions", "/2018-10-31/layers", "/2017-03-31/tags")
@@ -80,12 +83,18 @@ class LambdaApi:
             await self._session.close()
 
     async def dispatch(self, request: web.Request) -> web.StreamResponse:
-        if not self._is_lambda(request):
-            return await self._proxy(request)
         try:
+            if not self._is_lambda(request):
+                return await self._proxy(request)
             return await self._lambda(request)
         except LambdaApiError as exc:
             return exc.response()
+        except aiohttp.ClientError as exc:
+            log.warning("sandbox: moto did not answer %s %s: %s", request.method, request.path, exc)
+            return LambdaApiError(502, "ServiceException", f"the sandbox's moto did not answer: {exc}").response()
+        except Exception as exc:
+            log.exception("sandbox: %s %s failed", request.method, request.path)
+            return LambdaApiError(500, "ServiceException", f"sandbox error: {type(exc).__name__}: {exc}").response()
 
     @staticmethod
     def _is_lambda(request: web.Request) -> bool:

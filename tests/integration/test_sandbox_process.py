@@ -78,3 +78,27 @@ def test_env_points_clients_at_the_sandbox() -> None:
         result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=60, check=False)
         assert result.stdout.strip() == "order", result.stderr
         assert json.loads(json.dumps(box.env))["AWS_ENDPOINT_URL"] == box.endpoint_url
+
+
+def test_a_dead_moto_is_a_clear_error_not_a_crash() -> None:
+    import boto3
+    import pytest
+    from botocore.config import Config
+    from botocore.exceptions import ClientError
+
+    box = Sandbox(time_factor=TIME_FACTOR)
+    box.start()
+    try:
+        pid = box.moto_pid
+        assert pid is not None
+        os.kill(pid, signal.SIGKILL)
+        assert wait_gone(pid)
+        config = Config(retries={"max_attempts": 1, "mode": "standard"})
+        sqs = boto3.client("sqs", endpoint_url=box.endpoint_url, region_name=box.region, config=config)
+        with pytest.raises(ClientError) as exc:
+            sqs.list_queues()
+        assert exc.value.response["ResponseMetadata"]["HTTPStatusCode"] == 502
+        lam = boto3.client("lambda", endpoint_url=box.endpoint_url, region_name=box.region, config=config)
+        assert lam.invoke(FunctionName="order", Payload=json.dumps(PRESETS["good"]))["StatusCode"] == 200
+    finally:
+        box.stop()
