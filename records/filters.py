@@ -35,8 +35,7 @@ import jmespath.exceptions
 from jmespath.parser import ParsedResult
 
 from records.lines import json_line
-from records.store import NONE, OK, SUCCEEDED, Interner
-from records.summary import OUTCOMES, Outcome, RowSummary
+from records.summary import NONE, OK, OUTCOMES, SUCCEEDED, Interner, Outcome, RowSummary, StringTable
 
 if TYPE_CHECKING:
     from records.decode import Decoded
@@ -100,7 +99,7 @@ class _TextMatches:
 
     __slots__ = ("_checked", "_interner", "_matched", "_needle")
 
-    def __init__(self, interner: Interner, needle: str) -> None:
+    def __init__(self, interner: Interner | StringTable, needle: str) -> None:
         self._interner = interner
         self._needle = needle
         self._matched: set[int] = set()
@@ -110,11 +109,11 @@ class _TextMatches:
         if number == NONE:
             return False
         if number >= self._checked:
-            strings = self._interner.strings
+            interner = self._interner
             needle = self._needle
-            end = len(strings)
+            end = len(interner)
             for position in range(self._checked, end):
-                if needle in strings[position].lower():
+                if needle in (interner.get(position) or "").lower():
                     self._matched.add(position)
             self._checked = end
         return number in self._matched
@@ -138,12 +137,11 @@ class _Matcher:
                 (c.error_message, _TextMatches(store.names.error_messages, self.needle)),
                 (c.correlation, _TextMatches(store.names.correlations, self.needle)),
                 (c.request, _TextMatches(store.names.requests, self.needle)),
-                (c.parent, _TextMatches(store.names.requests, self.needle)),
                 (c.source, _TextMatches(store.names.sources, self.needle)),
             ]
         self.runtime_error: str | None = None
 
-    def _wanted(self, interner: Interner, name: str | None) -> int | None:
+    def _wanted(self, interner: Interner | StringTable, name: str | None) -> int | None:
         """The number of a wanted name; -2 when the name was never seen (so nothing matches yet)."""
         if not name:
             return None

@@ -43,6 +43,7 @@ Threads: ingest from one thread (the UI's event loop). Views may be scanned in a
 from __future__ import annotations
 
 import math
+import re
 import sys
 import threading
 import time
@@ -59,12 +60,7 @@ from records.models import Record, StreamFailureRecord
 from records.sources.base import Message
 from records.store import (
     ERROR_MESSAGE_CHARS,
-    NONE,
-    OK,
     REASON_CHARS,
-    STREAM,
-    SUCCEEDED,
-    Columns,
     FlowGraph,
     LruCache,
     Names,
@@ -72,7 +68,19 @@ from records.store import (
     parse_time,
     unwrap_line,
 )
-from records.summary import Changes, Flow, FunctionStats, RowSummary, Stage, Stats
+from records.summary import (
+    NONE,
+    OK,
+    STREAM,
+    SUCCEEDED,
+    Changes,
+    Columns,
+    Flow,
+    FunctionStats,
+    RowSummary,
+    Stage,
+    Stats,
+)
 
 if TYPE_CHECKING:
     from records.filters import RecordFilter, RecordView
@@ -129,17 +137,22 @@ class RecordStore:
         correlator: Correlator = DEFAULT_CORRELATOR,
         clock: Callable[[], float] = time.time,
         cache_size: int = 128,
+        recent_raw: int = 4096,
     ) -> None:
+        """`cache_size`: decoded messages kept for `load()`; `recent_raw`: raw texts of the latest
+        file-backed messages kept in memory (so a record is shown before its file is flushed)."""
         self.correlator = correlator
         self.clock = clock
         self.columns = Columns()
         self.names = Names()
         self.graph = FlowGraph(self.names, self.columns)
-        self.raws = RawStore()
+        self.raws = RawStore(recent=recent_raw)
         self._lock = threading.RLock()
         self._cache = LruCache(cache_size)
         self._envelopes: dict[tuple[str, ...], int] = {}
         self._envelope_list: list[tuple[str, ...]] = []
+        self._arn_functions: dict[str, int] = {}
+        self._source_ids: dict[str, int] = {}
         # stats
         self._succeeded = 0
         self._failed = 0
@@ -168,7 +181,8 @@ class RecordStore:
         decoded = message.decoded or tuple(decode(message.raw, meta=message.meta, correlator=self.correlator))
         meta = message.meta
         message_id = meta.get("MessageId") if meta else None
-        if isinstance(message_id, str):
+        # A record is deduped by its own key; the MessageId only matters for inputs that are not records.
+        if isinstance(message_id, str) and not all(item.ok for item in decoded):
             key = hash(message_id)
             if key in self._message_ids:
                 self._duplicates += len(decoded)
@@ -181,8 +195,12 @@ class RecordStore:
         has_file = message.file is not None and message.offset is not None and message.length is not None
         self.raws.remember(number, message.raw, meta, has_file)
         received = self._received(message.received)
-        source = self.names.sources.id(message.source)
-        _grow(self._source_records, source + 1)
+        source = self._source_ids.get(message.source)
+        if source is None:
+            source = self.names.sources.id(_source_label(message.source))
+            _grow(self._source_records, source + 1)
+            if len(self._source_ids) < 10_000:
+                self._source_ids[message.source] = source
         if has_file:
             location = (self.raws.files.id(message.file), message.offset or 0, message.length or 0)
         else:
@@ -224,98 +242,123 @@ class RecordStore:
             self._envelope_list.append(envelope)
         return found
 
-    def _append_row(self, values: tuple[int | float, ...], location: tuple[int, int, int], flags: int) -> int:
-        c = self.columns
-        index = len(c.flags)
-        (received, timestamp, source, function, condition, attempts, error_type, error_message) = values[:8]
-        (correlation, request, parent, envelope, message, sub) = values[8:]
-        c.received.append(received)
-        c.timestamp.append(timestamp)
-        c.source.append(int(source))
-        c.function.append(int(function))
-        c.condition.append(int(condition))
-        c.attempts.append(int(attempts))
-        c.error_type.append(int(error_type))
-        c.error_message.append(int(error_message))
-        c.correlation.append(int(correlation))
-        c.request.append(int(request))
-        c.parent.append(int(parent))
-        c.envelope.append(int(envelope))
-        c.message.append(int(message))
-        c.sub.append(min(int(sub), 65535))
-        c.file.append(location[0])
-        c.offset.append(location[1])
-        c.length.append(location[2])
-        c.next_same_request.append(NONE)
-        c.flags.append(flags)  # last: a reader that sees len(flags) sees every column filled
-        return index
-
     def _add_row(
         self, item: Decoded, message: int, sub: int, received: float, source: int, location: tuple[int, int, int]
     ) -> bool:
         names = self.names
-        envelope = self._envelope(item.envelope)
+        graph = self.graph
+        c = self.columns
         record = item.record
         if record is None:
-            reason = names.error_messages.id(_short(item.error or "", REASON_CHARS))
-            values = (received, math.nan, source, NONE, NONE, NONE, NONE, reason, NONE, NONE, NONE)
-            self._append_row((*values, envelope, message, sub), location, 0)
+            self._append_row(c, received, math.nan, source, NONE, NONE, NONE)
+            c.error_type.append(NONE)
+            c.error_message.append(names.error_messages.id(_short(item.error or "", REASON_CHARS)))
+            self._append_rest(c, NONE, NONE, item.envelope, message, sub, location, 0)
             self._undecodable += 1
             return True
-        c = self.columns
-        request = self.graph.request(record.request_id)
-        function = names.functions.id(record.function_name)
-        condition = names.conditions.id(record.condition)
-        attempts = max(-1, min(record.approximate_invoke_count, 2**31 - 1))
-        row = self.graph.row[request]
-        last = NONE
-        while row != NONE:
+        context = record.request_context
+        request = graph.request(context.request_id)
+        function = self._function_of(context.function_arn)
+        condition = names.conditions.id(context.condition)
+        attempts = max(-1, min(context.approximate_invoke_count, 2**31 - 1))
+        earlier = graph.rows_of(request)
+        for row in earlier:
             if c.function[row] == function and c.condition[row] == condition and c.attempts[row] == attempts:
                 self._duplicates += 1
                 self._new_duplicates += 1
                 return False
-            last = row
-            row = c.next_same_request[row]
         succeeded = record.succeeded
-        error_type, error_message = self._error_of(record, succeeded)
-        parent_id = record.parent_request_id
-        parent = self.graph.request(parent_id) if parent_id is not None else NONE
+        payload = record.request_payload
+        nested = graph.nested(payload) if type(payload) is dict and "requestContext" in payload else []
+        if nested:
+            numbers = [graph.request(stage.request_id) for stage in nested]
+            parent = numbers[0]
+        else:
+            numbers = []
+            parent_id = record.parent_request_id
+            parent = graph.request(parent_id) if parent_id is not None else NONE
+        index = len(c.flags)
+        self._append_row(c, received, record.timestamp.timestamp(), source, function, condition, attempts)
+        if succeeded:
+            c.error_type.append(NONE)
+            c.error_message.append(NONE)
+        else:
+            self._append_error(c, record)
         correlation = names.correlations.id(item.correlation_id)
         flags = OK | (SUCCEEDED if succeeded else 0) | (STREAM if isinstance(record, StreamFailureRecord) else 0)
-        row_values = (received, record.timestamp.timestamp(), source, function, condition, attempts, error_type)
-        index = self._append_row(
-            (*row_values, error_message, correlation, request, parent, envelope, message, sub), location, flags
-        )
-        if last == NONE:
-            self.graph.row[request] = index
-        else:
-            c.next_same_request[last] = index
-        _grow(self._fn_records, function + 1)
-        _grow(self._fn_succeeded, function + 1)
+        self._append_rest(c, correlation, request, item.envelope, message, sub, location, flags)
+        if earlier:
+            graph.more_rows.setdefault(request, []).append(index)
         self._fn_records[function] += 1
         if succeeded:
             self._succeeded += 1
             self._fn_succeeded[function] += 1
         else:
             self._failed += 1
-        nested = self.graph.nested(record.request_payload) if parent != NONE else []
-        self.graph.link(request, index, parent, nested, received)
+        graph.link(request, index, parent, nested, numbers, received)
         return True
 
-    def _error_of(self, record: Record, succeeded: bool) -> tuple[int, int]:
-        if succeeded:
-            return NONE, NONE
+    @staticmethod
+    def _append_row(
+        c: Columns,
+        received: float,
+        timestamp: float,
+        source: int,
+        function: int,
+        condition: int,
+        attempts: int,
+    ) -> None:
+        c.received.append(received)
+        c.timestamp.append(timestamp)
+        c.source.append(source)
+        c.function.append(function)
+        c.condition.append(condition)
+        c.attempts.append(attempts)
+
+    def _append_rest(
+        self,
+        c: Columns,
+        correlation: int,
+        request: int,
+        envelope: tuple[str, ...],
+        message: int,
+        sub: int,
+        location: tuple[int, int, int],
+        flags: int,
+    ) -> None:
+        c.correlation.append(correlation)
+        c.request.append(request)
+        c.envelope.append(self._envelope(envelope))
+        c.message.append(message)
+        c.sub.append(min(sub, 65535))
+        c.file.append(location[0])
+        c.offset.append(location[1])
+        c.length.append(location[2])
+        c.flags.append(flags)  # last: a reader that sees len(flags) sees every column filled
+
+    def _function_of(self, arn: str) -> int:
+        number = self._arn_functions.get(arn)
+        if number is None:
+            number = self.names.functions.id(self.graph.function_name(arn))
+            _grow(self._fn_records, number + 1)
+            _grow(self._fn_succeeded, number + 1)
+            if len(self._arn_functions) < 10_000:
+                self._arn_functions[arn] = number
+        return number
+
+    def _append_error(self, c: Columns, record: Record) -> None:
         payload = record.response_payload
         error_type: str | None = None
         message: str | None = None
-        if isinstance(payload, dict):
+        if type(payload) is dict:
             value = payload.get("errorType")
             error_type = value if isinstance(value, str) else None
             value = payload.get("errorMessage")
             message = _short(value, ERROR_MESSAGE_CHARS) if isinstance(value, str) else None
         if error_type is None and record.function_error:
             error_type = record.function_error
-        return self.names.error_types.id(error_type), self.names.error_messages.id(message)
+        c.error_type.append(self.names.error_types.id(error_type))
+        c.error_message.append(self.names.error_messages.id(message))
 
     # ------------------------------------------------------------------ flows
 
@@ -380,7 +423,7 @@ class RecordStore:
             error_message=names.error_messages.get(c.error_message[index]),
             correlation_id=names.correlations.get(c.correlation[index]),
             request_id=names.requests.get(c.request[index]),
-            parent_request_id=names.requests.get(c.parent[index]),
+            parent_request_id=names.requests.get(self.graph.parent[c.request[index]]) if ok else None,
             flow_id=self.flow_of(index) if ok else None,
             envelope=self._envelope_list[c.envelope[index]],
             file=self.raws.files.get(file),
@@ -555,6 +598,15 @@ class RecordStore:
     def __iter__(self) -> Iterator[RowSummary]:
         for index in range(len(self)):
             yield self.row(index)
+
+
+_FILE_LINE = re.compile(r"^(file:.*?)(?::\d+|\[\d+\])$")
+
+
+def _source_label(source: str) -> str:
+    """`file:x.jsonl:17` -> `file:x.jsonl`: a file is one source, not one per line."""
+    match = _FILE_LINE.match(source) if source.startswith("file:") else None
+    return match.group(1) if match else source
 
 
 def _grow(column: array[int], size: int) -> None:

@@ -3,7 +3,8 @@ re-reads, and the flow graph (invocations linked into flows).
 
 Nothing here holds a record model or payload per row. A row is a handful of machine integers and
 floats in `array.array` columns; repeated strings (function names, conditions, sources, error types,
-correlation ids, request ids) are stored once in an `Interner` and referenced by number. What a
+correlation ids, request ids) are stored once in an `Interner` or a `StringTable`
+(records.summary) and referenced by number. What a
 row's message said is re-read on demand from the file it was written to (`RawStore`), or kept as
 text when the message has no file.
 """
@@ -15,7 +16,7 @@ import math
 import sys
 from array import array
 from collections import OrderedDict
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -23,112 +24,10 @@ from typing import IO, Any
 
 from records.files import SAVED_MARKER
 from records.models import split_function_arn
-from records.summary import Flow, FlowStatus, Stage, StageState
+from records.summary import NONE, SUCCEEDED, Columns, Flow, FlowStatus, Interner, Stage, StageState, StringTable
 
-NONE = -1
 ERROR_MESSAGE_CHARS = 160
 REASON_CHARS = 400
-
-# flag bits of a row
-OK = 1
-SUCCEEDED = 2
-STREAM = 4
-
-
-class Interner:
-    """Strings stored once, referred to by a number (-1 is None)."""
-
-    __slots__ = ("_ids", "strings")
-
-    def __init__(self) -> None:
-        self._ids: dict[str, int] = {}
-        self.strings: list[str] = []
-
-    def id(self, value: str | None) -> int:
-        if value is None:
-            return NONE
-        found = self._ids.get(value)
-        if found is None:
-            found = len(self.strings)
-            self._ids[value] = found
-            self.strings.append(value)
-        return found
-
-    def find(self, value: str) -> int:
-        """The number of a string already stored, or -1."""
-        return self._ids.get(value, NONE)
-
-    def get(self, number: int) -> str | None:
-        return None if number < 0 else self.strings[number]
-
-    def __len__(self) -> int:
-        return len(self.strings)
-
-    def matching(self, needle: str) -> set[int]:
-        """Numbers of the stored strings containing `needle` (already lower-cased)."""
-        return {number for number, text in enumerate(self.strings) if needle in text.lower()}
-
-    def nbytes(self) -> int:
-        """Approximate memory held (strings, list and dict)."""
-        total = sys.getsizeof(self.strings) + sys.getsizeof(self._ids)
-        return total + sum(sys.getsizeof(text) for text in self.strings)
-
-
-class Columns:
-    """The rows, one `array` per field (structure of arrays)."""
-
-    __slots__ = (
-        "attempts",
-        "condition",
-        "correlation",
-        "envelope",
-        "error_message",
-        "error_type",
-        "file",
-        "flags",
-        "function",
-        "length",
-        "message",
-        "next_same_request",
-        "offset",
-        "parent",
-        "received",
-        "request",
-        "source",
-        "sub",
-        "timestamp",
-    )
-
-    def __init__(self) -> None:
-        self.received = array("d")
-        self.timestamp = array("d")  # NaN when unknown
-        self.source = array("i")
-        self.flags = array("B")
-        self.function = array("i")
-        self.condition = array("i")
-        self.attempts = array("i")
-        self.error_type = array("i")
-        self.error_message = array("i")
-        self.correlation = array("i")
-        self.request = array("i")  # request id number (shared with the flow linker)
-        self.parent = array("i")
-        self.envelope = array("i")
-        self.message = array("i")  # which message the row came from (several rows may share one)
-        self.sub = array("H")  # position of the row among its message's decoded inputs
-        self.file = array("i")
-        self.offset = array("q")
-        self.length = array("i")
-        self.next_same_request = array("i")  # the next row with the same request id (dedupe chain)
-
-    def __len__(self) -> int:
-        return len(self.flags)
-
-    def arrays(self) -> Iterator[array[Any]]:
-        for name in self.__slots__:
-            yield getattr(self, name)
-
-    def nbytes(self) -> int:
-        return sum(column.itemsize * column.buffer_info()[1] for column in self.arrays())
 
 
 def unwrap_line(line: bytes) -> tuple[str, dict[str, Any], str | None, str | None]:
@@ -163,8 +62,8 @@ class RawStore:
     def __init__(self, recent: int = 4096, open_files: int = 8) -> None:
         self.files = Interner()
         self._memory: dict[int, tuple[str, Mapping[str, Any]]] = {}
-        self._recent: OrderedDict[int, tuple[str, Mapping[str, Any]]] = OrderedDict()
-        self._recent_limit = recent
+        # a ring of (message number, raw, meta) for the latest file-backed messages
+        self._recent: list[tuple[int, str, Mapping[str, Any]] | None] = [None] * max(0, recent)
         self._handles: OrderedDict[int, IO[bytes]] = OrderedDict()
         self._handle_limit = open_files
 
@@ -172,12 +71,15 @@ class RawStore:
         if not has_file:
             self._memory[message] = (raw, meta)
             return
-        self._recent[message] = (raw, meta)
-        if len(self._recent) > self._recent_limit:
-            self._recent.popitem(last=False)
+        if self._recent:
+            self._recent[message % len(self._recent)] = (message, raw, meta)
 
     def in_memory(self, message: int) -> tuple[str, Mapping[str, Any]] | None:
-        return self._memory.get(message) or self._recent.get(message)
+        held = self._memory.get(message)
+        if held is not None or not self._recent:
+            return held
+        recent = self._recent[message % len(self._recent)]
+        return (recent[1], recent[2]) if recent is not None and recent[0] == message else None
 
     def memory_only(self, message: int) -> tuple[str, Mapping[str, Any]] | None:
         """The raw text of a message that has no file (None when it has one)."""
@@ -213,23 +115,26 @@ class RawStore:
 
 
 class LruCache:
-    """A small least-recently-used cache."""
+    """A small least-recently-used cache (a dict keeps insertion order: the first key is the oldest)."""
 
     def __init__(self, size: int) -> None:
         self.size = size
-        self._items: OrderedDict[int, Any] = OrderedDict()
+        self._items: dict[int, Any] = {}
 
     def get(self, key: int) -> Any:
-        value = self._items.get(key)
+        value = self._items.pop(key, None)
         if value is not None:
-            self._items.move_to_end(key)
+            self._items[key] = value
         return value
 
     def put(self, key: int, value: Any) -> None:
-        self._items[key] = value
-        self._items.move_to_end(key)
-        if len(self._items) > self.size:
-            self._items.popitem(last=False)
+        if self.size <= 0:
+            return
+        items = self._items
+        items.pop(key, None)
+        items[key] = value
+        if len(items) > self.size:
+            del items[next(iter(items))]
 
     def clear(self) -> None:
         self._items.clear()
@@ -288,11 +193,11 @@ class Names:
         self.functions = Interner()
         self.conditions = Interner()
         self.error_types = Interner()
-        self.error_messages = Interner()
-        self.correlations = Interner()
-        self.requests = Interner()
+        self.error_messages = StringTable()
+        self.correlations = StringTable()
+        self.requests = StringTable(pack_uuids=True)
 
-    def all(self) -> tuple[Interner, ...]:
+    def all(self) -> tuple[Interner | StringTable, ...]:
         return (
             self.sources,
             self.functions,
@@ -316,24 +221,27 @@ class FlowGraph:
         self.names = names
         self.columns = columns
         self._arn_names: dict[str, str] = {}
-        # per request
-        self.function = array("i")
-        self.condition = array("i")
-        self.attempts = array("i")
+        # per request (allocated in chunks; `len(names.requests)` are in use)
         self.flags = array("B")
-        self.timestamp = array("d")
-        self.error_type = array("i")
         self.parent = array("i")
-        self.row = array("i")  # first row holding its own record
+        self.info = array("i")  # OWN: its (first) row; otherwise its entry in the facts table, or -1
+        self.more_rows: dict[int, list[int]] = {}  # further rows of a request (other conditions/counts)
         self.flow = array("i")
         self.next = array("i")  # next request of the same flow
+        # facts of requests seen only nested (or expected): the row columns hold those of the others
+        self.fact_function = array("i")
+        self.fact_condition = array("i")
+        self.fact_attempts = array("i")
+        self.fact_timestamp = array("d")
+        self.fact_error_type = array("i")
         # per flow
         self.flow_correlation = array("i")
-        self.first_seen = array("d")
-        self.last_seen = array("d")
-        self.head = array("i")
-        self.tail = array("i")
-        self.alias = array("i")  # -1 while alive, else the flow it was merged into
+        # seconds after `base` (float32: ample for ages, half the memory)
+        self.base = math.nan
+        self.first_seen = array("f")
+        self.last_seen = array("f")
+        self.head = array("i")  # first request of the flow (a linked list through `next`)
+        self.alias: dict[int, int] = {}  # merged-away flow -> the flow it joined
         self.order = array("i")  # live flow ids in creation order
         self.correlation_flow = array("i")  # per correlation id
         self.changed: set[int] = set()
@@ -341,13 +249,47 @@ class FlowGraph:
     def request(self, request_id: str) -> int:
         number = self.names.requests.id(request_id)
         if number >= len(self.flags):
-            for column in (self.function, self.condition, self.attempts, self.error_type, self.parent):
-                column.append(NONE)
-            for column in (self.row, self.flow, self.next):
-                column.append(NONE)
-            self.flags.append(0)
-            self.timestamp.append(_NAN)
+            grow = max(1024, len(self.flags) // 8)
+            self.flags.frombytes(bytes(grow))
+            nones = array("i", [NONE]) * grow
+            for column in (self.parent, self.info, self.flow, self.next):
+                column.extend(nones)
         return number
+
+    def _set_facts(
+        self, request: int, function: int, condition: int, attempts: int, timestamp: float, error_type: int
+    ) -> None:
+        entry = self.info[request]
+        if entry == NONE:
+            self.info[request] = len(self.fact_function)
+            self.fact_function.append(function)
+            self.fact_condition.append(condition)
+            self.fact_attempts.append(attempts)
+            self.fact_timestamp.append(timestamp)
+            self.fact_error_type.append(error_type)
+        else:
+            self.fact_function[entry] = function
+            self.fact_condition[entry] = condition
+            self.fact_attempts[entry] = attempts
+            self.fact_timestamp[entry] = timestamp
+            self.fact_error_type[entry] = error_type
+
+    def facts(self, request: int) -> tuple[int, int, int, float, int]:
+        """(function, condition, attempts, timestamp, error type) of a request, from its own row or
+        from what a downstream record said of it."""
+        info = self.info[request]
+        if self.flags[request] & OWN:
+            c = self.columns
+            return c.function[info], c.condition[info], c.attempts[info], c.timestamp[info], c.error_type[info]
+        if info != NONE:
+            return (
+                self.fact_function[info],
+                self.fact_condition[info],
+                self.fact_attempts[info],
+                self.fact_timestamp[info],
+                self.fact_error_type[info],
+            )
+        return NONE, NONE, NONE, _NAN, NONE
 
     def function_name(self, arn: str) -> str:
         name = self._arn_names.get(arn)
@@ -395,63 +337,70 @@ class FlowGraph:
             payload = payload.get("requestPayload")
         return stages
 
-    def link(self, request: int, row: int, parent: int, nested: list[StageFacts], received: float) -> int:
-        """Record a row's own invocation and the upstream ones nested in it; returns its flow."""
+    def link(
+        self, request: int, row: int, parent: int, nested: list[StageFacts], numbers: list[int], received: float
+    ) -> int:
+        """Record a row's own invocation and the upstream ones nested in it (`numbers` are their
+        request numbers, nearest first); returns the flow they are in."""
         c = self.columns
         flags = self.flags
-        self.function[request] = c.function[row]
-        self.condition[request] = c.condition[row]
-        self.attempts[request] = c.attempts[row]
-        self.timestamp[request] = c.timestamp[row]
-        self.error_type[request] = c.error_type[row]
-        self.parent[request] = parent
-        own = KNOWN | OWN | (REQ_SUCCEEDED if c.flags[row] & SUCCEEDED else 0)
-        flags[request] = (flags[request] & (NESTED | PLACEHOLDER)) | own
-        requests = [request]
-        numbers = [self.request(stage.request_id) for stage in nested]
+        if not flags[request] & OWN:  # the first row of a request is its stage
+            self.info[request] = row
+            self.parent[request] = parent
+            own = KNOWN | OWN | (REQ_SUCCEEDED if c.flags[row] & SUCCEEDED else 0)
+            flags[request] = (flags[request] & (NESTED | PLACEHOLDER)) | own
+        last = len(numbers) - 1
+        names = self.names
         for position, stage in enumerate(nested):
             number = numbers[position]
-            requests.append(number)
             if flags[number] & OWN:  # its own record is authoritative
                 flags[number] |= NESTED
                 continue
-            self.function[number] = self.names.functions.id(stage.function)
-            self.condition[number] = self.names.conditions.id(stage.condition)
-            self.attempts[number] = _int32(stage.attempts)
-            self.timestamp[number] = stage.timestamp
-            self.error_type[number] = self.names.error_types.id(stage.error_type)
-            self.parent[number] = numbers[position + 1] if position + 1 < len(numbers) else NONE
+            self._set_facts(
+                number,
+                names.functions.id(stage.function),
+                names.conditions.id(stage.condition),
+                _int32(stage.attempts),
+                stage.timestamp,
+                names.error_types.id(stage.error_type) if stage.error_type else NONE,
+            )
+            self.parent[number] = numbers[position + 1] if position < last else NONE
             known = KNOWN | NESTED | (REQ_SUCCEEDED if stage.succeeded else 0)
             flags[number] = (flags[number] & PLACEHOLDER) | known
-        if parent != NONE and parent not in requests:
-            requests.append(parent)
-        return self.join(requests, c.correlation[row], received)
+        if numbers:
+            return self.join([request, *numbers], c.correlation[row], received)
+        return self.join([request] if parent == NONE else [request, parent], c.correlation[row], received)
 
     def expect(self, correlation: int, function: int, request_id: str | None, now: float) -> int:
-        key = request_id if request_id is not None else f"\x00expected:{len(self.flags)}"
+        key = request_id if request_id is not None else f"\x00expected:{len(self.names.requests)}"
         request = self.request(key)
-        if not self.flags[request] & KNOWN:
-            self.function[request] = function
+        if not self.flags[request] & (KNOWN | OWN):
+            self._set_facts(request, function, NONE, NONE, _NAN, NONE)
             self.flags[request] |= PENDING | (PLACEHOLDER if request_id is None else 0)
         return self.join([request], correlation, now)
 
     def join(self, requests: list[int], correlation: int, seen: float) -> int:
         """Find (creating or merging) the flow these requests and this correlation id belong to."""
-        candidates: set[int] = set()
+        target = NONE
         if correlation != NONE and correlation < len(self.correlation_flow):
-            flow = self.correlation_flow[correlation]
-            if flow != NONE:
-                candidates.add(flow)
+            target = self.correlation_flow[correlation]
+        others: list[int] = []
         for request in requests:
             flow = self.flow[request]
-            if flow != NONE:
-                candidates.add(flow)
-        if candidates:
-            target = min(candidates)
-            for other in sorted(candidates - {target}):
-                self._merge(other, target)
-        else:
+            if flow not in (NONE, target):
+                if target == NONE:
+                    target = flow
+                else:
+                    others.append(flow)
+        if target == NONE:
             target = self._new_flow(seen)
+        elif others:
+            for other in sorted(set(others)):
+                if other < target:
+                    self._merge(target, other)
+                    target = other
+                elif other != target:
+                    self._merge(other, target)
         for request in requests:
             if self.flow[request] == NONE:
                 self._append(target, request)
@@ -461,40 +410,38 @@ class FlowGraph:
             self.correlation_flow[correlation] = target
             if self.flow_correlation[target] == NONE:
                 self.flow_correlation[target] = correlation
-        self.first_seen[target] = min(self.first_seen[target], seen)
-        self.last_seen[target] = max(self.last_seen[target], seen)
+        offset = seen - self.base
+        self.first_seen[target] = min(self.first_seen[target], offset)
+        self.last_seen[target] = max(self.last_seen[target], offset)
         self.changed.add(target)
         return target
 
     def _new_flow(self, seen: float) -> int:
-        flow = len(self.alias)
-        for column in (self.flow_correlation, self.head, self.tail, self.alias):
-            column.append(NONE)
-        self.first_seen.append(seen)
-        self.last_seen.append(seen)
+        flow = len(self.head)
+        self.flow_correlation.append(NONE)
+        self.head.append(NONE)
+        if math.isnan(self.base):
+            self.base = seen
+        self.first_seen.append(seen - self.base)
+        self.last_seen.append(seen - self.base)
         self.order.append(flow)
         return flow
 
     def _append(self, flow: int, request: int) -> None:
         self.flow[request] = flow
-        tail = self.tail[flow]
-        if tail == NONE:
-            self.head[flow] = request
-        else:
-            self.next[tail] = request
-        self.tail[flow] = request
+        self.next[request] = self.head[flow]
+        self.head[flow] = request
 
     def _merge(self, source: int, target: int) -> None:
         request = self.head[source]
+        last = NONE
         while request != NONE:
             self.flow[request] = target
+            last = request
             request = self.next[request]
-        if self.head[source] != NONE:
-            if self.tail[target] == NONE:
-                self.head[target] = self.head[source]
-            else:
-                self.next[self.tail[target]] = self.head[source]
-            self.tail[target] = self.tail[source]
+        if last != NONE:
+            self.next[last] = self.head[target]
+            self.head[target] = self.head[source]
         self.first_seen[target] = min(self.first_seen[target], self.first_seen[source])
         self.last_seen[target] = max(self.last_seen[target], self.last_seen[source])
         correlation = self.flow_correlation[source]
@@ -503,17 +450,17 @@ class FlowGraph:
             if self.flow_correlation[target] == NONE:
                 self.flow_correlation[target] = correlation
         self.alias[source] = target
-        self.head[source] = self.tail[source] = NONE
+        self.head[source] = NONE
         self.order.remove(source)
         self.changed.add(source)
 
     def resolve(self, flow: int) -> int | None:
         """A live flow id (following merges), or None for an unknown id."""
-        if not 0 <= flow < len(self.alias):
+        if not 0 <= flow < len(self.head):
             return None
-        for _ in range(len(self.alias)):
-            alias = self.alias[flow]
-            if alias == NONE:
+        for _ in range(len(self.alias) + 1):
+            alias = self.alias.get(flow)
+            if alias is None:
                 return flow
             flow = alias
         return None
@@ -527,11 +474,8 @@ class FlowGraph:
         request = self.head[resolved]
         while request != NONE:
             stage = self.stage(request)
-            row = self.row[request] if self.flags[request] & OWN else NONE
-            while row != NONE:
-                rows.append(row)
-                row = self.columns.next_same_request[row]
-            stamp = self.timestamp[request]
+            rows.extend(self.rows_of(request))
+            stamp = self.facts(request)[3]
             stages.append((math.inf if math.isnan(stamp) else stamp, request, stage))
             request = self.next[request]
         known = {stage.function_name for _, _, stage in stages if stage.state != "pending"}
@@ -545,33 +489,39 @@ class FlowGraph:
             correlation_id=self.names.correlations.get(self.flow_correlation[resolved]),
             stages=ordered,
             status=flow_status(ordered),
-            first_seen=self.first_seen[resolved],
-            last_seen=self.last_seen[resolved],
+            first_seen=self.base + self.first_seen[resolved],
+            last_seen=self.base + self.last_seen[resolved],
             rows=tuple(sorted(rows)),
         )
 
     def stage(self, request: int) -> Stage:
         flags = self.flags[request]
         state: StageState = ("succeeded" if flags & REQ_SUCCEEDED else "failed") if flags & KNOWN else "pending"
-        attempts = self.attempts[request]
-        stamp = self.timestamp[request]
+        function, condition, attempts, stamp, error_type = self.facts(request)
         names = self.names
         return Stage(
-            function_name=names.functions.get(self.function[request]) or "?",
+            function_name=names.functions.get(function) or "?",
             request_id=None if flags & PLACEHOLDER else names.requests.get(request),
             parent_request_id=names.requests.get(self.parent[request]),
             state=state,
-            condition=names.conditions.get(self.condition[request]),
+            condition=names.conditions.get(condition),
             attempts=None if attempts == NONE else attempts,
             timestamp=None if math.isnan(stamp) else stamp,
-            error_type=names.error_types.get(self.error_type[request]),
-            row=self.row[request] if flags & OWN else None,
+            error_type=names.error_types.get(error_type),
+            row=self.info[request] if flags & OWN else None,
             nested=bool(flags & NESTED) and not flags & OWN,
         )
 
+    def rows_of(self, request: int) -> list[int]:
+        """Every row holding this request's own record (usually one)."""
+        if not self.flags[request] & OWN:
+            return []
+        more = self.more_rows.get(request)
+        return [self.info[request], *more] if more else [self.info[request]]
+
     def nbytes(self) -> int:
         columns = [value for value in vars(self).values() if isinstance(value, array)]
-        return sum(column.itemsize * len(column) for column in columns)
+        return sum(column.itemsize * column.buffer_info()[1] for column in columns)
 
 
 def flow_status(stages: tuple[Stage, ...]) -> FlowStatus:

@@ -1,14 +1,24 @@
 """The small, immutable things the record store hands out: row summaries, flow stages, flows, stats.
 
 They are built on demand from the store's compact columns (see `records.flows`), so holding one
-costs nothing per stored record; the UI builds them only for the rows on screen.
+costs nothing per stored record; the UI builds them only for the rows on screen. The compact
+columns and string tables themselves are at the end of this module.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import sys
+from array import array
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
+
+NONE = -1
+
+# flag bits of a row
+OK = 1
+SUCCEEDED = 2
+STREAM = 4
 
 Outcome = Literal["succeeded", "failed", "undecodable"]
 OUTCOMES: tuple[Outcome, ...] = ("succeeded", "failed", "undecodable")
@@ -147,3 +157,214 @@ class Changes:
 
     def __bool__(self) -> bool:
         return bool(self.new_rows) or bool(self.flows) or bool(self.duplicates)
+
+
+# ---------------------------------------------------------------- compact storage
+
+
+class Interner:
+    """Strings stored once, referred to by a number (-1 is None)."""
+
+    __slots__ = ("_ids", "strings")
+
+    def __init__(self) -> None:
+        self._ids: dict[str, int] = {}
+        self.strings: list[str] = []
+
+    def id(self, value: str | None) -> int:
+        if value is None:
+            return NONE
+        found = self._ids.get(value)
+        if found is None:
+            found = len(self.strings)
+            self._ids[value] = found
+            self.strings.append(value)
+        return found
+
+    def find(self, value: str) -> int:
+        """The number of a string already stored, or -1."""
+        return self._ids.get(value, NONE)
+
+    def get(self, number: int) -> str | None:
+        return None if number < 0 else self.strings[number]
+
+    def __len__(self) -> int:
+        return len(self.strings)
+
+    def nbytes(self) -> int:
+        """Approximate memory held (strings, list and dict)."""
+        total = sys.getsizeof(self.strings) + sys.getsizeof(self._ids)
+        return total + sum(sys.getsizeof(text) for text in self.strings)
+
+
+class Columns:
+    """The rows, one `array` per field (structure of arrays)."""
+
+    __slots__ = (
+        "attempts",
+        "condition",
+        "correlation",
+        "envelope",
+        "error_message",
+        "error_type",
+        "file",
+        "flags",
+        "function",
+        "length",
+        "message",
+        "offset",
+        "received",
+        "request",
+        "source",
+        "sub",
+        "timestamp",
+    )
+
+    def __init__(self) -> None:
+        self.received = array("d")
+        self.timestamp = array("d")  # NaN when unknown
+        self.source = array("i")
+        self.flags = array("B")
+        self.function = array("i")
+        self.condition = array("i")
+        self.attempts = array("i")
+        self.error_type = array("i")
+        self.error_message = array("i")
+        self.correlation = array("i")
+        self.request = array("i")  # request id number (shared with the flow linker)
+        self.envelope = array("i")
+        self.message = array("i")  # which message the row came from (several rows may share one)
+        self.sub = array("H")  # position of the row among its message's decoded inputs
+        self.file = array("i")
+        self.offset = array("q")
+        self.length = array("i")
+
+    def __len__(self) -> int:
+        return len(self.flags)
+
+    def arrays(self) -> Iterator[array[Any]]:
+        for name in self.__slots__:
+            yield getattr(self, name)
+
+    def nbytes(self) -> int:
+        return sum(column.itemsize * column.buffer_info()[1] for column in self.arrays())
+
+
+_PACKED_UUID = 0xFE  # never the first byte of UTF-8 text
+_PACKED_PREFIX = bytes((_PACKED_UUID,))
+
+
+class StringTable:
+    """Many distinct strings (request ids, correlation ids, error messages), compactly: their UTF-8
+    bytes in one bytearray, canonical UUIDs packed in 17 bytes, and an open-addressing hash index
+    in two arrays. No Python object per string; `get()` decodes on demand. Same API as Interner."""
+
+    def __init__(self, *, pack_uuids: bool = False) -> None:
+        self._pack = pack_uuids
+        self._blob = bytearray()
+        self._ends = array("I")  # end of each string in the blob (widened to "q" past 4 GB)
+        self._hashes = array("I", bytes(4 * 8))  # the low 32 bits of each string's hash
+        self._slots = array("i", [NONE]) * 8
+        self._mask = 7
+
+    def _encode(self, value: str) -> bytes:
+        if self._pack and len(value) == 36 and value[8] == value[13] == value[18] == value[23] == "-":
+            digits = value.replace("-", "")
+            if len(digits) == 32 and (digits.islower() or digits.isdigit()):
+                try:
+                    packed = bytes.fromhex(digits)
+                except ValueError:
+                    packed = b""
+                if len(packed) == 16:
+                    return _PACKED_PREFIX + packed
+        return value.encode("utf-8", "surrogatepass")
+
+    def _stored(self, number: int) -> bytearray:
+        start = self._ends[number - 1] if number else 0
+        return self._blob[start : self._ends[number]]
+
+    def _probe(self, value: str) -> tuple[int, int, int]:
+        """(number or -1, free slot, hash) for a value."""
+        hashed = hash(value) & 0xFFFFFFFF
+        mask = self._mask
+        slots = self._slots
+        hashes = self._hashes
+        slot = hashed & mask
+        encoded: bytes | None = None
+        while True:
+            number = slots[slot]
+            if number == NONE:
+                return NONE, slot, hashed
+            if hashes[slot] == hashed:
+                if encoded is None:
+                    encoded = self._encode(value)
+                if self._stored(number) == encoded:
+                    return number, slot, hashed
+            slot = (slot + 1) & mask
+
+    def id(self, value: str | None) -> int:
+        if value is None:
+            return NONE
+        # the probe of _probe(), inlined: this runs several times for every record
+        hashed = hash(value) & 0xFFFFFFFF
+        mask = self._mask
+        slots = self._slots
+        hashes = self._hashes
+        slot = hashed & mask
+        encoded: bytes | None = None
+        while True:
+            number = slots[slot]
+            if number == NONE:
+                break
+            if hashes[slot] == hashed:
+                if encoded is None:
+                    encoded = self._encode(value)
+                if self._stored(number) == encoded:
+                    return number
+            slot = (slot + 1) & mask
+        blob = self._blob
+        blob += encoded if encoded is not None else self._encode(value)
+        number = len(self._ends)
+        if len(blob) > 0xFFFFFFFF and self._ends.typecode == "I":
+            self._ends = array("q", self._ends)
+        self._ends.append(len(blob))
+        slots[slot] = number
+        hashes[slot] = hashed
+        if (number + 1) * 10 > (mask + 1) * 7:
+            self._grow()
+        return number
+
+    def _grow(self) -> None:
+        size = (self._mask + 1) * 2
+        mask = size - 1
+        slots = array("i", [NONE]) * size
+        hashes = array("I", bytes(4 * size))
+        for old, number in enumerate(self._slots):
+            if number == NONE:
+                continue
+            hashed = self._hashes[old]
+            slot = hashed & mask
+            while slots[slot] != NONE:
+                slot = (slot + 1) & mask
+            slots[slot] = number
+            hashes[slot] = hashed
+        self._slots, self._hashes, self._mask = slots, hashes, mask
+
+    def find(self, value: str) -> int:
+        return self._probe(value)[0]
+
+    def get(self, number: int) -> str | None:
+        if number < 0:
+            return None
+        data = self._stored(number)
+        if len(data) == 17 and data[0] == _PACKED_UUID:
+            text = data[1:].hex()
+            return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
+        return data.decode("utf-8", "surrogatepass")
+
+    def __len__(self) -> int:
+        return len(self._ends)
+
+    def nbytes(self) -> int:
+        arrays = (self._ends, self._hashes, self._slots)
+        return len(self._blob) + sum(column.itemsize * column.buffer_info()[1] for column in arrays)
