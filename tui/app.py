@@ -11,6 +11,7 @@ import asyncio
 import json
 import math
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -44,6 +45,8 @@ Invoker = Callable[[str, Any], Awaitable[str]]
 """`await invoker(function, payload)` sends an asynchronous invoke and returns the request id."""
 
 RATE_WINDOW = 30  # seconds shown in the records/s sparkline
+INGEST_SLICE = 0.012  # seconds of storing before other messages (keys) get their turn
+INGEST_CHUNK = 100
 
 
 @dataclass
@@ -95,6 +98,8 @@ class LambdestApp(App[None]):
         self._last_second = -1
         self.batches_handled = 0
         self.ingest_failures = 0
+        self._backlog: deque[tuple[list[Message | SourceStatus], object | None]] = deque()
+        self._draining = False
         self.pumps: list[Pump] = []
 
     @property
@@ -149,12 +154,30 @@ class LambdestApp(App[None]):
     # ----- ingestion ----------------------------------------------------------------------------
 
     def on_source_events(self, message: SourceEvents) -> None:
-        try:
-            self.ingest(message.events)
-        finally:
-            if isinstance(message.ticket, Ticket):
-                message.ticket.release()
+        """Queue the batch; `_drain` stores it in slices so key presses get in between."""
+        self._backlog.append((list(message.events), message.ticket))
         self.batches_handled += 1
+        if not self._draining:
+            self._draining = True
+            self.call_later(self._drain)
+
+    def _drain(self) -> None:
+        """Store queued events for at most `INGEST_SLICE` seconds, then let other messages (keys,
+        repaints) through and go on."""
+        deadline = time.perf_counter() + INGEST_SLICE
+        while self._backlog and time.perf_counter() < deadline:
+            events, ticket = self._backlog[0]
+            take = events[:INGEST_CHUNK]
+            del events[:INGEST_CHUNK]
+            self.ingest(take)
+            if not events:
+                self._backlog.popleft()
+                if isinstance(ticket, Ticket):
+                    ticket.release()
+        if self._backlog:
+            self.call_later(self._drain)
+        else:
+            self._draining = False
 
     def ingest(self, events: Iterable[Message | SourceStatus]) -> None:
         store = self.store

@@ -138,8 +138,7 @@ class ListSource:
         for number, raw in enumerate(self.raws):
             yield message(raw, self.label, number)
         if self.stay_open:
-            while True:
-                await asyncio.sleep(3600)
+            await asyncio.Event().wait()  # like a live queue: nothing more, until cancelled
         yield SourceStatus(self.label, self.mode, "done")
 
     async def aclose(self) -> None:

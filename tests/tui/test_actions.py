@@ -144,7 +144,7 @@ async def test_save_then_replay_gives_the_same_records(tmp_path: Path) -> None:
         await until(pilot, lambda: isinstance(app.screen, SaveDialog), "dialog")
         app.screen.query_one("#save-path", Input).value = str(tmp_path / "failures.jsonl")
         await pilot.press("enter")
-        await until(pilot, lambda: (tmp_path / "failures.jsonl").exists(), "saved failures")
+        await until(pilot, (tmp_path / "failures.jsonl").exists, "saved failures")
     replayed = create_app(AppConfig(sources=[ReplaySource([str(saved)])], clock=lambda: FIXED_NOW))
     async with replayed.run_test(size=SIZE) as pilot:
         await until(pilot, lambda: len(replayed.records) == 15, "replayed")

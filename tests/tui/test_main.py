@@ -8,7 +8,7 @@ from pathlib import Path
 from records.filters import RecordFilter
 from records.sources.replay import ReplaySource
 from tests.tui.conftest import until
-from tests.tui.data import FIXED_NOW, ListSource, message, mixed_records, record, order, T0, write_jsonl
+from tests.tui.data import FIXED_NOW, T0, ListSource, message, mixed_records, order, record, write_jsonl
 from tui.app import AppConfig, LambdestApp, create_app
 from tui.messages import SourceEvents
 from tui.screens.detail import DetailScreen
