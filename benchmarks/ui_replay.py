@@ -1,0 +1,196 @@
+"""Benchmark: the UI replaying a large JSON Lines file (issue 5). Run by hand, prints its figures.
+
+    .venv/bin/python benchmarks/ui_replay.py [--records 1000000] [--file PATH] [--latency-seconds 10]
+
+Figures, each beside its target:
+  first screen     from creating the app to the first painted line of records      target < 1 s
+  all counted      until the status bar counts every record, next to a bare
+                   `json.loads` pass over the same file                             target <= 3x bare
+  peak RSS         resident memory of this process at its peak                     target <= 500 MB
+  key latency      a key press (posted like a terminal key) until the records table
+                   repaints the moved cursor, while records arrive at ~1,000/s       target < 100 ms
+
+The app runs headless (Textual's test driver) with the real ReplaySource, store and widgets.
+The generated file is deleted afterwards unless --file names one to keep.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import resource
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from records.lines import iso_timestamp
+from records.sources.replay import ReplaySource
+from tui.app import AppConfig, LambdestApp, create_app
+from tui.screens.main import MainScreen
+from tui.widgets.virtual_table import VirtualTable
+
+T0 = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
+ARN = "arn:aws:lambda:us-east-1:123456789012:function:{}:$LATEST"
+
+
+def _record(function: str, number: int, when: datetime, payload: Any, ok: bool) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "version": "1.0",
+        "timestamp": iso_timestamp(when),
+        "requestContext": {
+            "requestId": f"{number:012x}-0000-4000-8000-{number:012x}",
+            "functionArn": ARN.format(function),
+            "condition": "Success" if ok else "RetriesExhausted",
+            "approximateInvokeCount": 1 if ok else 3,
+        },
+        "requestPayload": payload,
+        "responseContext": {"statusCode": 200, "executedVersion": "$LATEST"},
+        "responsePayload": {"reserved": True},
+    }
+    if not ok:
+        body["responseContext"]["functionError"] = "Unhandled"
+        body["responsePayload"] = {"errorType": "OutOfStock", "errorMessage": "SKU-1: 500 wanted, 100 left"}
+    return body
+
+
+def generate(path: Path, count: int, per_10ms: int = 10) -> None:
+    """`count` update-inventory records (one in ten failing), each nesting its order record, their
+    timestamps `per_10ms` records every 10 ms (10: 1,000 records a second of original timing)."""
+    with path.open("w", encoding="utf-8") as handle:
+        for number in range(count):
+            when = T0 + timedelta(milliseconds=10 * (number // per_10ms))
+            order = {"orderId": f"ord-{number:08d}", "items": [{"sku": "SKU-1", "qty": 1}], "card": "4242"}
+            placed = _record("order", 2 * number, when, order, True)
+            document = _record("update-inventory", 2 * number + 1, when, placed, number % 10 != 3)
+            handle.write(json.dumps(document, separators=(",", ":")) + "\n")
+
+
+def bare_pass(path: Path) -> float:
+    started = time.perf_counter()
+    with path.open("rb") as handle:
+        for line in handle:
+            json.loads(line)
+    return time.perf_counter() - started
+
+
+def rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def spy_on(table: VirtualTable, on_row_line: Callable[[], None]) -> None:
+    """Call `on_row_line` whenever the table paints a line holding a row."""
+    original = table.render_line
+
+    def render_line(y: int) -> Any:
+        if y >= 1 and table.row_count:
+            on_row_line()
+        return original(y)
+
+    table.render_line = render_line  # type: ignore[method-assign]
+
+
+async def wait_for(condition: Callable[[], bool], pilot: Any, limit: float) -> bool:
+    deadline = time.perf_counter() + limit
+    while not condition():
+        if time.perf_counter() > deadline:
+            return False
+        await pilot.pause(0.002)
+    return True
+
+
+async def replay_all(path: Path, count: int) -> dict[str, float]:
+    started = time.perf_counter()
+    painted: list[float] = []
+    app: LambdestApp = create_app(AppConfig(sources=[ReplaySource([str(path)])]))
+    async with app.run_test(size=(160, 45)) as pilot:
+        screen = app.screen
+        assert isinstance(screen, MainScreen)
+        spy_on(screen.records_table, lambda: painted or painted.append(time.perf_counter()))
+        await wait_for(lambda: bool(painted), pilot, 600)
+        await wait_for(lambda: app.store.stats().records >= count and len(app.records) >= count, pilot, 3600)
+        counted = time.perf_counter()
+        stats = app.store.stats()
+        assert stats.records == count, stats
+    return {"first_screen": painted[0] - started, "all_counted": counted - started}
+
+
+async def key_latency(path: Path, seconds: float) -> dict[str, float]:
+    """Replay at the file's own pace (~1,000 records a second) and time key -> repaint."""
+    app: LambdestApp = create_app(AppConfig(sources=[ReplaySource([str(path)], speed=1.0)]))
+    latencies: list[float] = []
+    async with app.run_test(size=(160, 45)) as pilot:
+        screen = app.screen
+        assert isinstance(screen, MainScreen)
+        table = screen.records_table
+        painted: list[float] = []
+        spy_on(table, lambda: painted.append(time.perf_counter()))
+        await wait_for(lambda: len(app.records) > 500, pilot, 60)
+        start_count = app.store.stats().records
+        started = time.perf_counter()
+        while time.perf_counter() - started < seconds:
+            before = table.cursor
+            painted.clear()
+            pressed = time.perf_counter()
+            app.simulate_key("down" if before < 20 else "up")
+            moved = await wait_for(lambda before=before: table.cursor != before, pilot, 5)  # type: ignore[misc]
+            if moved and await wait_for(lambda pressed=pressed: any(t > pressed for t in painted), pilot, 5):  # type: ignore[misc]
+                latencies.append(min(t for t in painted if t > pressed) - pressed)
+            await pilot.pause(0.1)
+        rate = (app.store.stats().records - start_count) / (time.perf_counter() - started)
+    latencies.sort()
+    return {
+        "rate": rate,
+        "p50": statistics.median(latencies) * 1000,
+        "p95": latencies[int(len(latencies) * 0.95) - 1] * 1000,
+        "max": latencies[-1] * 1000,
+        "samples": len(latencies),
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--records", type=int, default=1_000_000)
+    parser.add_argument("--file", help="generate the file here and keep it (default: a temporary file)")
+    parser.add_argument("--latency-seconds", type=float, default=10.0)
+    args = parser.parse_args()
+    folder = tempfile.TemporaryDirectory(prefix="lambdest-bench-")
+    path = Path(args.file) if args.file else Path(folder.name) / "records.jsonl"
+    paced = Path(folder.name) / "paced.jsonl"
+    try:
+        if not path.exists():
+            print(f"writing {args.records:,} records to {path} …", flush=True)
+            generate(path, args.records)
+        generate(paced, int(args.latency_seconds * 1000) + 5_000)
+        size = path.stat().st_size / 1e6
+        bare = bare_pass(path)
+        print(f"file: {args.records:,} records, {size:,.0f} MB; bare json.loads pass {bare:.1f} s", flush=True)
+        figures = asyncio.run(replay_all(path, args.records))
+        peak = rss_mb()
+        latency = asyncio.run(key_latency(paced, args.latency_seconds))
+    finally:
+        folder.cleanup()
+    ratio = figures["all_counted"] / bare
+    print()
+    print(f"{'figure':<34}{'measured':>16}   target")
+    print(f"{'time to first screen':<34}{figures['first_screen']:>14.2f} s   < 1 s")
+    print(f"{'time until all counted':<34}{figures['all_counted']:>14.1f} s   <= {3 * bare:.1f} s (3x bare)")
+    print(f"{'  (vs bare json.loads pass)':<34}{ratio:>15.1f}x   <= 3x")
+    print(f"{'peak resident memory':<34}{peak:>13.0f} MB   <= 500 MB")
+    print(
+        f"{'key-press-to-repaint latency':<34}{latency['p50']:>11.0f} ms p50   < 100 ms"
+        f"  (p95 {latency['p95']:.0f} ms, max {latency['max']:.0f} ms, {latency['samples']} presses,"
+        f" ingesting {latency['rate']:.0f} rec/s)"
+    )
+    print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
