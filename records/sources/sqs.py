@@ -136,6 +136,8 @@ class SqsQueueSource:
         self._state: tuple[State, str | None] | None = None
         self._last_network_fault = float("-inf")
         self._task: asyncio.Task[None] | None = None
+        # consume: received batches waiting for fsync + delete (bounded, so pollers wait when it lags)
+        self._commits: asyncio.Queue[tuple[list[dict[str, Any]], list[Message]]] = asyncio.Queue(maxsize=2 * pollers)
         self._closed = False
 
     # -- the Source protocol ------------------------------------------------------------------
@@ -209,6 +211,8 @@ class SqsQueueSource:
                 raise SourceFailed(_redrive_refusal(self.name, policy))
         try:
             async with asyncio.TaskGroup() as group:
+                if self.queue_mode == "consume":
+                    group.create_task(self._committer(client, url))
                 for _ in range(self.pollers):
                     group.create_task(self._poll(client, url))
         except ExceptionGroup as errors:
@@ -295,14 +299,25 @@ class SqsQueueSource:
             fresh.append(self._message(item))
             done.append(item)
         if self.queue_mode == "consume":
-            # Durable first, then deleted, then shown: whoever sees a consumed message can rely on
-            # it being in the session file and gone from the queue.
-            if self.session is not None and fresh:
-                await asyncio.to_thread(self.session.sync)
-            if done:
-                await self._delete(client, url, done)
+            await self._commits.put((done, fresh))  # the poller goes straight back to receiving
+            return
         for message in fresh:
             await self._emit(message)
+
+    async def _committer(self, client: Any, url: str) -> None:
+        """Consume: durable first, then deleted, then shown, so whoever sees a consumed message can
+        rely on it being in the session file and gone from the queue. Batches waiting together
+        share one fsync (group commit) and are deleted concurrently."""
+        while True:
+            batches = [await self._commits.get()]
+            while not self._commits.empty():
+                batches.append(self._commits.get_nowait())
+            if self.session is not None and any(fresh for _, fresh in batches):
+                await asyncio.to_thread(self.session.sync)
+            await asyncio.gather(*(self._delete(client, url, done) for done, _ in batches if done))
+            for _, fresh in batches:
+                for message in fresh:
+                    await self._emit(message)
 
     def _message(self, item: dict[str, Any]) -> Message:
         raw = item.get("Body", "")
