@@ -541,20 +541,35 @@ class RecordStore:
     def save(self, path: str | Path, rows: Iterable[int] | None = None) -> int:
         """Write the rows' messages (all rows by default) as a session file (JSON Lines) that
         replays to the same records. A message is written once even when several of its rows are
-        given. Returns the number of lines written. Raises OSError when a file cannot be read or
+        given. Returns the number of lines written.
+
+        The file is written next to its final name and renamed into place at the end, so a failed
+        save leaves any earlier file untouched. Raises ValueError for a file the store re-reads
+        records from (saving over it would lose them) and OSError when a file cannot be read or
         written."""
+        target = Path(path)
+        resolved = target.resolve()
+        for number in range(len(self.raws.files)):
+            name = self.raws.files.get(number)
+            if name is not None and Path(name).resolve() == resolved:
+                raise ValueError(f"{target} holds records of this session: save to another file")
         c = self.columns
         indices: Iterable[int] = range(len(self)) if rows is None else sorted(set(rows))
         written = 0
         last_message = NONE
-        with Path(path).open("wb") as out:
-            for index in indices:
-                message = c.message[index]
-                if message == last_message:
-                    continue
-                last_message = message
-                out.write(self._saved_line(index))
-                written += 1
+        partial = target.with_name(f".{target.name}.partial")
+        try:
+            with partial.open("wb") as out:
+                for index in indices:
+                    message = c.message[index]
+                    if message == last_message:
+                        continue
+                    last_message = message
+                    out.write(self._saved_line(index))
+                    written += 1
+            partial.replace(target)
+        finally:
+            partial.unlink(missing_ok=True)
         return written
 
     def _saved_line(self, index: int) -> bytes:

@@ -256,16 +256,25 @@ _PACKED_PREFIX = bytes((_PACKED_UUID,))
 
 class StringTable:
     """Many distinct strings (request ids, correlation ids, error messages), compactly: their UTF-8
-    bytes in one bytearray, canonical UUIDs packed in 17 bytes, and an open-addressing hash index
-    in two arrays. No Python object per string; `get()` decodes on demand. Same API as Interner."""
+    bytes in one bytearray (a canonical UUID packed into 17 bytes), numbered in order, and an
+    open-addressing hash index of two arrays (the number in each slot, and 8 bits of its hash to
+    skip most comparisons). About 10 bytes of index a string, no Python object per string;
+    `get()` decodes on demand. Same API as Interner.
+
+    The index doubles when it is 70% full. To keep every call short (the UI ingests on its event
+    loop), the old index is moved into the new one a few slots a call, and looked in until then.
+    """
+
+    _MIGRATE = 16  # old slots moved a call: done long before the new index fills up
 
     def __init__(self, *, pack_uuids: bool = False) -> None:
         self._pack = pack_uuids
         self._blob = bytearray()
         self._ends = array("I")  # end of each string in the blob (widened to "q" past 4 GB)
-        self._hashes = array("I", bytes(4 * 8))  # the low 32 bits of each string's hash
         self._slots = array("i", [NONE]) * 8
-        self._mask = 7
+        self._tags = bytearray(8)
+        self._old: tuple[array[int], bytearray] | None = None
+        self._cursor = 0
 
     def _encode(self, value: str) -> bytes:
         if self._pack and len(value) == 36 and value[8] == value[13] == value[18] == value[23] == "-":
@@ -283,75 +292,86 @@ class StringTable:
         start = self._ends[number - 1] if number else 0
         return self._blob[start : self._ends[number]]
 
-    def _probe(self, value: str) -> tuple[int, int, int]:
-        """(number or -1, free slot, hash) for a value."""
-        hashed = hash(value) & 0xFFFFFFFF
-        mask = self._mask
-        slots = self._slots
-        hashes = self._hashes
+    def _search(self, slots: array[int], tags: bytearray, encoded: bytes, hashed: int) -> tuple[int, int]:
+        """(number or -1, the slot where the probe stopped) in one index."""
+        mask = len(slots) - 1
+        tag = (hashed >> 56) & 0xFF
         slot = hashed & mask
-        encoded: bytes | None = None
         while True:
             number = slots[slot]
             if number == NONE:
-                return NONE, slot, hashed
-            if hashes[slot] == hashed:
-                if encoded is None:
-                    encoded = self._encode(value)
-                if self._stored(number) == encoded:
-                    return number, slot, hashed
+                return NONE, slot
+            if tags[slot] == tag and self._stored(number) == encoded:
+                return number, slot
             slot = (slot + 1) & mask
 
     def id(self, value: str | None) -> int:
         if value is None:
             return NONE
-        # the probe of _probe(), inlined: this runs several times for every record
-        hashed = hash(value) & 0xFFFFFFFF
-        mask = self._mask
-        slots = self._slots
-        hashes = self._hashes
-        slot = hashed & mask
-        encoded: bytes | None = None
-        while True:
-            number = slots[slot]
-            if number == NONE:
-                break
-            if hashes[slot] == hashed:
-                if encoded is None:
-                    encoded = self._encode(value)
-                if self._stored(number) == encoded:
-                    return number
-            slot = (slot + 1) & mask
+        encoded = self._encode(value)
+        hashed = hash(encoded)
+        number, slot = self._search(self._slots, self._tags, encoded, hashed)
+        if number != NONE:
+            return number
+        if self._old is not None:
+            found, _ = self._search(self._old[0], self._old[1], encoded, hashed)
+            self._migrate()
+            if found != NONE:
+                return found
+            number, slot = self._search(self._slots, self._tags, encoded, hashed)
         blob = self._blob
-        blob += encoded if encoded is not None else self._encode(value)
+        blob += encoded
         number = len(self._ends)
         if len(blob) > 0xFFFFFFFF and self._ends.typecode == "I":
             self._ends = array("q", self._ends)
         self._ends.append(len(blob))
-        slots[slot] = number
-        hashes[slot] = hashed
-        if (number + 1) * 10 > (mask + 1) * 7:
-            self._grow()
+        self._slots[slot] = number
+        self._tags[slot] = (hashed >> 56) & 0xFF
+        if (number + 1) * 10 > len(self._slots) * 7:
+            self._start_growing()
         return number
 
-    def _grow(self) -> None:
-        size = (self._mask + 1) * 2
-        mask = size - 1
-        slots = array("i", [NONE]) * size
-        hashes = array("I", bytes(4 * size))
-        for old, number in enumerate(self._slots):
+    def _start_growing(self) -> None:
+        if self._old is not None:  # cannot happen with _MIGRATE >= 2, but never lose entries
+            while self._old is not None:
+                self._migrate()
+        size = len(self._slots) * 2
+        self._old = (self._slots, self._tags)
+        self._slots = array("i", [NONE]) * size
+        self._tags = bytearray(size)
+        self._cursor = 0
+        self._migrate()
+
+    def _migrate(self) -> None:
+        """Move the next few slots of the old index into the new one."""
+        assert self._old is not None
+        old_slots, _old_tags = self._old
+        slots = self._slots
+        tags = self._tags
+        mask = len(slots) - 1
+        end = min(len(old_slots), self._cursor + self._MIGRATE)
+        for position in range(self._cursor, end):
+            number = old_slots[position]
             if number == NONE:
                 continue
-            hashed = self._hashes[old]
+            hashed = hash(bytes(self._stored(number)))
             slot = hashed & mask
             while slots[slot] != NONE:
                 slot = (slot + 1) & mask
             slots[slot] = number
-            hashes[slot] = hashed
-        self._slots, self._hashes, self._mask = slots, hashes, mask
+            tags[slot] = (hashed >> 56) & 0xFF
+        self._cursor = end
+        if end >= len(old_slots):
+            self._old = None
 
     def find(self, value: str) -> int:
-        return self._probe(value)[0]
+        encoded = self._encode(value)
+        hashed = hash(encoded)
+        old = self._old  # read once: another thread may be ingesting
+        number, _ = self._search(self._slots, self._tags, encoded, hashed)
+        if number == NONE and old is not None:
+            number, _ = self._search(old[0], old[1], encoded, hashed)
+        return number
 
     def get(self, number: int) -> str | None:
         if number < 0:
@@ -366,5 +386,5 @@ class StringTable:
         return len(self._ends)
 
     def nbytes(self) -> int:
-        arrays = (self._ends, self._hashes, self._slots)
-        return len(self._blob) + sum(column.itemsize * column.buffer_info()[1] for column in arrays)
+        size = len(self._blob) + self._ends.itemsize * len(self._ends) + 5 * len(self._slots)
+        return size + (5 * len(self._old[0]) if self._old is not None else 0)

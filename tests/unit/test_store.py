@@ -195,3 +195,28 @@ def test_rows_are_compact(tmp_path: Path) -> None:
     per_row = held / count
     assert per_row < 320, f"{per_row:.0f} bytes per row"
     assert store.flow_count() == count
+
+
+def test_save_refuses_the_file_it_reads_from_and_leaves_no_partial_file(tmp_path: Path) -> None:
+    import pytest
+
+    session = tmp_path / "session.jsonl"
+    store = RecordStore()
+    with SessionWriter(session) as writer:
+        store.ingest(written(writer, json.dumps(declined("S-1")), "queue:order-failures"))
+    before = session.read_bytes()
+    with pytest.raises(ValueError, match="holds records of this session"):
+        store.save(session)
+    assert session.read_bytes() == before
+
+    gone = tmp_path / "gone.jsonl"
+    forgetful = RecordStore(recent_raw=0)
+    with SessionWriter(gone) as writer:
+        forgetful.ingest(written(writer, json.dumps(declined("S-2")), "queue:order-failures"))
+    gone.unlink()
+    existing = tmp_path / "existing.jsonl"
+    existing.write_text("keep me\n")
+    with pytest.raises(OSError):
+        forgetful.save(existing)  # its record cannot be re-read: nothing is replaced
+    assert existing.read_text() == "keep me\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["existing.jsonl", "session.jsonl"]
