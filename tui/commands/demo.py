@@ -11,6 +11,12 @@ import argparse
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from records.files import SessionWriter
+    from records.sandbox import Sandbox
+    from tui.app import AppConfig
 
 HELP = "try it with no AWS account: a local sandbox running the order system, with the UI on it"
 
@@ -22,15 +28,32 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def run(args: argparse.Namespace) -> int:
+def demo_config(sandbox: Sandbox, session: SessionWriter) -> AppConfig:
+    """The app watching a running sandbox: its topics tapped, its queues peeked, `o` -> `order`.
+    Sets the sandbox's endpoint and dummy credentials in this process's environment."""
     from records.aws_options import AwsOptions
-    from records.files import SessionWriter
-    from records.sandbox import Sandbox, SandboxError, StackError
     from records.sources.base import Source
     from records.sources.sns import SnsTap
     from records.sources.sqs import SqsQueueSource
+    from tui.launch import live_config
+
+    os.environ.update(sandbox.env)  # every client in this process (ours and aiobotocore's) uses it
+    aws = AwsOptions(endpoint_url=sandbox.endpoint_url, region=sandbox.region)
+    sources: list[Source] = [
+        SnsTap(topic, session=session, aws=aws, wait_time=5, visibility_timeout=30) for topic in sandbox.topics
+    ]
+    sources += [
+        SqsQueueSource(queue, mode="peek", session=session, aws=aws, wait_time=5, pollers=1) for queue in sandbox.queues
+    ]
+    function = "order" if "order" in sandbox.functions else (sandbox.functions[0] if sandbox.functions else None)
+    return live_config(sources, aws, function, "lambdest-tui demo", f"sandbox {sandbox.endpoint_url}")
+
+
+def run(args: argparse.Namespace) -> int:
+    from records.files import SessionWriter
+    from records.sandbox import Sandbox, SandboxError, StackError
     from tui.commands.tail import default_session_path
-    from tui.launch import live_config, run_app
+    from tui.launch import run_app
 
     try:
         sandbox = Sandbox(args.stack)
@@ -47,20 +70,8 @@ def run(args: argparse.Namespace) -> int:
     session_path = Path(args.save) if args.save else default_session_path()
     session: SessionWriter | None = None
     try:
-        # Every client in this process (ours and aiobotocore's) talks to the sandbox.
-        os.environ.update(sandbox.env)
-        aws = AwsOptions(endpoint_url=sandbox.endpoint_url, region=sandbox.region)
         session = SessionWriter(session_path)
-        sources: list[Source] = [
-            SnsTap(topic, session=session, aws=aws, wait_time=5, visibility_timeout=30) for topic in sandbox.topics
-        ]
-        sources += [
-            SqsQueueSource(queue, mode="peek", session=session, aws=aws, wait_time=5, pollers=1)
-            for queue in sandbox.queues
-        ]
-        function = "order" if "order" in sandbox.functions else (sandbox.functions[0] if sandbox.functions else None)
-        config = live_config(sources, aws, function, "lambdest-tui demo", f"sandbox {sandbox.endpoint_url}")
-        run_app(config)
+        run_app(demo_config(sandbox, session))
     finally:
         if session is not None:
             session.close()

@@ -1,0 +1,78 @@
+"""`demo` end to end: the real sandbox (moto subprocess + our Lambda endpoint), its topic tapped and
+its failure queue peeked by the app; `o` sends test orders through Lambda's async invoke and their
+flows appear, awaiting first, then filled in as their records arrive."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from records.files import SessionWriter
+from records.invoke import generate_order
+from records.sandbox import Sandbox
+from records.summary import Flow
+from tests.tui.conftest import until
+from tui.app import create_app
+from tui.commands.demo import demo_config
+
+
+@pytest.fixture
+def sandbox(monkeypatch: pytest.MonkeyPatch) -> Iterator[Sandbox]:
+    box = Sandbox()
+    box.start()
+    try:
+        for name, value in box.env.items():
+            monkeypatch.setenv(name, value)  # restored after the test; demo_config sets them too
+        yield box
+    finally:
+        box.stop()
+
+
+@pytest.mark.slow
+async def test_demo_shows_live_order_flows(sandbox: Sandbox, tmp_path: Path) -> None:
+    orders = iter([generate_order("good"), generate_order("declined")])
+    sent: list[dict[str, Any]] = []
+
+    def next_order() -> dict[str, Any]:
+        order = next(orders)
+        sent.append(order)
+        return order
+
+    with SessionWriter(tmp_path / "session.jsonl") as session:
+        config = demo_config(sandbox, session)
+        config.order_generator = next_order
+        app = create_app(config)
+        async with app.run_test(size=(150, 45)) as pilot:
+            await until(pilot, lambda: all(s.state == "live" for s in app.statuses.values()), "sources live", 3000)
+            assert set(app.statuses) == {"topic:order-notifications", "queue:order-failures"}
+
+            def flow_of(order_id: str) -> Flow | None:
+                for position in range(app.store.flow_count()):
+                    flow = app.store.flow(app.store.flows()[position])
+                    if flow is not None and flow.correlation_id == order_id:
+                        return flow
+                return None
+
+            def status_of(order_id: str) -> str | None:
+                flow = flow_of(order_id)
+                return flow.status if flow is not None else None
+
+            await pilot.press("o")
+            good = sent[0]["orderId"]
+            await until(pilot, lambda: status_of(good) is not None, "awaiting flow")
+            await until(pilot, lambda: status_of(good) == "completed", "good order completed", 3000)
+            await pilot.press("o")
+            declined = sent[1]["orderId"]
+            await until(pilot, lambda: status_of(declined) == "failed", "declined order failed", 3000)
+            flow = flow_of(declined)
+            assert flow is not None
+            stage = flow.stages[-1]
+            assert (stage.function_name, stage.condition, stage.attempts) == ("order", "RetriesExhausted", 3)
+            await app.stop_sources()
+        await asyncio.to_thread(app.wait_sources_closed)
+    lines = (tmp_path / "session.jsonl").read_text().splitlines()
+    assert len(lines) >= 2  # every message received was written to the session file
