@@ -24,6 +24,7 @@ a function) does not match that row; the first such error is kept in `view.runti
 
 from __future__ import annotations
 
+import time
 from array import array
 from bisect import bisect_left
 from collections.abc import Iterator, Sequence
@@ -40,6 +41,10 @@ from records.summary import NONE, OK, OUTCOMES, SUCCEEDED, Interner, Outcome, Ro
 if TYPE_CHECKING:
     from records.decode import Decoded
     from records.flows import RecordStore
+
+
+SCAN_SECONDS = 0.05  # the longest a default `RecordView.scan()` call works
+_SLICE = 256  # rows between two looks at the clock
 
 
 class FilterError(ValueError):
@@ -95,7 +100,8 @@ def jmespath_document(decoded: Decoded, source: str | None) -> dict[str, Any]:
 
 
 class _TextMatches:
-    """Which strings of an interner contain the needle, extended as the interner grows."""
+    """Which strings of an interner contain the needle. A small Interner is searched once (and
+    again for strings added since); a StringTable (a string a row or more) string by string."""
 
     __slots__ = ("_checked", "_interner", "_matched", "_needle")
 
@@ -108,6 +114,8 @@ class _TextMatches:
     def __contains__(self, number: int) -> bool:
         if number == NONE:
             return False
+        if isinstance(self._interner, StringTable):
+            return self._needle in (self._interner.get(number) or "").lower()
         if number >= self._checked:
             interner = self._interner
             needle = self._needle
@@ -225,13 +233,20 @@ class RecordView(Sequence[int]):
     def runtime_error(self) -> str | None:
         return self._matcher.runtime_error if self._matcher else None
 
-    def scan(self, budget: int) -> bool:
-        """Look at up to `budget` more rows; True when every row of the store has been looked at."""
+    def scan(self, budget: int, seconds: float | None = SCAN_SECONDS) -> bool:
+        """Look at up to `budget` more rows, for at most about `seconds` (None: no time limit), so a
+        call from the UI's event loop stays short even when rows must be re-read or decoded.
+        True when every row of the store has been looked at."""
         if self._matcher is None:
             return True
         stop = min(len(self.store), self._scanned + max(1, budget))
-        self._matcher.match_range(self._scanned, stop, self._indices)
-        self._scanned = stop
+        deadline = None if seconds is None else time.perf_counter() + seconds
+        while self._scanned < stop:
+            end = min(stop, self._scanned + _SLICE)
+            self._matcher.match_range(self._scanned, end, self._indices)
+            self._scanned = end
+            if deadline is not None and time.perf_counter() > deadline:
+                break
         return self._scanned >= len(self.store)
 
     def iter_scan(self, chunk: int = 5000) -> Iterator[tuple[int, int]]:
@@ -245,7 +260,7 @@ class RecordView(Sequence[int]):
     def update(self) -> int:
         """Take in every row not looked at yet; returns how many new matches were found."""
         before = len(self)
-        while not self.scan(1 << 16):
+        while not self.scan(1 << 16, seconds=None):
             pass
         return len(self) - before
 

@@ -120,7 +120,7 @@ def test_chunked_scan_can_stop_and_resume(store: RecordStore) -> None:
             break
     assert steps == [(2, 5)]
     assert list(view) == [1]
-    assert not view.scan(2) and view.scanned == 4
+    assert not view.scan(2, seconds=None) and view.scanned == 4
     finished = view.scan(2)
     assert finished and view.scanned == 5
     assert sorted(view) == [1, 3, 4]
@@ -155,3 +155,13 @@ def test_text_filter_sees_strings_interned_after_it_was_made(store: RecordStore)
     store.ingest(message(record("brand-new-function", {"orderId": "N-1"})))
     view.update()
     assert list(view) == [5]
+
+
+def test_scan_stops_after_its_time_slice(store: RecordStore) -> None:
+    for number in range(3000):
+        store.ingest(message(declined(f"T-{number}")))
+    view = store.view(RecordFilter(jmespath="error_type == 'CardDeclined'"), scan=False)
+    assert not view.scan(10_000, seconds=0.0)  # stops after its first slice of rows
+    assert 0 < view.scanned < 10_000
+    assert view.scan(10_000, seconds=None)
+    assert len(view) == 3001
