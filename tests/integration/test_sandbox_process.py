@@ -77,6 +77,9 @@ def test_env_points_clients_at_the_sandbox() -> None:
         command = [sys.executable, "-c", code]
         result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=60, check=False)
         assert result.stdout.strip() == "order", result.stderr
+        only_lambda = {k: v for k, v in env.items() if k != "AWS_ENDPOINT_URL"}
+        result = subprocess.run(command, env=only_lambda, capture_output=True, text=True, timeout=60, check=False)
+        assert result.stdout.strip() == "order", result.stderr
         assert json.loads(json.dumps(box.env))["AWS_ENDPOINT_URL"] == box.endpoint_url
 
 
