@@ -31,6 +31,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+# The largest record each destination takes; Lambda drops both payloads from a larger record.
+MAX_RECORD_BYTES = {"sqs": 1024 * 1024, "sns": 256 * 1024, "events": 256 * 1024, "lambda": 1024 * 1024}
+
 SUCCESS_DETAIL_TYPE = "Lambda Function Invocation Result - Success"
 FAILURE_DETAIL_TYPE = "Lambda Function Invocation Result - Failure"
 
@@ -95,6 +98,7 @@ class Delivery:
         if len(parts) < 6 or parts[0] != "arn":
             raise DeliveryError(f"{destination!r} is not an ARN")
         service, resource = parts[2], ":".join(parts[5:])
+        record = fit(record, MAX_RECORD_BYTES.get(service))
         body = json.dumps(record)
         condition = record["requestContext"]["condition"]
         if service == "sqs":
@@ -136,3 +140,11 @@ class Delivery:
             await self.clients["s3"].put_object(Bucket=bucket, Key=key, Body=body.encode())
         else:
             raise DeliveryError(f"{service} is not a destination service")
+
+
+def fit(record: dict[str, Any], limit: int | None) -> dict[str, Any]:
+    """The record as Lambda sends it to a destination that takes at most `limit` bytes: without
+    `requestPayload` and `responsePayload` when it is larger."""
+    if limit is None or len(json.dumps(record).encode()) <= limit:
+        return record
+    return {key: value for key, value in record.items() if key not in ("requestPayload", "responsePayload")}

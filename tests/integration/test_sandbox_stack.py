@@ -37,9 +37,25 @@ name = "to-missing"
 handler = "handlers.py:echo"
 on_success = "queue:nobody-made-this"
 
+[[functions]]
+name = "big"
+handler = "handlers.py:big"
+on_success = "topic:big-records"
+
 [[queues]]
 name = "records"
 fifo = true
+
+[[queues]]
+name = "big-inbox"
+
+[[topics]]
+name = "big-records"
+
+[[subscriptions]]
+topic = "big-records"
+queue = "big-inbox"
+raw = true
 
 [[buses]]
 name = "results"
@@ -54,6 +70,9 @@ import time
 def slow(event, context):
     time.sleep(1)
     return "late"
+
+def big(event, context):
+    return "x" * 300_000
 
 def echo(event, context):
     if event.get("fail"):
@@ -180,3 +199,16 @@ async def test_follow_flow_diagnoses_a_fifo_destination(custom: tuple[Sandbox, l
     assert isinstance(end, FlowEnd) and end.outcome == "timeout"
     assert end.diagnosis is not None and "FIFO" in end.diagnosis
     assert "no OnFailure destination" in end.diagnosis
+
+
+def test_a_record_too_large_for_sns_loses_its_payloads(custom: tuple[Sandbox, list[DeliveryFailure]]) -> None:
+    sandbox, _ = custom
+    aws = clients(sandbox.endpoint_url)
+    request_id = invoke(aws, "big", {"small": True})
+    url = aws["sqs"].get_queue_url(QueueName="big-inbox")["QueueUrl"]
+    body = receive_until(aws["sqs"], url, mentions(request_id))
+    record = json.loads(body)
+    assert "requestPayload" not in record and "responsePayload" not in record
+    assert record["requestContext"]["condition"] == "Success"
+    [decoded] = decode(body)
+    assert decoded.ok and decoded.record is not None and decoded.record.request_payload is None
