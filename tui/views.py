@@ -18,7 +18,7 @@ from tui.widgets.virtual_table import Column
 
 RECORD_COLUMNS = (
     Column("time", 12),
-    Column("source", 24),
+    Column("source", 26),
     Column("function", 18),
     Column("condition", 17),
     Column("att", 3),

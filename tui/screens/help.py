@@ -80,8 +80,10 @@ class HelpScreen(ModalScreen[None]):
             yield Static(help_table())
             yield Static(
                 Text(
-                    "\nFlow status: completed (every stage succeeded), failed (a stage failed), rolled back "
-                    "(a rollback function succeeded), awaiting records (a test order with no record yet).",
+                    "\nFlow status: completed (every stage seen succeeded), failed (a stage failed and nothing "
+                    "handled it), rolled back (each failure was handled by a successful downstream function, "
+                    "e.g. rollback-order), awaiting records (a test order was sent; nothing arrived yet). "
+                    "A stage marked as seen nested is known only from inside a downstream record.",
                     style="dim",
                 )
             )
