@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from textual.command import CommandList, CommandPalette
+
 from records.filters import RecordFilter
 from records.sources.replay import ReplaySource
 from tests.tui.conftest import until
@@ -217,3 +219,19 @@ async def test_cursor_stays_on_its_record_when_records_arrive() -> None:
         await until(pilot, lambda: len(app.records) == 7, "arrival")
         assert screen.records_table.cursor == 0
         assert "new-2" in line_text(screen.records_table, 1)
+
+
+async def test_command_palette_runs_actions(tmp_path: Path) -> None:
+    path = write_jsonl(tmp_path / "records.jsonl", mixed_records(5))
+    app = replay_app(path)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: len(app.records) == 6, "records")
+        await pilot.press("ctrl+p")
+        await pilot.press(*"only failures")
+        await until(pilot, lambda: isinstance(app.screen, CommandPalette), "palette")
+        hits = app.screen.query_one(CommandList)
+        await until(pilot, lambda: hits.option_count > 0 and hits.highlighted is not None, "hits")
+        first = hits.get_option_at_index(0).prompt
+        assert "Show only failures" in str(first)
+        await pilot.press("enter")
+        await until(pilot, lambda: app.record_filter.outcome == "failed" and len(app.records) == 2, "palette action")

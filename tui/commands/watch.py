@@ -47,11 +47,14 @@ def run(args: argparse.Namespace) -> int:
         print(f"lambdest-tui watch: cannot write the session file {session_path}: {exc}", file=sys.stderr)
         return 2
     try:
-        try:
-            sources = sources_from_args(args, session, aws)
-        except SourceArgumentError as exc:
-            print(f"lambdest-tui watch: {exc}", file=sys.stderr)
-            return 2
+        sources = sources_from_args(args, session, aws)
+    except SourceArgumentError as exc:
+        session.close()
+        if session_path.stat().st_size == 0 and not args.save:
+            session_path.unlink()
+        print(f"lambdest-tui watch: {exc}", file=sys.stderr)
+        return 2
+    try:
         from tui.launch import live_config, run_app
 
         run_app(live_config(sources, aws, args.function, "lambdest-tui watch", f"session {session_path}"))

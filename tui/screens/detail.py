@@ -32,6 +32,8 @@ from tui.render import (
 )
 from tui.widgets.payload_tree import PayloadTree
 
+RAW_SHOWN = 200_000  # characters of raw text drawn (a record can be 1 MB)
+
 
 @dataclass(frozen=True, slots=True)
 class RecordDetail:
@@ -101,12 +103,19 @@ class DetailScreen(Screen[None]):
                     "transport", envelope_meta(decoded, detail.source, detail.received, detail.input_label), ""
                 )
             with TabPane("6 Raw", id="raw"), VerticalScroll(classes="text-pane"):
-                yield Static(Text(visible(pretty_raw(detail.raw), keep_newlines=True)), id="raw-text", markup=False)
+                yield Static(self._raw(), id="raw-text", markup=False)
             with TabPane("7 Timeline", id="timeline"), VerticalScroll(classes="text-pane"):
                 yield Static(timeline_text(detail.stages, detail.stage_index), markup=False)
             with TabPane("8 Diff", id="diff"), VerticalScroll(classes="text-pane"):
                 yield Static(self._diff(), markup=False)
         yield Footer()
+
+    def _raw(self) -> Text:
+        raw = pretty_raw(self.detail.raw)
+        text = Text(visible(raw[:RAW_SHOWN], keep_newlines=True))
+        if len(raw) > RAW_SHOWN:
+            text.append(f"\n… {len(raw) - RAW_SHOWN:,} more characters: `a` copies the whole record", style="dim")
+        return text
 
     def _diff(self) -> Text:
         detail = self.detail
