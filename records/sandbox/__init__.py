@@ -62,7 +62,8 @@ __all__ = [
 
 # What the sandbox logs must never reach a terminal the UI draws on unless someone asks for it
 # (without a handler, Python's last-resort handler would print warnings to stderr).
-logging.getLogger(__name__).addHandler(logging.NullHandler())
+log = logging.getLogger(__name__)
+log.addHandler(logging.NullHandler())
 
 DUMMY_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
 
@@ -221,7 +222,8 @@ class Sandbox:
         await self._runtime.start()
         self._exit.push_async_callback(self._runtime.stop)
         api = LambdaApi(self._runtime, moto_url)
-        runner = web.AppRunner(api.app, access_log=None, handle_signals=False)
+        # A short shutdown timeout: a long poll proxied to moto must not hold stop() for 20 s.
+        runner = web.AppRunner(api.app, access_log=None, handle_signals=False, shutdown_timeout=0.5)
         await runner.setup()
         self._exit.push_async_callback(runner.cleanup)
         site = web.TCPSite(runner, self.host, self.port)
@@ -240,9 +242,11 @@ class Sandbox:
     def _stop(self) -> None:
         loop, thread = self._loop, self._thread
         self._endpoint = None
-        if loop is not None and loop.is_running() and self._exit is not None:
-            with contextlib.suppress(Exception):
-                asyncio.run_coroutine_threadsafe(self._exit.aclose(), loop).result(15)
+        if loop is not None and loop.is_running():
+            try:
+                asyncio.run_coroutine_threadsafe(self._shutdown(), loop).result(20)
+            except Exception:
+                log.exception("sandbox: shutting down the endpoint failed")
         if loop is not None:
             loop.call_soon_threadsafe(loop.stop)
         if thread is not None:
@@ -255,6 +259,20 @@ class Sandbox:
         if self._moto is not None:
             self._moto.stop()
             self._moto = None
+
+    async def _shutdown(self) -> None:
+        """Close the endpoint, the runtime and the clients; then end whatever task is left."""
+        if self._exit is not None:
+            try:
+                await asyncio.wait_for(self._exit.aclose(), 10)
+            except Exception:
+                log.exception("sandbox: clean-up failed")
+        current = asyncio.current_task()
+        tasks = [task for task in asyncio.all_tasks() if task is not current]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await asyncio.get_running_loop().shutdown_asyncgens()
 
     async def astart(self) -> None:
         await asyncio.to_thread(self.start)

@@ -105,3 +105,27 @@ def test_a_dead_moto_is_a_clear_error_not_a_crash() -> None:
         assert lam.invoke(FunctionName="order", Payload=json.dumps(PRESETS["good"]))["StatusCode"] == 200
     finally:
         box.stop()
+
+
+def test_stop_does_not_wait_for_a_long_poll() -> None:
+    code = (
+        "import threading, time, boto3\n"
+        "from records.sandbox import Sandbox\n"
+        "box = Sandbox(time_factor=0.01)\n"
+        "box.start()\n"
+        "sqs = boto3.client('sqs', endpoint_url=box.endpoint_url, region_name=box.region)\n"
+        "url = sqs.get_queue_url(QueueName='order-failures')['QueueUrl']\n"
+        "def poll():\n"
+        "    try:\n"
+        "        sqs.receive_message(QueueUrl=url, WaitTimeSeconds=20)\n"
+        "    except Exception:\n"
+        "        pass\n"
+        "threading.Thread(target=poll, daemon=True).start()\n"
+        "time.sleep(0.5)\n"
+        "started = time.monotonic()\n"
+        "box.stop()\n"
+        "print(time.monotonic() - started)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
+    assert float(result.stdout) < 5
+    assert result.stderr == ""  # no noise from tasks or sessions left behind
