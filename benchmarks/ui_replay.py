@@ -10,7 +10,9 @@ Figures, each beside its target:
   key latency      a key press (posted like a terminal key) until the records table
                    repaints the moved cursor, while records arrive at ~1,000/s       target < 100 ms
 
-The app runs headless (Textual's test driver) with the real ReplaySource, store and widgets.
+The app runs headless (Textual's test driver) with the real store and widgets: the replay part
+through the real ReplaySource (instant), the latency part through a paced source that decodes and
+sends 1,000 records a second, as a busy live queue would.
 The generated file is deleted afterwards unless --file names one to keep.
 """
 
@@ -25,12 +27,14 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from records.files import now_iso, read_file
 from records.lines import iso_timestamp
+from records.sources.base import Message, Mode, SourceEvent, SourceStatus
 from records.sources.replay import ReplaySource
 from tui.app import AppConfig, LambdestApp, create_app
 from tui.screens.main import MainScreen
@@ -121,9 +125,35 @@ async def replay_all(path: Path, count: int) -> dict[str, float]:
     return {"first_screen": painted[0] - started, "all_counted": counted - started}
 
 
+class PacedSource:
+    """The lines of a file, decoded as they are sent, at a steady `rate` a second (like a busy
+    live queue: ReplaySource's --speed sleeps per message and under-delivers at 1,000/s)."""
+
+    def __init__(self, path: Path, rate: float) -> None:
+        self.path = path
+        self.rate = rate
+        self.label = f"paced:{path.name}"
+        self.mode: Mode = "replay"
+
+    async def __aiter__(self) -> AsyncIterator[SourceEvent]:
+        yield SourceStatus(self.label, self.mode, "live")
+        started = time.perf_counter()
+        for sent, item in enumerate(read_file(self.path)):
+            due = started + sent / self.rate
+            delay = due - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            raw = item.data if isinstance(item.data, str) else json.dumps(item.data)
+            yield Message(raw, self.label, now_iso(), {}, tuple(item.decode()))
+        yield SourceStatus(self.label, self.mode, "done")
+
+    async def aclose(self) -> None:
+        return None
+
+
 async def key_latency(path: Path, seconds: float) -> dict[str, float]:
-    """Replay at the file's own pace (~1,000 records a second) and time key -> repaint."""
-    app: LambdestApp = create_app(AppConfig(sources=[ReplaySource([str(path)], speed=1.0)]))
+    """Ingest ~1,000 records a second and time key press -> repaint of the moved cursor."""
+    app: LambdestApp = create_app(AppConfig(sources=[PacedSource(path, 1000.0)]))
     latencies: list[float] = []
     async with app.run_test(size=(160, 45)) as pilot:
         screen = app.screen
