@@ -38,7 +38,7 @@ from tui.screens.detail import DetailScreen, RecordDetail
 from tui.screens.dialogs import ConfirmDialog, FilterDialog, OrderDialog, OrderRequest, SaveDialog, SaveRequest
 from tui.screens.help import HelpScreen
 from tui.screens.main import MainScreen
-from tui.views import CHEAP_SCAN_ROWS, JMESPATH_SCAN_ROWS, FlowsSource, RecordsSource
+from tui.views import CHEAP_SCAN_ROWS, JMESPATH_SCAN_ROWS, FlowsSource, RecordsSource, ordered_stages
 from tui.workers import Pump, Ticket
 
 Invoker = Callable[[str, Any], Awaitable[str]]
@@ -286,7 +286,7 @@ class LambdestApp(App[None]):
             return (), None
         stages: list[Stage] = []
         current = None
-        for number, stage in enumerate(flow.stages):
+        for number, stage in enumerate(ordered_stages(flow)):
             if stage.row == index:
                 current = number
             when = datetime.fromtimestamp(stage.timestamp, UTC) if stage.timestamp is not None else None

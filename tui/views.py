@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from records.filters import RecordFilter, RecordView
 from records.flows import RecordStore
 from records.lines import iso_timestamp
-from records.summary import Flow, RowSummary
+from records.summary import Flow, RowSummary, Stage
 from tui.widgets.virtual_table import Column
 
 RECORD_COLUMNS = (
@@ -96,9 +96,26 @@ def record_tone(row: RowSummary) -> str:
     return "ok" if row.succeeded else "fail"
 
 
+def ordered_stages(flow: Flow) -> list[Stage]:
+    """The flow's stages by time, upstream before downstream when times are equal (Lambda writes
+    a failure record and the next function's record in the same millisecond)."""
+    parent_of = {stage.request_id: stage.parent_request_id for stage in flow.stages if stage.request_id}
+
+    def depth(stage: Stage) -> int:
+        count, parent = 0, stage.parent_request_id
+        while parent is not None and parent in parent_of and count < 64:
+            count += 1
+            parent = parent_of[parent]
+        return count
+
+    return sorted(
+        flow.stages, key=lambda stage: (math.inf if stage.timestamp is None else stage.timestamp, depth(stage))
+    )
+
+
 def stages_text(flow: Flow) -> str:
     parts = []
-    for stage in flow.stages:
+    for stage in ordered_stages(flow):
         mark = {"succeeded": "✓", "failed": "✗"}.get(stage.state, "…")
         attempts = f" x{stage.attempts}" if stage.attempts not in (None, 1) else ""
         parts.append(f"{stage.function_name}{mark}{attempts}")

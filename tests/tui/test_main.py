@@ -10,7 +10,7 @@ from textual.command import CommandList, CommandPalette
 from records.filters import RecordFilter
 from records.sources.replay import ReplaySource
 from tests.tui.conftest import until
-from tests.tui.data import FIXED_NOW, T0, ListSource, message, mixed_records, order, record, write_jsonl
+from tests.tui.data import FIXED_NOW, T0, ListSource, flow_records, message, mixed_records, order, record, write_jsonl
 from tui.app import AppConfig, LambdestApp, create_app
 from tui.messages import SourceEvents
 from tui.screens.detail import DetailScreen
@@ -235,3 +235,15 @@ async def test_command_palette_runs_actions(tmp_path: Path) -> None:
         assert "Show only failures" in str(first)
         await pilot.press("enter")
         await until(pilot, lambda: app.record_filter.outcome == "failed" and len(app.records) == 2, "palette action")
+
+
+async def test_stages_upstream_first_when_times_are_equal() -> None:
+    failed, rollback = flow_records(3, "out-of-stock", T0)
+    rollback["timestamp"] = failed["timestamp"]  # as the sandbox writes them: the same millisecond
+    app = create_app(AppConfig(sources=[ListSource([json.dumps(rollback)])], clock=lambda: FIXED_NOW))
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: len(app.flows) == 1 and len(app.records) == 1, "flow")
+        screen = app.screen
+        assert isinstance(screen, MainScreen)
+        await until(pilot, lambda: "rolled back" in line_text(screen.flows_table, 1), "status")
+        assert "order✓ → update-inventory✗ x3 → rollback-order✓" in line_text(screen.flows_table, 1)
