@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from records.decode import Correlator
 from records.flows import RecordStore
@@ -313,3 +317,49 @@ def test_message_without_decoded_inputs_is_decoded_with_the_stores_correlator() 
     store.ingest(Message(raw=raw, source="queue:q", received="2026-11-27T10:00:00.000Z"))
     assert store.row(0).correlation_id == "cu-9"
     assert store.load(0).correlation_id == "cu-9"
+
+
+def _scenario_records(kind: str, order_id: str) -> list[dict[str, object]]:
+    """The records a destination delivers for one order (what lambdest-tui receives)."""
+    if kind == "good":
+        return [happy_order(order_id)[1]]
+    if kind == "out-of-stock":
+        _order, inventory, rollback = out_of_stock(order_id)
+        return [rollback, inventory]  # the failure record may also reach a queue directly
+    return [declined(order_id)]
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    kinds=st.lists(st.sampled_from(["good", "out-of-stock", "declined"]), min_size=1, max_size=6),
+    seed=st.randoms(use_true_random=False),
+    repeats=st.integers(min_value=1, max_value=3),
+)
+def test_flows_do_not_depend_on_arrival_order_or_duplicates(kinds: list[str], seed: Any, repeats: int) -> None:
+    deliveries = []
+    for number, kind in enumerate(kinds):
+        deliveries += [(f"O-{number}", kind, value) for value in _scenario_records(kind, f"O-{number}")]
+    expected_status = {"good": "completed", "out-of-stock": "rolled back", "declined": "failed"}
+    expected_functions = {
+        "good": ("order", "update-inventory"),
+        "out-of-stock": ("order", "update-inventory", "rollback-order"),
+        "declined": ("order",),
+    }
+
+    shuffled = deliveries * repeats
+    seed.shuffle(shuffled)
+    store = RecordStore()
+    for _order_id, _kind, value in shuffled:
+        store.ingest(message(sns(value), source="topic:order-notifications"))
+
+    assert len(store) == len(deliveries)
+    assert store.stats().duplicates == len(deliveries) * (repeats - 1)
+    assert store.flow_count() == len(kinds)
+    flows = {flow.correlation_id: flow for flow in (store.flow(flow_id) for flow_id in store.flows()) if flow}
+    for number, kind in enumerate(kinds):
+        flow = flows[f"O-{number}"]
+        assert flow.status == expected_status[kind]
+        assert flow.functions == expected_functions[kind]
+        assert len(flow.rows) == len(_scenario_records(kind, "x"))
+        nested = {stage.function_name for stage in flow.stages if stage.nested}
+        assert nested == {"order"} if kind != "declined" else nested == set()
