@@ -14,13 +14,14 @@ late result is ignored.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
+import threading
 import time
 import traceback
 import uuid
 from collections.abc import Awaitable, Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -163,6 +164,10 @@ def _call(handler: Handler, event: Any, context: LambdaContext) -> Outcome:
         result = handler(event, context)
     except Exception as exc:
         return Outcome(_error_payload(exc, context.aws_request_id), "Unhandled")
+    except BaseException as exc:  # sys.exit() in a handler ends its "runtime", as on Lambda
+        status = exc.code if isinstance(exc, SystemExit) and isinstance(exc.code, int) else 1
+        message = f"RequestId: {context.aws_request_id} Error: Runtime exited with error: exit status {status}"
+        return Outcome({"errorType": "Runtime.ExitError", "errorMessage": message}, "Unhandled")
     try:
         json.dumps(result)
     except (TypeError, ValueError) as exc:
@@ -176,6 +181,23 @@ def _call(handler: Handler, event: Any, context: LambdaContext) -> Outcome:
             "Unhandled",
         )
     return Outcome(result)
+
+
+def _in_thread(loop: asyncio.AbstractEventLoop, name: str, call: Callable[[], Outcome]) -> asyncio.Future[Outcome]:
+    """Run `call` in a daemon thread: a handler that never returns cannot hold the interpreter's exit."""
+    future: asyncio.Future[Outcome] = loop.create_future()
+
+    def settle(outcome: Outcome) -> None:
+        if not future.done():
+            future.set_result(outcome)
+
+    def target() -> None:
+        outcome = call()
+        with contextlib.suppress(RuntimeError):  # RuntimeError: the sandbox stopped meanwhile
+            loop.call_soon_threadsafe(settle, outcome)
+
+    threading.Thread(target=target, name=name, daemon=True).start()
+    return future
 
 
 def make_record(function: Function, event: PendingEvent, condition: str) -> dict[str, Any]:
@@ -228,7 +250,6 @@ class Runtime:
         self._queues: dict[str, asyncio.Queue[PendingEvent]] = {}
         self._tasks: list[asyncio.Task[None]] = []
         self._timers: set[asyncio.TimerHandle] = set()
-        self._executor = ThreadPoolExecutor(max_workers=max(4, concurrency * len(self.functions)))
         self._in_flight = 0
         self._idle = asyncio.Event()
         self._idle.set()
@@ -258,7 +279,6 @@ class Runtime:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks.clear()
-        self._executor.shutdown(wait=False, cancel_futures=True)
 
     async def idle(self) -> None:
         """Wait until every accepted event has reached its final outcome and was delivered."""
@@ -282,7 +302,9 @@ class Runtime:
         loop = asyncio.get_running_loop()
         timeout = function.spec.timeout
         context = LambdaContext(function, request_id, time.monotonic() + timeout)
-        future = loop.run_in_executor(self._executor, _call, function.handler, payload, context)
+        future = _in_thread(
+            loop, f"lambda {function.name} {request_id}", lambda: _call(function.handler, payload, context)
+        )
         try:
             return await asyncio.wait_for(asyncio.shield(future), timeout)
         except TimeoutError:

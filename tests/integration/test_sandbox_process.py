@@ -7,11 +7,12 @@ import os
 import signal
 import subprocess
 import sys
+from pathlib import Path
 
 from records.aws_options import AwsOptions
 from records.invoke import PRESETS, invoke_event
 from records.sandbox import Sandbox
-from tests.integration.sandbox_fixtures import TIME_FACTOR, process_alive, wait_gone
+from tests.integration.sandbox_fixtures import TIME_FACTOR, process_alive, wait_gone, write_stack
 
 
 def test_stop_leaves_no_process() -> None:
@@ -129,3 +130,31 @@ def test_stop_does_not_wait_for_a_long_poll() -> None:
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
     assert float(result.stdout) < 5
     assert result.stderr == ""  # no noise from tasks or sessions left behind
+
+
+def test_a_hung_handler_does_not_hold_exit(tmp_path: Path) -> None:
+    handlers = (
+        "import sys, time\n"
+        "def hang(event, context):\n"
+        "    time.sleep(3600)\n"
+        "def leave(event, context):\n"
+        "    sys.exit(3)\n"
+    )
+    stack = write_stack(
+        tmp_path,
+        '[[functions]]\nname = "hang"\nhandler = "handlers.py:hang"\ntimeout = 0.2\n'
+        '[[functions]]\nname = "leave"\nhandler = "handlers.py:leave"\n',
+        handlers,
+    )
+    code = (
+        "import json, sys, boto3\n"
+        "from records.sandbox import Sandbox\n"
+        f"box = Sandbox({str(stack)!r}, time_factor=0.01)\n"
+        "box.start()\n"
+        "lam = boto3.client('lambda', endpoint_url=box.endpoint_url, region_name=box.region)\n"
+        "for name in ('hang', 'leave'):\n"
+        "    print(json.loads(lam.invoke(FunctionName=name, Payload=b'{}')['Payload'].read())['errorType'])\n"
+        "box.stop()\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=30, check=True)
+    assert result.stdout.split() == ["Sandbox.Timedout", "Runtime.ExitError"]
