@@ -17,10 +17,9 @@ import sys
 from array import array
 from collections import OrderedDict
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, NamedTuple
 
 from records.files import SAVED_MARKER
 from records.models import split_function_arn
@@ -172,8 +171,7 @@ def _int32(value: int | None) -> int:
     return NONE if value is None else max(-1, min(value, 2**31 - 1))
 
 
-@dataclass(frozen=True, slots=True)
-class StageFacts:
+class StageFacts(NamedTuple):
     """What one record says about one invocation (its own, or a nested upstream one)."""
 
     request_id: str

@@ -310,24 +310,36 @@ class StringTable:
             return NONE
         encoded = self._encode(value)
         hashed = hash(encoded)
-        number, slot = self._search(self._slots, self._tags, encoded, hashed)
-        if number != NONE:
-            return number
+        tag = (hashed >> 56) & 0xFF
+        # the probe of _search(), inlined: this runs several times for every record
+        slots = self._slots
+        tags = self._tags
+        mask = len(slots) - 1
+        slot = hashed & mask
+        ends = self._ends
+        blob = self._blob
+        while True:
+            number = slots[slot]
+            if number == NONE:
+                break
+            if tags[slot] == tag and blob[ends[number - 1] if number else 0 : ends[number]] == encoded:
+                return number
+            slot = (slot + 1) & mask
         if self._old is not None:
             found, _ = self._search(self._old[0], self._old[1], encoded, hashed)
             self._migrate()
             if found != NONE:
                 return found
-            number, slot = self._search(self._slots, self._tags, encoded, hashed)
-        blob = self._blob
+            slots = self._slots
+            number, slot = self._search(slots, self._tags, encoded, hashed)
         blob += encoded
-        number = len(self._ends)
-        if len(blob) > 0xFFFFFFFF and self._ends.typecode == "I":
-            self._ends = array("q", self._ends)
-        self._ends.append(len(blob))
-        self._slots[slot] = number
-        self._tags[slot] = (hashed >> 56) & 0xFF
-        if (number + 1) * 10 > len(self._slots) * 7:
+        number = len(ends)
+        if len(blob) > 0xFFFFFFFF and ends.typecode == "I":
+            self._ends = ends = array("q", ends)
+        ends.append(len(blob))
+        slots[slot] = number
+        self._tags[slot] = tag
+        if (number + 1) * 10 > len(slots) * 7:
             self._start_growing()
         return number
 
