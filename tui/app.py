@@ -47,6 +47,7 @@ Invoker = Callable[[str, Any], Awaitable[str]]
 RATE_WINDOW = 30  # seconds shown in the records/s sparkline
 INGEST_SLICE = 0.012  # seconds of storing before other messages (keys) get their turn
 INGEST_CHUNK = 100
+STATS_SECONDS = 0.5
 
 
 @dataclass
@@ -100,6 +101,9 @@ class LambdestApp(App[None]):
         self.ingest_failures = 0
         self._backlog: deque[tuple[list[Message | SourceStatus], object | None]] = deque()
         self._draining = False
+        self._stats_at = -math.inf
+        self._stats_stale = True
+        self.totals = (0, 0, 0, 0)  # records, succeeded, failed, undecodable (shown in the status bar)
         self.pumps: list[Pump] = []
 
     @property
@@ -218,6 +222,17 @@ class LambdestApp(App[None]):
         new_records = self.records.catch_up()
         new_flows = self.flows.catch_up(changes.flows)
         self._dirty = not self.records.complete
+        # Stats cost O(functions + sources): at most twice a second; a skipped update keeps the
+        # app dirty so the next tick brings the totals up to date.
+        now = time.monotonic()
+        self._stats_stale = self._stats_stale or bool(changes)
+        if self._stats_stale and now - self._stats_at >= STATS_SECONDS:
+            stats = self.store.stats()
+            self.totals = (stats.records, stats.succeeded, stats.failed, stats.undecodable)
+            self._stats_at = now
+            self._stats_stale = False
+        elif self._stats_stale:
+            self._dirty = True
         main = self.main
         if main is not None and main.is_mounted:
             main.refresh_data(new_records, new_flows)

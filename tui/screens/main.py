@@ -95,10 +95,7 @@ class MainScreen(Screen[None]):
             self.flows_table.rows_added(new_flows)
         self.flows_table.refresh()  # stages, status and ages change in place
         self.show_banner()
-        stats = app.store.stats()
-        self.query_one(StatusBar).show(
-            app.statuses, (stats.records, stats.succeeded, stats.failed, stats.undecodable), app.rates()
-        )
+        self.query_one(StatusBar).show(app.statuses, app.totals, app.rates())
 
     def reset_records(self) -> None:
         """The filter changed: the records table shows the new view from the top."""
