@@ -178,13 +178,14 @@ class LambdaApi:
         return web.json_response({"Functions": functions})
 
     def _get_function(self, function: Function) -> web.Response:
-        return web.json_response(
-            {
-                "Configuration": self._configuration(function),
-                "Code": {"RepositoryType": "S3", "Location": ""},
-                "Tags": {},
-            }
-        )
+        body: dict[str, Any] = {
+            "Configuration": self._configuration(function),
+            "Code": {"RepositoryType": "S3", "Location": ""},
+            "Tags": {},
+        }
+        if function.spec.reserved_concurrency is not None:
+            body["Concurrency"] = {"ReservedConcurrentExecutions": function.spec.reserved_concurrency}
+        return web.json_response(body)
 
     async def _invoke(self, function: Function, request: web.Request) -> web.StreamResponse:
         invocation_type = request.headers.get("X-Amz-Invocation-Type", "RequestResponse")
@@ -204,6 +205,8 @@ class LambdaApi:
             return web.Response(status=202, headers=headers)
         if invocation_type != "RequestResponse":
             raise _invalid(f"Invalid InvocationType {invocation_type!r}: use Event, RequestResponse or DryRun")
+        if function.spec.reserved_concurrency == 0:
+            raise LambdaApiError(429, "TooManyRequestsException", "Rate Exceeded.")
         outcome = await self.runtime.run_once(function, payload, request_id)
         if outcome.function_error is not None:
             headers["X-Amz-Function-Error"] = outcome.function_error

@@ -268,7 +268,9 @@ class Runtime:
         for function in self.functions.values():
             queue: asyncio.Queue[PendingEvent] = asyncio.Queue()
             self._queues[function.name] = queue
-            for n in range(self.concurrency):
+            reserved = function.spec.reserved_concurrency
+            workers = min(self.concurrency, reserved) if reserved else self.concurrency
+            for n in range(workers):
                 self._tasks.append(asyncio.create_task(self._worker(function, queue), name=f"{function.name}-{n}"))
 
     async def stop(self) -> None:
@@ -328,6 +330,9 @@ class Runtime:
                 self._finished()
 
     async def _process(self, function: Function, event: PendingEvent) -> None:
+        if function.spec.reserved_concurrency == 0:  # throttled before any attempt
+            await self._finish(function, event, "ZeroReservedConcurrency")
+            return
         age_limit = function.event_age * self.time_factor
         if time.monotonic() - event.enqueued >= age_limit:
             await self._finish(function, event, "EventAgeExceeded")

@@ -8,6 +8,7 @@ A stack is TOML (see `default_stack.toml`, the seed article's order system)::
     timeout = 3                  # seconds of real time (not scaled)
     maximum_retry_attempts = 2   # 0-2, Lambda's default 2
     maximum_event_age = 21600    # seconds (60-21600), scaled by the time factor
+    reserved_concurrency = 0     # optional; 0 throttles every event (condition ZeroReservedConcurrency)
     on_success = "function:update-inventory"   # kind:name (function, queue, topic, bus, bucket) or an ARN
     on_failure = "queue:order-failures"
 
@@ -60,6 +61,7 @@ class FunctionSpec:
     timeout: float = 3.0
     maximum_retry_attempts: int | None = None
     maximum_event_age: int | None = None
+    reserved_concurrency: int | None = None
     on_success: str | None = None  # an ARN once the stack is resolved
     on_failure: str | None = None
 
@@ -218,6 +220,9 @@ def parse_stack(data: dict[str, Any], file: Path) -> Stack:
         age = entry.get("maximum_event_age")
         if age is not None and (not isinstance(age, int) or not 60 <= age <= 21600):
             raise StackError(f"{where}: maximum_event_age must be 60-21600 seconds")
+        reserved = entry.get("reserved_concurrency")
+        if reserved is not None and (not isinstance(reserved, int) or reserved < 0):
+            raise StackError(f"{where}: reserved_concurrency must be a whole number, 0 or more")
         destinations: dict[str, str | None] = {}
         for key in ("on_success", "on_failure"):
             value = entry.get(key)
@@ -234,6 +239,7 @@ def parse_stack(data: dict[str, Any], file: Path) -> Stack:
                 timeout=float(timeout),
                 maximum_retry_attempts=retries,
                 maximum_event_age=age,
+                reserved_concurrency=reserved,
                 on_success=destinations["on_success"],
                 on_failure=destinations["on_failure"],
             )

@@ -38,6 +38,12 @@ handler = "handlers.py:echo"
 on_success = "queue:nobody-made-this"
 
 [[functions]]
+name = "throttled"
+handler = "handlers.py:echo"
+reserved_concurrency = 0
+on_failure = "bus:results"
+
+[[functions]]
 name = "big"
 handler = "handlers.py:big"
 on_success = "topic:big-records"
@@ -212,3 +218,25 @@ def test_a_record_too_large_for_sns_loses_its_payloads(custom: tuple[Sandbox, li
     assert record["requestContext"]["condition"] == "Success"
     [decoded] = decode(body)
     assert decoded.ok and decoded.record is not None and decoded.record.request_payload is None
+
+
+def test_zero_reserved_concurrency(custom: tuple[Sandbox, list[DeliveryFailure]]) -> None:
+    from botocore.exceptions import ClientError
+
+    sandbox, _ = custom
+    aws = clients(sandbox.endpoint_url)
+    described = aws["lambda"].get_function(FunctionName="throttled")
+    assert described["Concurrency"] == {"ReservedConcurrentExecutions": 0}
+    with pytest.raises(ClientError) as exc:
+        aws["lambda"].invoke(FunctionName="throttled", Payload=b"{}")
+    assert exc.value.response["Error"]["Code"] == "TooManyRequestsException"
+    url = bus_queue(aws, "results")
+    request_id = invoke(aws, "throttled", {"n": 2})
+    event = json.loads(receive_until(aws["sqs"], url, mentions(request_id)))
+    record = event["detail"]
+    assert record["requestContext"]["condition"] == "ZeroReservedConcurrency"
+    assert record["requestContext"]["approximateInvokeCount"] == 0
+    assert "responseContext" not in record and "responsePayload" not in record
+    assert record["requestPayload"] == {"n": 2}
+    [decoded] = decode(json.dumps(event))
+    assert decoded.ok and decoded.record is not None and not decoded.record.succeeded

@@ -80,6 +80,7 @@ def test_default_stack_is_the_order_system() -> None:
         ({"functions": [{"name": "a", "handler": "m:f", "maximum_retry_attempts": 3}]}, "0, 1 or 2"),
         ({"functions": [{"name": "a", "handler": "m:f", "maximum_event_age": 10}]}, "60-21600"),
         ({"functions": [{"name": "a", "handler": "m:f", "on_success": "table:x"}]}, "kind:name"),
+        ({"functions": [{"name": "a", "handler": "m:f", "reserved_concurrency": -1}]}, "reserved_concurrency"),
         ({"functions": [{"name": "a", "handler": "m:f"}, {"name": "a", "handler": "m:f"}]}, "twice"),
         ({"region": "mars", "functions": [{"name": "a", "handler": "m:f"}]}, "region"),
         ({"functions": [{"name": "a", "handler": "m:f"}], "subscriptions": [{"topic": "t", "queue": "q"}]}, "declare"),
