@@ -6,9 +6,9 @@ Public API:
     ORDER_KINDS, PRESETS                                       "good" | "out-of-stock" | "declined" -> a sample order
     discover_destinations(function, aws) -> FlowPlan           the function's event-invoke config, followed
                                                                through Lambda destinations downstream
-    follow_flow(function, payload, aws, wait) -> AsyncIterator[FlowEvent]
+    follow_flow(function, payload, aws, wait) -> AsyncGenerator[FlowEvent, None]
         taps the plan's topics and buses and peeks its queues, invokes, and yields FlowEvent items:
-        FlowRecord (a record of this invocation's flow, as it arrived), then one FlowEnd
+        FlowInvoked (request id), FlowRecord (a record of this invocation's flow, as it arrived), then one FlowEnd
         (outcome "succeeded" | "failed" | "timeout", with a diagnosis on timeout).
 
 A record belongs to the flow when its own request id, or that of a record nested in its request
@@ -210,13 +210,20 @@ class FlowRecord:
 
 
 @dataclass(frozen=True)
+class FlowInvoked:
+    """The invocation was accepted (the taps were live before it)."""
+
+    request_id: str
+
+
+@dataclass(frozen=True)
 class FlowEnd:
     outcome: Literal["succeeded", "failed", "timeout"]
     request_id: str | None
     diagnosis: str | None = None
 
 
-FlowEvent = FlowRecord | FlowEnd
+FlowEvent = FlowInvoked | FlowRecord | FlowEnd
 
 
 def chain(record: AsyncInvocationRecord) -> list[tuple[AsyncInvocationRecord, dict[str, Any] | None]]:
@@ -266,6 +273,7 @@ async def follow_flow(
     plan = plan or await discover_destinations(function, aws)
     if not plan.watchable:
         request_id = await invoke_event(function, payload, aws)
+        yield FlowInvoked(request_id)
         why = "; ".join(plan.problems) or f"{function}'s destinations cannot be watched"
         yield FlowEnd("timeout", request_id, f"nothing to wait for: {why}")
         return
@@ -289,6 +297,7 @@ async def follow_flow(
                 if event.state == "failed":
                     failed[event.source] = event.reason or "failed"
         request_id = await invoke_event(function, payload, aws)
+        yield FlowInvoked(request_id)
         for message in early:
             await events.put(message)
         while True:

@@ -171,6 +171,7 @@ def test_invoke_wait_follows_each_flow(cli_sandbox: Running) -> None:
     assert declined.returncode == 1, declined.stderr
     assert "✗ RetriesExhausted" in declined.stdout and "PaymentDeclined" in declined.stdout
     assert "queue:order-failures" in declined.stdout and "flow failed" in declined.stdout
+    assert declined.stdout.startswith("request id: ")
 
 
 def test_invoke_wait_diagnoses_a_function_without_destinations(cli_sandbox: Running) -> None:

@@ -182,12 +182,14 @@ def test_stack_errors_name_the_problem(tmp_path: Path) -> None:
 
 async def test_follow_flow_taps_a_bus(custom: tuple[Sandbox, list[DeliveryFailure]]) -> None:
     from records.aws_options import AwsOptions
-    from records.invoke import FlowEnd, FlowRecord, follow_flow
+    from records.invoke import FlowEnd, FlowInvoked, FlowRecord, follow_flow
 
     sandbox, _ = custom
     aws = AwsOptions(region=sandbox.region, endpoint_url=sandbox.endpoint_url)
     events = [event async for event in follow_flow("echo", {"n": 1}, aws, wait=20)]
-    *records, end = events
+    invoked, *records, end = events
+    assert isinstance(invoked, FlowInvoked) and isinstance(end, FlowEnd)
+    assert invoked.request_id == end.request_id
     assert isinstance(end, FlowEnd) and end.outcome == "succeeded", end
     [record] = records
     assert isinstance(record, FlowRecord) and record.source == "bus:results"
@@ -201,7 +203,7 @@ async def test_follow_flow_diagnoses_a_fifo_destination(custom: tuple[Sandbox, l
 
     sandbox, _ = custom
     aws = AwsOptions(region=sandbox.region, endpoint_url=sandbox.endpoint_url)
-    [end] = [event async for event in follow_flow("to-fifo", {}, aws, wait=5)]
+    [_, end] = [event async for event in follow_flow("to-fifo", {}, aws, wait=5)]
     assert isinstance(end, FlowEnd) and end.outcome == "timeout"
     assert end.diagnosis is not None and "FIFO" in end.diagnosis
     assert "no OnFailure destination" in end.diagnosis

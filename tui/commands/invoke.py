@@ -99,14 +99,15 @@ async def _run(args: argparse.Namespace, payload: Any) -> int:
 
 
 async def _print_flow(flow: AsyncGenerator[FlowEvent, None], jsonl: bool) -> int:
-    from records.invoke import FlowEnd
+    from records.invoke import FlowEnd, FlowInvoked
     from records.lines import dumps_json_line, text_line, visible
 
     async for event in flow:
+        if isinstance(event, FlowInvoked):
+            print(f"request id: {event.request_id}", file=sys.stderr if jsonl else sys.stdout, flush=True)
+            continue
         if isinstance(event, FlowEnd):
             note = f"flow {event.outcome}" + (f": {event.diagnosis}" if event.diagnosis else "")
-            if event.request_id is not None:
-                print(f"request id: {event.request_id}", file=sys.stderr if jsonl else sys.stdout)
             print(visible(note), file=sys.stderr if jsonl or event.outcome == "timeout" else sys.stdout)
             return {"succeeded": 0, "failed": 1}.get(event.outcome, 3)
         label = event.source + (" (nested)" if event.nested else "")
