@@ -232,3 +232,30 @@ def test_bad_stack_file_is_a_usage_error(tmp_path: Path) -> None:
     )
     assert result.returncode == 2
     assert "cannot read stack file" in result.stderr
+
+
+def test_invoke_wait_removes_its_taps_on_sigterm(cli_sandbox: Running) -> None:
+    import boto3
+
+    sqs = boto3.client("sqs", endpoint_url=cli_sandbox.endpoint, region_name="us-east-1")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tui.cli", "invoke", "order", "--order", "declined", "--wait", "60"],
+        cwd=ROOT,
+        env={**os.environ, **cli_sandbox.env},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        assert process.stdout.readline().startswith("request id: ")  # the taps are live
+        taps = [url for url in sqs.list_queues().get("QueueUrls", []) if "lambdest-tap-" in url]
+        assert taps, "the topic tap queue should exist while waiting"
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(20) == 143
+        left = [url for url in sqs.list_queues().get("QueueUrls", []) if "lambdest-tap-" in url]
+        assert not set(left) & set(taps)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()

@@ -11,6 +11,7 @@ import argparse
 import asyncio
 import contextlib
 import json
+import signal
 import sys
 from collections.abc import AsyncGenerator
 from pathlib import Path
@@ -77,7 +78,17 @@ def run(args: argparse.Namespace) -> int:
     if args.wait is not None and args.wait <= 0:
         print("lambdest-tui invoke: --wait must be a positive number of seconds", file=sys.stderr)
         return 2
-    return asyncio.run(_run(args, payload))
+    try:
+        return asyncio.run(_run(args, payload))
+    except asyncio.CancelledError:  # SIGTERM: the taps were removed on the way out
+        return 143
+
+
+def _cancel_on_sigterm() -> None:
+    task = asyncio.current_task()
+    if task is not None:
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, task.cancel)
 
 
 async def _run(args: argparse.Namespace, payload: Any) -> int:
@@ -86,6 +97,7 @@ async def _run(args: argparse.Namespace, payload: Any) -> int:
 
     aws = aws_options(args)
     jsonl = args.format == "jsonl"
+    _cancel_on_sigterm()
     try:
         if args.wait is None:
             print(await invoke_event(args.function, payload, aws), flush=True)
