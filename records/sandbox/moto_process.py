@@ -83,6 +83,8 @@ class MotoProcess:
             if self._process.poll() is not None or time.monotonic() > deadline:
                 tail = " | ".join(self._tail) or "no output"
                 self.stop()
+                if "ModuleNotFoundError" in tail:
+                    tail += " (install the sandbox's dependencies: pip install 'lambdest-tui[sandbox]')"
                 raise MotoProcessError(f"moto's server did not start: {tail}")
         return self.endpoint_url
 
