@@ -183,8 +183,11 @@ class Sandbox:
             moto_url = self._moto.start()
         except MotoProcessError as exc:
             raise SandboxError(str(exc)) from exc
-        runtime_future.result()
-        asyncio.run_coroutine_threadsafe(self._setup(moto_url), loop).result()
+        try:
+            runtime_future.result()
+            asyncio.run_coroutine_threadsafe(self._setup(moto_url), loop).result()
+        except Exception as exc:  # a resource moto refused, a port in use...
+            raise SandboxError(f"setting up the stack failed: {type(exc).__name__}: {exc}") from exc
 
     async def _make_runtime(self) -> None:
         self._exit = contextlib.AsyncExitStack()
@@ -228,9 +231,7 @@ class Sandbox:
         self._exit.push_async_callback(runner.cleanup)
         site = web.TCPSite(runner, self.host, self.port)
         await site.start()
-        server = site._server  # aiohttp exposes the bound socket only here
-        sockets = getattr(server, "sockets", None) or []
-        port = sockets[0].getsockname()[1] if sockets else self.port
+        port = runner.addresses[0][1]  # the port the system chose when self.port is 0
         self._endpoint = f"http://{self.host}:{port}"
 
     def stop(self) -> None:

@@ -158,3 +158,19 @@ def test_a_hung_handler_does_not_hold_exit(tmp_path: Path) -> None:
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=30, check=True)
     assert result.stdout.split() == ["Sandbox.Timedout", "Runtime.ExitError"]
+
+
+def test_a_port_in_use_is_a_sandbox_error() -> None:
+    import socket
+
+    import pytest
+
+    from records.sandbox import SandboxError
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        box = Sandbox(time_factor=TIME_FACTOR, port=taken.getsockname()[1])
+        with pytest.raises(SandboxError, match="setting up the stack failed"):
+            box.start()
+    assert not box.running and box.moto_pid is None
