@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 from records.decode import decode
 from records.invoke import PRESETS
 from records.models import AsyncInvocationRecord
 from records.sandbox import Sandbox
-from tests.integration.sandbox_fixtures import aws, mentions, receive_until, sandbox, sns_message, subscribe_queue
+from tests.integration.sandbox_fixtures import (
+    TIME_FACTOR,
+    aws,
+    mentions,
+    receive_until,
+    sandbox,
+    sns_message,
+    subscribe_queue,
+)
 
 __all__ = ["aws", "sandbox"]
 
@@ -83,8 +92,11 @@ def test_out_of_stock_order_is_rolled_back(sandbox: Sandbox, aws: dict[str, Any]
 
 def test_declined_order_lands_on_the_failure_queue(sandbox: Sandbox, aws: dict[str, Any]) -> None:
     url = aws["sqs"].get_queue_url(QueueName="order-failures")["QueueUrl"]
+    started = time.monotonic()
     request_id = invoke(aws, PRESETS["declined"])
     body = receive_until(aws["sqs"], url, mentions(request_id))
+    # two back-offs, AWS's ~60 s and ~120 s scaled by the time factor, came before the record
+    assert time.monotonic() - started >= (60 + 120) * TIME_FACTOR
     record = json.loads(body)
     check_shape(record, "order", "RetriesExhausted", 3)
     assert record["requestContext"]["requestId"] == request_id

@@ -174,3 +174,9 @@ def test_plan_classifies_destinations() -> None:
     assert plan.buses == ["arn:aws:events:us-east-1:123456789012:event-bus/b"] and plan.queues == []
     assert any("FIFO" in p for p in plan.problems) and any("S3" in p for p in plan.problems)
     assert plan.watchable
+
+
+def test_default_back_offs_take_about_one_and_two_seconds() -> None:
+    from records.sandbox.runtime import BACKOFF_SECONDS, DEFAULT_TIME_FACTOR
+
+    assert [round(delay * DEFAULT_TIME_FACTOR, 3) for delay in BACKOFF_SECONDS] == [1.0, 2.0]
