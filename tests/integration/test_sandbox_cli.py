@@ -239,7 +239,8 @@ def test_invoke_wait_removes_its_taps_on_sigterm(cli_sandbox: Running) -> None:
 
     sqs = boto3.client("sqs", endpoint_url=cli_sandbox.endpoint, region_name="us-east-1")
     process = subprocess.Popen(
-        [sys.executable, "-m", "tui.cli", "invoke", "order", "--order", "declined", "--wait", "60"],
+        # update-inventory fails 3 times, then so does rollback-order (no payment): >= 1.8 s of back-offs
+        [sys.executable, "-m", "tui.cli", "invoke", "update-inventory", "--order", "out-of-stock", "--wait", "60"],
         cwd=ROOT,
         env={**os.environ, **cli_sandbox.env},
         stdout=subprocess.PIPE,
