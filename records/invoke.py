@@ -7,7 +7,8 @@ Public API:
     discover_destinations(function, aws) -> FlowPlan           the function's event-invoke config, followed
                                                                through Lambda destinations downstream
     follow_flow(function, payload, aws, wait) -> AsyncGenerator[FlowEvent, None]
-        taps the plan's topics and buses and peeks its queues, invokes, and yields FlowEvent items:
+        taps the plan's topics and buses, peeks its queues, polls its S3 failure buckets (BucketPoller),
+        invokes, and yields FlowEvent items:
         FlowInvoked (request id), FlowRecord (a record of this invocation's flow, as it arrived), then one FlowEnd
         (outcome "succeeded" | "failed" | "timeout", with a diagnosis on timeout).
 
@@ -26,16 +27,18 @@ import logging
 import random
 import time
 import uuid
-from collections.abc import AsyncGenerator, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from records.aws_options import AwsOptions
 from records.decode import Decoded, decode
+from records.lines import iso_timestamp
 from records.models import AsyncInvocationRecord
-from records.sources.base import Message, Source, SourceStatus
+from records.sources.base import Message, Mode, Source, SourceEvent, SourceStatus, State
 
 log = logging.getLogger(__name__)
 
@@ -134,12 +137,12 @@ class FlowPlan:
     queues: list[str] = field(default_factory=list)  # ARNs
     topics: list[str] = field(default_factory=list)
     buses: list[str] = field(default_factory=list)
-    buckets: list[str] = field(default_factory=list)
+    buckets: dict[str, list[str]] = field(default_factory=dict)  # S3 (failure only): bucket -> functions
     problems: list[str] = field(default_factory=list)  # sentences: no config, FIFO, unsupported...
 
     @property
     def watchable(self) -> bool:
-        return bool(self.queues or self.topics or self.buses)
+        return bool(self.queues or self.topics or self.buses or self.buckets)
 
 
 def _function_name(arn_or_name: str) -> str:
@@ -187,14 +190,16 @@ def _classify(plan: FlowPlan, name: str, key: str, arn: str, todo: list[str]) ->
     if arn.endswith(".fifo") and service in ("sqs", "sns"):
         plan.problems.append(f"{name}'s {key} destination {arn} is FIFO: Lambda cannot deliver records to it")
         return
-    target = {"sqs": plan.queues, "sns": plan.topics, "events": plan.buses, "s3": plan.buckets}.get(service)
+    target = {"sqs": plan.queues, "sns": plan.topics, "events": plan.buses}.get(service)
     if service == "lambda":
         todo.append(arn)
+    elif service == "s3":
+        functions = plan.buckets.setdefault(arn.rsplit(":", maxsplit=1)[-1].split("/", maxsplit=1)[0], [])
+        if name not in functions:
+            functions.append(name)
     elif target is not None:
         if arn not in target:
             target.append(arn)
-        if service == "s3":
-            plan.problems.append(f"{name}'s {key} destination is the S3 bucket {arn}: not followed by --wait")
     else:
         plan.problems.append(f"{name}'s {key} destination {arn} is not a service Lambda delivers to")
 
@@ -253,7 +258,63 @@ def _sources(plan: FlowPlan, aws: AwsOptions) -> list[Source]:
         sources.append(SnsTap(topic, aws=aws, wait_time=1, sweep=False))
     for bus in plan.buses:
         sources.append(EventBridgeTap(bus, aws=aws, wait_time=1, sweep=False))
+    for bucket, functions in plan.buckets.items():
+        sources.append(BucketPoller(bucket, functions, aws))
     return sources
+
+
+class BucketPoller:
+    """An S3 failure destination as a read-only source: polls for new objects under Lambda's key
+    layout `aws/lambda/async/<function>/YYYY/MM/DD/...` (keys sort by time, so it lists only keys
+    after the moment it started) and yields each object as a Message."""
+
+    def __init__(self, bucket: str, functions: Sequence[str], aws: AwsOptions, interval: float = 0.5) -> None:
+        self.bucket = bucket
+        self.functions = list(functions)
+        self.aws = aws
+        self.interval = interval
+        self.label = f"bucket:{bucket}"
+        self.mode: Mode = "peek"
+        self._stack = contextlib.AsyncExitStack()
+        self._closed = False
+
+    def _status(self, state: State, reason: str | None = None) -> SourceStatus:
+        return SourceStatus(self.label, self.mode, state, reason)
+
+    async def __aiter__(self) -> AsyncIterator[SourceEvent]:
+        yield self._status("connecting")
+        since = datetime.now(UTC) - timedelta(seconds=5)  # some slack for clock skew
+        after = {
+            f"aws/lambda/async/{fn}/": f"aws/lambda/async/{fn}/{since:%Y/%m/%d}/{since:%Y-%m-%dT%H.%M.%S}"
+            for fn in self.functions
+        }
+        live = False
+        try:
+            client = await self._stack.enter_async_context(
+                self.aws.session().create_client("s3", **self.aws.client_kwargs())
+            )
+            while not self._closed:
+                for prefix, start in after.items():
+                    listed = await client.list_objects_v2(Bucket=self.bucket, Prefix=prefix, StartAfter=start)
+                    for item in listed.get("Contents", []):
+                        key = str(item["Key"])
+                        after[prefix] = max(after[prefix], key)
+                        obj = await client.get_object(Bucket=self.bucket, Key=key)
+                        async with obj["Body"] as stream:
+                            raw = (await stream.read()).decode("utf-8", "replace")
+                        meta = {"Bucket": self.bucket, "Key": key}
+                        received = iso_timestamp(datetime.now(UTC))
+                        yield Message(raw, self.label, received, meta, tuple(decode(raw, meta=meta)))
+                if not live:
+                    live = True
+                    yield self._status("live")
+                await asyncio.sleep(self.interval)
+        except (ClientError, BotoCoreError) as exc:
+            yield self._status("failed", str(_client_error(exc, f"s3 bucket {self.bucket}")))
+
+    async def aclose(self) -> None:
+        self._closed = True
+        await self._stack.aclose()
 
 
 async def _pump(source: Source, out: asyncio.Queue[Message | SourceStatus]) -> None:
@@ -341,7 +402,7 @@ async def follow_flow(
 
 def _diagnose(plan: FlowPlan, wait: float, failed: Mapping[str, str]) -> str:
     watched = [f"queue {_last(arn)}" for arn in plan.queues] + [f"topic {_last(arn)}" for arn in plan.topics]
-    watched += [f"bus {_last(arn)}" for arn in plan.buses]
+    watched += [f"bus {_last(arn)}" for arn in plan.buses] + [f"bucket {name}" for name in plan.buckets]
     parts = [f"no record of this invocation arrived at {', '.join(watched)} within {wait:g} s"]
     parts += [f"{label}: {reason}" for label, reason in failed.items()]
     parts += plan.problems

@@ -242,3 +242,18 @@ def test_zero_reserved_concurrency(custom: tuple[Sandbox, list[DeliveryFailure]]
     assert record["requestPayload"] == {"n": 2}
     [decoded] = decode(json.dumps(event))
     assert decoded.ok and decoded.record is not None and not decoded.record.succeeded
+
+
+async def test_follow_flow_polls_an_s3_failure_destination(custom: tuple[Sandbox, list[DeliveryFailure]]) -> None:
+    from records.aws_options import AwsOptions
+    from records.invoke import FlowEnd, FlowRecord, follow_flow
+
+    sandbox, _ = custom
+    aws = AwsOptions(region=sandbox.region, endpoint_url=sandbox.endpoint_url)
+    events = [event async for event in follow_flow("echo", {"fail": True}, aws, wait=20)]
+    end = events[-1]
+    assert isinstance(end, FlowEnd) and end.outcome == "failed", end
+    [record] = [event for event in events if isinstance(event, FlowRecord)]
+    assert record.source == "bucket:failed-records"
+    assert record.decoded.record is not None and record.decoded.record.request_id == end.request_id
+    assert record.decoded.meta["Key"].startswith("aws/lambda/async/echo/")
