@@ -84,6 +84,18 @@ def bare_pass(path: Path) -> float:
     return time.perf_counter() - started
 
 
+async def pipeline(path: Path, store: bool) -> float:
+    """The same replay without the UI: ReplaySource alone, or ReplaySource into the record store."""
+    from records.flows import RecordStore
+
+    started = time.perf_counter()
+    records = RecordStore() if store else None
+    async for event in ReplaySource([str(path)]):
+        if records is not None and isinstance(event, Message):
+            records.ingest(event)
+    return time.perf_counter() - started
+
+
 def rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
@@ -189,6 +201,9 @@ def main() -> int:
     parser.add_argument("--records", type=int, default=1_000_000)
     parser.add_argument("--file", help="generate the file here and keep it (default: a temporary file)")
     parser.add_argument("--latency-seconds", type=float, default=10.0)
+    parser.add_argument(
+        "--breakdown", action="store_true", help="also time the replay without the UI (decode only; decode + store)"
+    )
     args = parser.parse_args()
     folder = tempfile.TemporaryDirectory(prefix="lambdest-bench-")
     path = Path(args.file) if args.file else Path(folder.name) / "records.jsonl"
@@ -204,6 +219,9 @@ def main() -> int:
         figures = asyncio.run(replay_all(path, args.records))
         peak = rss_mb()
         latency = asyncio.run(key_latency(paced, args.latency_seconds))
+        if args.breakdown:
+            decode_only = asyncio.run(pipeline(path, store=False))
+            with_store = asyncio.run(pipeline(path, store=True))
     finally:
         folder.cleanup()
     ratio = figures["all_counted"] / bare
@@ -218,6 +236,9 @@ def main() -> int:
         f"  (p95 {latency['p95']:.0f} ms, max {latency['max']:.0f} ms, {latency['samples']} presses,"
         f" ingesting {latency['rate']:.0f} rec/s)"
     )
+    if args.breakdown:
+        print(f"{'  of which: ReplaySource alone':<34}{decode_only:>14.1f} s   (read + decode, no UI)")
+        print(f"{'  ReplaySource + RecordStore':<34}{with_store:>14.1f} s   (no UI)")
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs")
     return 0
 

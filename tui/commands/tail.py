@@ -119,7 +119,6 @@ class _Tail:
             self.lines += 1
             if limit is not None and self.lines >= limit:
                 break
-        self.out.flush()
         return limit is None or self.lines < limit
 
     async def run(self, merged: MergedSource) -> int:
@@ -151,7 +150,10 @@ class _Tail:
                     continue
                 if idle is not None:
                     deadline = time.monotonic() + idle
-                if not self.message(event):
+                more = self.message(event)
+                if not more or events.empty():
+                    self.out.flush()  # once per burst, not once per line
+                if not more:
                     return 0
         finally:
             task.cancel()

@@ -89,6 +89,8 @@ class MainScreen(Screen[None]):
 
     def refresh_data(self, new_records: int, new_flows: int) -> None:
         app = self.lambdest
+        if not self.query("#records"):
+            return  # the app is closing: the widgets are already gone
         if new_records or len(app.records) != self.records_table.row_count:
             self.records_table.rows_added(new_records)
         if new_flows or len(app.flows) != self.flows_table.row_count:
