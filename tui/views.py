@@ -139,13 +139,6 @@ class RecordsSource:
     def index_at(self, row: int) -> int:
         return self.view[row + len(self.view) - self.shown]
 
-    def row_of(self, index: int) -> int | None:
-        position = self.view.position_of(index)
-        if position is None:
-            return None
-        row = position - (len(self.view) - self.shown)
-        return row if 0 <= row < self.shown else None
-
     def cells(self, row: int) -> Sequence[str]:
         return record_cells(self.store.row(self.index_at(row)))
 
@@ -215,13 +208,6 @@ class FlowsSource:
     def tone(self, row: int) -> str:
         flow = self.flow_at(row)
         return FLOW_TONES.get(flow.status, "") if flow is not None else ""
-
-    def row_of(self, flow_id: int) -> int | None:
-        flows = self.store.flows()
-        for row in range(len(self)):
-            if flows[row + len(flows) - len(self)] == flow_id:
-                return row
-        return None
 
     @property
     def pending(self) -> int:

@@ -247,3 +247,20 @@ async def test_stages_upstream_first_when_times_are_equal() -> None:
         assert isinstance(screen, MainScreen)
         await until(pilot, lambda: "rolled back" in line_text(screen.flows_table, 1), "status")
         assert "order✓ → update-inventory✗ x3 → rollback-order✓" in line_text(screen.flows_table, 1)
+
+
+async def test_mouse_click_selects_and_second_click_opens(tmp_path: Path) -> None:
+    path = write_jsonl(tmp_path / "records.jsonl", mixed_records(5))
+    app = replay_app(path)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: len(app.records) == 6, "records")
+        screen = app.screen
+        assert isinstance(screen, MainScreen)
+        table = screen.records_table
+        # the table's lines: its top border, the header, row 0, row 1, row 2
+        await pilot.click(table, offset=(5, 4))
+        await until(pilot, lambda: table.cursor == 2, "click selects")
+        assert not isinstance(app.screen, DetailScreen)
+        await pilot.click(table, offset=(5, 4))
+        await until(pilot, lambda: isinstance(app.screen, DetailScreen), "second click opens")
+        assert app.screen.detail.index == app.records.index_at(2)

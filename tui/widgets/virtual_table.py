@@ -249,9 +249,10 @@ class VirtualTable(ScrollView, can_focus=True):
             self.post_message(self.Selected(self, self.cursor))
 
     def on_click(self, event: events.Click) -> None:
-        if event.y < 1:
+        offset = event.get_content_offset(self)  # None on the border or a scrollbar
+        if offset is None or offset.y < 1:
             return
-        index = int(self.scroll_y) + event.y - 1
+        index = int(self.scroll_y) + offset.y - 1
         if 0 <= index < self._rows:
             already = index == self.cursor
             self.move_cursor(index)
