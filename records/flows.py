@@ -216,8 +216,9 @@ class RecordStore:
             if len(self._rate) > _RATE_WINDOW:
                 for old in [s for s in self._rate if s <= second - _RATE_WINDOW]:
                     del self._rate[old]
-            with self._lock:
-                self._cache.put(number, decoded)
+        # The decoded models are not cached here: keeping them alive for a while makes freeing them
+        # later cost more than decoding the few a person opens again (the raw text of the latest
+        # messages is kept: `load()` of a row that just arrived needs no file read).
         self.version += 1
         return added
 
