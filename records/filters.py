@@ -29,14 +29,14 @@ from array import array
 from bisect import bisect_left
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, overload
+from typing import TYPE_CHECKING, Any
 
 import jmespath
 import jmespath.exceptions
 from jmespath.parser import ParsedResult
 
 from records.lines import json_line
-from records.summary import NONE, OK, OUTCOMES, SUCCEEDED, Interner, Outcome, RowSummary, StringTable
+from records.summary import NONE, OK, OUTCOMES, SUCCEEDED, Interner, NewestFirst, Outcome, RowSummary, StringTable
 
 if TYPE_CHECKING:
     from records.decode import Decoded
@@ -203,7 +203,7 @@ class _Matcher:
         return result not in (None, False, "", [], {})
 
 
-class RecordView(Sequence[int]):
+class RecordView(NewestFirst):
     """Row indices of a store matching a filter, newest first (`view[0]` is the newest match).
 
     Without a filter (or an empty one) the view is every row and always current. With a filter it
@@ -267,21 +267,8 @@ class RecordView(Sequence[int]):
     def __len__(self) -> int:
         return len(self.store) if self._matcher is None else len(self._indices)
 
-    @overload
-    def __getitem__(self, position: int) -> int: ...
-    @overload
-    def __getitem__(self, position: slice) -> Sequence[int]: ...
-    def __getitem__(self, position: int | slice) -> int | Sequence[int]:
-        if isinstance(position, slice):
-            return [self[i] for i in range(*position.indices(len(self)))]
-        size = len(self)
-        if position < 0:
-            position += size
-        if not 0 <= position < size:
-            raise IndexError(position)
-        if self._matcher is None:
-            return size - 1 - position
-        return self._indices[size - 1 - position]
+    def _oldest_first(self, position: int) -> int:
+        return position if self._matcher is None else self._indices[position]
 
     def position_of(self, index: int) -> int | None:
         """The position (newest first) of a row index in this view, or None when it is not in it."""

@@ -48,10 +48,10 @@ import sys
 import threading
 import time
 from array import array
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, overload
+from typing import TYPE_CHECKING, Any
 
 from records.decode import DEFAULT_CORRELATOR, Correlator, Decoded, DecodeError, decode
 from records.files import SAVED_MARKER, saved_line
@@ -77,6 +77,7 @@ from records.summary import (
     Columns,
     Flow,
     FunctionStats,
+    NewestFirst,
     RowSummary,
     Stage,
     Stats,
@@ -104,7 +105,7 @@ def _short(text: str, limit: int) -> str:
     return line if len(line) <= limit else line[: limit - 1] + "…"
 
 
-class FlowView(Sequence[int]):
+class FlowView(NewestFirst):
     """Live flow ids, newest first: `view[0]` is the most recently created flow."""
 
     def __init__(self, order: array[int]) -> None:
@@ -113,19 +114,8 @@ class FlowView(Sequence[int]):
     def __len__(self) -> int:
         return len(self._order)
 
-    @overload
-    def __getitem__(self, position: int) -> int: ...
-    @overload
-    def __getitem__(self, position: slice) -> Sequence[int]: ...
-    def __getitem__(self, position: int | slice) -> int | Sequence[int]:
-        if isinstance(position, slice):
-            return [self[i] for i in range(*position.indices(len(self)))]
-        size = len(self._order)
-        if position < 0:
-            position += size
-        if not 0 <= position < size:
-            raise IndexError(position)
-        return self._order[size - 1 - position]
+    def _oldest_first(self, position: int) -> int:
+        return self._order[position]
 
 
 class RecordStore:

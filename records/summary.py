@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import sys
 from array import array
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, overload
 
 NONE = -1
 
@@ -25,6 +25,27 @@ OUTCOMES: tuple[Outcome, ...] = ("succeeded", "failed", "undecodable")
 
 FlowStatus = Literal["completed", "failed", "rolled back", "awaiting records"]
 StageState = Literal["succeeded", "failed", "pending"]
+
+
+class NewestFirst(Sequence[int]):
+    """Numbers kept oldest first and shown newest first: `view[0]` is the last one added."""
+
+    def _oldest_first(self, position: int) -> int:
+        raise NotImplementedError
+
+    @overload
+    def __getitem__(self, position: int) -> int: ...
+    @overload
+    def __getitem__(self, position: slice) -> Sequence[int]: ...
+    def __getitem__(self, position: int | slice) -> int | Sequence[int]:
+        if isinstance(position, slice):
+            return [self[i] for i in range(*position.indices(len(self)))]
+        size = len(self)
+        if position < 0:
+            position += size
+        if not 0 <= position < size:
+            raise IndexError(position)
+        return self._oldest_first(size - 1 - position)
 
 
 @dataclass(frozen=True, slots=True)
