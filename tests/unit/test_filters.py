@@ -165,3 +165,29 @@ def test_scan_stops_after_its_time_slice(store: RecordStore) -> None:
     assert 0 < view.scanned < 10_000
     assert view.scan(10_000, seconds=None)
     assert len(view) == 3001
+
+
+def test_a_worker_thread_can_scan_while_rows_arrive(store: RecordStore) -> None:
+    import threading
+
+    for number in range(500):
+        store.ingest(message(declined(f"W-{number}")))
+    view = store.view(RecordFilter(jmespath="error_type == 'CardDeclined'", text="w-"), scan=False)
+    errors: list[BaseException] = []
+
+    def work() -> None:
+        try:
+            while not view.scan(50, seconds=None):
+                pass
+        except BaseException as exc:  # surfaced below
+            errors.append(exc)
+
+    worker = threading.Thread(target=work)
+    worker.start()
+    for number in range(500, 1000):
+        store.ingest(message(declined(f"W-{number}")))
+    worker.join(timeout=60)
+    assert not worker.is_alive() and errors == []
+    view.update()
+    assert len(view) == 1000
+    assert [store.row(index).correlation_id for index in view[:2]] == ["W-999", "W-998"]
