@@ -476,11 +476,12 @@ class FlowGraph:
             stamp = self.facts(request)[3]
             stages.append((math.inf if math.isnan(stamp) else stamp, request, stage))
             request = self.next[request]
-        known = {stage.function_name for _, _, stage in stages if stage.state != "pending"}
+        # an expected stage without a request id gives way to any other stage of its function
+        named = {stage.function_name for _, request, stage in stages if not self.flags[request] & PLACEHOLDER}
         ordered = tuple(
             stage
             for _, request, stage in sorted(stages, key=lambda item: (item[0], item[1]))
-            if not (self.flags[request] & PLACEHOLDER and stage.function_name in known)
+            if not (self.flags[request] & PLACEHOLDER and stage.function_name in named)
         )
         return Flow(
             id=resolved,

@@ -188,6 +188,20 @@ def test_expect_without_request_id_drops_the_placeholder_once_the_function_shows
     assert all(stage.state == "succeeded" for stage in flow.stages)
 
 
+def test_expect_first_without_then_with_the_request_id_shows_one_pending_stage() -> None:
+    store = RecordStore()
+    order, inventory = happy_order("T-3")
+    flow_id = store.expect("T-3", "order")
+    assert store.expect("T-3", "order", order["requestContext"]["requestId"]) == flow_id
+    flow = store.flow(flow_id)
+    assert flow is not None
+    assert [(stage.function_name, stage.state) for stage in flow.stages] == [("order", "pending")]
+    assert flow.stages[0].request_id == order["requestContext"]["requestId"]
+    store.ingest(message(inventory))
+    flow = store.flow(flow_id)
+    assert flow is not None and flow.status == "completed" and flow.functions == ("order", "update-inventory")
+
+
 def test_redriven_failure_that_later_succeeds_is_completed() -> None:
     store = RecordStore()
     store.ingest(message(declined("R-1")))
