@@ -54,7 +54,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from records.decode import DEFAULT_CORRELATOR, Correlator, Decoded, DecodeError, decode
-from records.files import SAVED_MARKER, saved_line
 from records.lines import iso_timestamp
 from records.models import Record, StreamFailureRecord
 from records.sources.base import Message
@@ -567,23 +566,9 @@ class RecordStore:
         c = self.columns
         source = self.names.sources.get(c.source[index])
         received = iso_timestamp(datetime.fromtimestamp(c.received[index], UTC))
-        held = self.raws.memory_only(c.message[index])
-        if held is None and c.file[index] != NONE:
-            try:
-                with self._lock:
-                    line = self.raws.read_line(c.file[index], c.offset[index], c.length[index]).strip()
-            except (OSError, ValueError):
-                held = self.raws.in_memory(c.message[index])
-                if held is None:
-                    raise
-            else:
-                if line.startswith(SAVED_MARKER):
-                    return line + b"\n"  # a session line already: copied byte for byte
-                raw, meta, _, _ = unwrap_line(line)
-                return saved_line(raw, meta, source, received)
-        if held is None:
-            raise ValueError(f"the raw text of row {index} was not kept")
-        return saved_line(held[0], held[1], source, received)
+        location = (c.file[index], c.offset[index], c.length[index])
+        with self._lock:
+            return self.raws.session_line(c.message[index], location, source, received)
 
     def memory(self) -> dict[str, int]:
         """Approximate bytes held, by part (for the benchmark and a status line)."""

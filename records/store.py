@@ -21,9 +21,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any, NamedTuple
 
-from records.files import SAVED_MARKER
+from records.files import SAVED_MARKER, saved_line
 from records.models import split_function_arn
-from records.summary import NONE, SUCCEEDED, Columns, Flow, FlowStatus, Interner, Stage, StageState, StringTable
+from records.summary import NONE, SUCCEEDED, Columns, Flow, Interner, Stage, StageState, StringTable, flow_status
 
 ERROR_MESSAGE_CHARS = 160
 REASON_CHARS = 400
@@ -101,6 +101,28 @@ class RawStore:
         if len(data) < length:
             raise ValueError(f"the file ends before byte {offset + length} (was it truncated or not yet written?)")
         return data
+
+    def session_line(self, message: int, location: tuple[int, int, int], source: str | None, received: str) -> bytes:
+        """A message as a session-file line: a line of a session file is copied byte for byte,
+        anything else is wrapped with `saved_line`. Raises OSError or ValueError when its text is
+        neither in memory nor readable."""
+        held = self.memory_only(message)
+        file, offset, length = location
+        if held is None and file != NONE:
+            try:
+                line = self.read_line(file, offset, length).strip()
+            except (OSError, ValueError):
+                held = self.in_memory(message)
+                if held is None:
+                    raise
+            else:
+                if line.startswith(SAVED_MARKER):
+                    return line + b"\n"
+                raw, meta, _, _ = unwrap_line(line)
+                return saved_line(raw, meta, source, received)
+        if held is None:
+            raise ValueError(f"the raw text of message {message} was not kept")
+        return saved_line(held[0], held[1], source, received)
 
     def close(self) -> None:
         while self._handles:
@@ -521,30 +543,3 @@ class FlowGraph:
     def nbytes(self) -> int:
         columns = [value for value in vars(self).values() if isinstance(value, array)]
         return sum(column.itemsize * column.buffer_info()[1] for column in columns)
-
-
-def flow_status(stages: tuple[Stage, ...]) -> FlowStatus:
-    """See `Flow`: awaiting records, completed, failed or rolled back."""
-    known = [stage for stage in stages if stage.state != "pending"]
-    if not known:
-        return "awaiting records"
-    failed = [stage for stage in known if stage.state == "failed"]
-    if not failed:
-        return "completed"
-    handled_by = {stage.parent_request_id for stage in known if stage.succeeded and stage.parent_request_id}
-    rolled_back = False
-    for failure in failed:
-        if failure.request_id is not None and failure.request_id in handled_by:
-            rolled_back = True
-            continue
-        # re-driven: the same function succeeded later in this flow
-        later = failure.timestamp if failure.timestamp is not None else math.inf
-        if any(
-            stage.succeeded
-            and stage.function_name == failure.function_name
-            and (stage.timestamp if stage.timestamp is not None else -math.inf) > later
-            for stage in known
-        ):
-            continue
-        return "failed"
-    return "rolled back" if rolled_back else "completed"

@@ -7,6 +7,7 @@ columns and string tables themselves are at the end of this module.
 
 from __future__ import annotations
 
+import math
 import sys
 from array import array
 from collections.abc import Iterator, Mapping, Sequence
@@ -132,6 +133,33 @@ class Flow:
     @property
     def functions(self) -> tuple[str, ...]:
         return tuple(stage.function_name for stage in self.stages)
+
+
+def flow_status(stages: tuple[Stage, ...]) -> FlowStatus:
+    """See `Flow`: awaiting records, completed, failed or rolled back."""
+    known = [stage for stage in stages if stage.state != "pending"]
+    if not known:
+        return "awaiting records"
+    failed = [stage for stage in known if stage.state == "failed"]
+    if not failed:
+        return "completed"
+    handled_by = {stage.parent_request_id for stage in known if stage.succeeded and stage.parent_request_id}
+    rolled_back = False
+    for failure in failed:
+        if failure.request_id is not None and failure.request_id in handled_by:
+            rolled_back = True
+            continue
+        # re-driven: the same function succeeded later in this flow
+        later = failure.timestamp if failure.timestamp is not None else math.inf
+        if any(
+            stage.succeeded
+            and stage.function_name == failure.function_name
+            and (stage.timestamp if stage.timestamp is not None else -math.inf) > later
+            for stage in known
+        ):
+            continue
+        return "failed"
+    return "rolled back" if rolled_back else "completed"
 
 
 @dataclass(frozen=True, slots=True)
