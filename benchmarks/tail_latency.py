@@ -6,7 +6,7 @@ Run by hand (not in CI):   .venv/bin/python benchmarks/tail_latency.py [--record
    SendMessage to the line read from the reader's stdout, for `lambdest-tui tail --queue Q`
    (peek, 2 pollers) and for a bare aiobotocore long-poll loop (2 pollers, prints each body).
    Target: tail p50 within 1.5x of the bare loop.
-2. Throughput with N pollers: a producer keeps the queue depth under 100 (moto's SQS slows with
+2. Throughput with N pollers: a producer keeps the queue's visible depth under 50 (moto's SQS slows with
    depth); both readers consume (receive + delete; tail also fsyncs its session file first).
    Target: tail at least 0.8x the bare loop's messages per second.
 
@@ -134,6 +134,14 @@ class Reader:
             elif "connecting" not in line:
                 sys.stderr.write("  reader: " + line)
 
+    def cpu_seconds(self) -> float:
+        """User + system CPU time the reader used so far (Linux /proc)."""
+        try:
+            fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            return float("nan")
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     def stop(self) -> None:
         self.process.terminate()
         try:
@@ -181,14 +189,22 @@ def measure_latency(sqs: Any, targets: list[tuple[str, Reader]], records: int, r
     return [[(arrived - sent_at(line)) * 1000 for arrived, line in reader.lines] for _, reader in targets]
 
 
-def measure_throughput(sqs: Any, url: str, reader: Reader, total: int) -> float:
+def visible_depth(sqs: Any, url: str) -> int:
+    attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"])
+    return int(attributes["Attributes"]["ApproximateNumberOfMessages"])
+
+
+def measure_throughput(sqs: Any, url: str, reader: Reader, total: int) -> tuple[float, float]:
+    """Messages per second until `total` lines were read, and the reader's CPU seconds meanwhile.
+    The producer keeps the queue's visible depth under 50 (moto slows with depth)."""
     if not reader.live.wait(60):
         raise SystemExit("reader never went live")
     time.sleep(0.3)
     sent = 0
+    cpu = reader.cpu_seconds()
     started = time.monotonic()
     while len(reader.lines) < total:
-        if sent < total and sent - len(reader.lines) < 100:
+        if sent < total and visible_depth(sqs, url) < 50:
             entries = [{"Id": str(i), "MessageBody": body(sent + i)} for i in range(10)]
             sqs.send_message_batch(QueueUrl=url, Entries=entries)
             sent += 10
@@ -196,7 +212,7 @@ def measure_throughput(sqs: Any, url: str, reader: Reader, total: int) -> float:
             time.sleep(0.002)
         if time.monotonic() - started > 300:
             raise SystemExit("throughput run took over 5 minutes")
-    return total / (time.monotonic() - started)
+    return total / (time.monotonic() - started), reader.cpu_seconds() - cpu
 
 
 def percentile(values: list[float], fraction: float) -> float:
@@ -267,12 +283,13 @@ def latency_part(sqs: Any, endpoint: str, options: argparse.Namespace) -> None:
 def throughput_part(sqs: Any, endpoint: str, options: argparse.Namespace) -> None:
     print(
         f"\nthroughput: {options.throughput} messages a run, consume (receive + delete; tail also fsyncs), "
-        f"depth kept under 100; {options.repeat} runs each, alternating order, median"
+        f"visible depth kept under 50; {options.repeat} runs each, alternating order, median"
     )
-    print(f"{'pollers':>7} {'bare msg/s':>11} {'tail msg/s':>11} {'ratio':>6}")
+    print(f"{'pollers':>7} {'bare msg/s':>11} {'tail msg/s':>11} {'ratio':>6} {'bare cpu s':>11} {'tail cpu s':>11}")
     with tempfile.TemporaryDirectory() as folder:
         for pollers in (int(p) for p in options.pollers.split(",")):
             rates: dict[str, list[float]] = {"bare": [], "tail": []}
+            cpu: dict[str, list[float]] = {"bare": [], "tail": []}
             for round_number in range(options.repeat):
                 order = ("bare", "tail") if round_number % 2 == 0 else ("tail", "bare")
                 for name in order:
@@ -284,14 +301,15 @@ def throughput_part(sqs: Any, endpoint: str, options: argparse.Namespace) -> Non
                         if name == "bare"
                         else tail_argv(endpoint, queue, pollers, True, save)
                     )
-                    rates[name].append(
-                        run_reader(
-                            lambda argv=argv: Reader(argv),
-                            lambda reader, url=url: measure_throughput(sqs, url, reader, options.throughput),
-                        )
+                    rate, seconds = run_reader(
+                        lambda argv=argv: Reader(argv),
+                        lambda reader, url=url: measure_throughput(sqs, url, reader, options.throughput),
                     )
+                    rates[name].append(rate)
+                    cpu[name].append(seconds)
             bare, tail = statistics.median(rates["bare"]), statistics.median(rates["tail"])
-            print(f"{pollers:>7} {bare:>11.1f} {tail:>11.1f} {tail / bare:>5.2f}x")
+            bare_cpu, tail_cpu = statistics.median(cpu["bare"]), statistics.median(cpu["tail"])
+            print(f"{pollers:>7} {bare:>11.1f} {tail:>11.1f} {tail / bare:>5.2f}x {bare_cpu:>11.2f} {tail_cpu:>11.2f}")
     print("target: tail >= 0.8x the bare loop")
 
 

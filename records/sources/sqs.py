@@ -137,7 +137,9 @@ class SqsQueueSource:
         self._last_network_fault = float("-inf")
         self._task: asyncio.Task[None] | None = None
         # consume: received batches waiting for fsync + delete (bounded, so pollers wait when it lags)
-        self._commits: asyncio.Queue[tuple[list[dict[str, Any]], list[Message]]] = asyncio.Queue(maxsize=2 * pollers)
+        self._commits: asyncio.Queue[tuple[list[dict[str, Any]], list[Message], asyncio.Future[None]]] = asyncio.Queue(
+            maxsize=2 * pollers
+        )
         self._closed = False
 
     # -- the Source protocol ------------------------------------------------------------------
@@ -273,7 +275,11 @@ class SqsQueueSource:
             await self._status("live")
             messages = response.get("Messages") or []
             if messages:
-                await self._handle(client, url, messages)
+                committed = await self._handle(client, url, messages)
+                if committed is not None and len(messages) < 10:
+                    # The queue was drained: wait for this batch's commit before polling again, so
+                    # the next receive finds a fuller batch instead of racing the other pollers.
+                    await committed
 
     def _remember(self, message_id: str) -> bool:
         """True when the MessageId is new."""
@@ -284,7 +290,9 @@ class SqsQueueSource:
             self._seen.popitem(last=False)
         return True
 
-    async def _handle(self, client: Any, url: str, messages: list[dict[str, Any]]) -> None:
+    async def _handle(self, client: Any, url: str, messages: list[dict[str, Any]]) -> asyncio.Future[None] | None:
+        """Write/show the messages; in consume mode returns a future that is done once they are
+        synced, deleted and shown."""
         done: list[dict[str, Any]] = []
         fresh: list[Message] = []
         for item in messages:
@@ -299,10 +307,12 @@ class SqsQueueSource:
             fresh.append(self._message(item))
             done.append(item)
         if self.queue_mode == "consume":
-            await self._commits.put((done, fresh))  # the poller goes straight back to receiving
-            return
+            committed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            await self._commits.put((done, fresh, committed))  # the poller may go straight back to receiving
+            return committed
         for message in fresh:
             await self._emit(message)
+        return None
 
     async def _committer(self, client: Any, url: str) -> None:
         """Consume: durable first, then deleted, then shown, so whoever sees a consumed message can
@@ -312,12 +322,13 @@ class SqsQueueSource:
             batches = [await self._commits.get()]
             while not self._commits.empty():
                 batches.append(self._commits.get_nowait())
-            if self.session is not None and any(fresh for _, fresh in batches):
+            if self.session is not None and any(fresh for _, fresh, _ in batches):
                 await asyncio.to_thread(self.session.sync)
-            await asyncio.gather(*(self._delete(client, url, done) for done, _ in batches if done))
-            for _, fresh in batches:
+            await asyncio.gather(*(self._delete(client, url, done) for done, _, _ in batches if done))
+            for _, fresh, committed in batches:
                 for message in fresh:
                     await self._emit(message)
+                committed.set_result(None)
 
     def _message(self, item: dict[str, Any]) -> Message:
         raw = item.get("Body", "")
