@@ -469,12 +469,15 @@ class RecordStore:
     def stats(self) -> Stats:
         """Totals as plain integers, per function and per source."""
         functions: dict[str, FunctionStats] = {}
-        for number in range(len(self._fn_records)):
-            count = self._fn_records[number]
-            if count:
-                name = self.names.functions.strings[number]
-                succeeded = self._fn_succeeded[number]
-                functions[name] = FunctionStats(name, count, succeeded, count - succeeded)
+        invocations = self.graph.invocations
+        invocations_succeeded = self.graph.invocations_succeeded
+        for number, name in enumerate(self.names.functions.strings):
+            count = self._fn_records[number] if number < len(self._fn_records) else 0
+            seen = invocations[number] if number < len(invocations) else 0
+            if count or seen:
+                succeeded = self._fn_succeeded[number] if count else 0
+                seen_succeeded = invocations_succeeded[number] if seen else 0
+                functions[name] = FunctionStats(name, count, succeeded, count - succeeded, seen, seen_succeeded)
         sources = {name: self._source_records[number] for number, name in enumerate(self.names.sources.strings)}
         return Stats(
             records=len(self),

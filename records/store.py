@@ -265,6 +265,9 @@ class FlowGraph:
         self.order = array("i")  # live flow ids in creation order
         self.correlation_flow = array("i")  # per correlation id
         self.changed: set[int] = set()
+        # per function: invocations whose outcome is known (own record or nested), and successes
+        self.invocations = array("q")
+        self.invocations_succeeded = array("q")
 
     def request(self, request_id: str) -> int:
         number = self.names.requests.id(request_id)
@@ -368,6 +371,8 @@ class FlowGraph:
             self.info[request] = row
             self.parent[request] = parent
             own = KNOWN | OWN | (REQ_SUCCEEDED if c.flags[row] & SUCCEEDED else 0)
+            if not flags[request] & KNOWN:
+                self._count(c.function[row], bool(own & REQ_SUCCEEDED))
             flags[request] = (flags[request] & (NESTED | PLACEHOLDER)) | own
         last = len(numbers) - 1
         names = self.names
@@ -376,9 +381,12 @@ class FlowGraph:
             if flags[number] & OWN:  # its own record is authoritative
                 flags[number] |= NESTED
                 continue
+            function = names.functions.id(stage.function)
+            if not flags[number] & KNOWN:
+                self._count(function, stage.succeeded)
             self._set_facts(
                 number,
-                names.functions.id(stage.function),
+                function,
                 names.conditions.id(stage.condition),
                 _int32(stage.attempts),
                 stage.timestamp,
@@ -390,6 +398,14 @@ class FlowGraph:
         if numbers:
             return self.join([request, *numbers], c.correlation[row], received)
         return self.join([request] if parent == NONE else [request, parent], c.correlation[row], received)
+
+    def _count(self, function: int, succeeded: bool) -> None:
+        while len(self.invocations) <= function:
+            self.invocations.append(0)
+            self.invocations_succeeded.append(0)
+        self.invocations[function] += 1
+        if succeeded:
+            self.invocations_succeeded[function] += 1
 
     def expect(self, correlation: int, function: int, request_id: str | None, now: float) -> int:
         key = request_id if request_id is not None else f"\x00expected:{len(self.names.requests)}"

@@ -164,13 +164,21 @@ def flow_status(stages: tuple[Stage, ...]) -> FlowStatus:
 
 @dataclass(frozen=True, slots=True)
 class FunctionStats:
+    """A function's rows (its own records) and its invocations: every invocation seen, its own
+    record or nested in a downstream one (in the demo `order`'s successes are only ever nested)."""
+
     name: str
     records: int
     succeeded: int
     failed: int
+    invocations: int = 0
+    invocations_succeeded: int = 0
 
     @property
     def success_rate(self) -> float | None:
+        """Of its invocations (its records when no invocation was counted)."""
+        if self.invocations:
+            return self.invocations_succeeded / self.invocations
         return self.succeeded / self.records if self.records else None
 
 

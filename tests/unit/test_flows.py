@@ -309,6 +309,9 @@ def test_stats_rates_and_changes() -> None:
     assert all(isinstance(value, int) for value in (stats.records, stats.succeeded, stats.failed))
     assert stats.success_rate == 1 / 3
     assert stats.functions["order"].records == 2 and stats.functions["order"].failed == 2
+    # order's success is only seen nested in update-inventory's record: an invocation, not a row
+    assert (stats.functions["order"].invocations, stats.functions["order"].invocations_succeeded) == (3, 1)
+    assert stats.functions["order"].success_rate == 1 / 3
     assert stats.functions["update-inventory"].success_rate == 1.0
     assert stats.sources == {"topic:order-notifications": 1, "queue:order-failures": 3}
     assert stats.flows == 3
@@ -369,6 +372,11 @@ def test_flows_do_not_depend_on_arrival_order_or_duplicates(kinds: list[str], se
     assert len(store) == len(deliveries)
     assert store.stats().duplicates == len(deliveries) * (repeats - 1)
     assert store.flow_count() == len(kinds)
+    functions = store.stats().functions
+    assert functions["order"].invocations == len(kinds)  # counted once, nested or not
+    assert sum(stats.invocations for stats in functions.values()) == sum(
+        len(expected_functions[kind]) for kind in kinds
+    )
     flows = {flow.correlation_id: flow for flow in (store.flow(flow_id) for flow_id in store.flows()) if flow}
     for number, kind in enumerate(kinds):
         flow = flows[f"O-{number}"]
