@@ -224,14 +224,6 @@ class RecordStore:
         self._last_received = (text, value)
         return value
 
-    def _envelope(self, envelope: tuple[str, ...]) -> int:
-        found = self._envelopes.get(envelope)
-        if found is None:
-            found = len(self._envelope_list)
-            self._envelopes[envelope] = found
-            self._envelope_list.append(envelope)
-        return found
-
     def _add_row(
         self, item: Decoded, message: int, sub: int, received: float, source: int, location: tuple[int, int, int]
     ) -> bool:
@@ -240,10 +232,9 @@ class RecordStore:
         c = self.columns
         record = item.record
         if record is None:
-            self._append_row(c, received, math.nan, source, NONE, NONE, NONE)
-            c.error_type.append(NONE)
-            c.error_message.append(names.error_messages.id(_short(item.error or "", REASON_CHARS)))
-            self._append_rest(c, NONE, NONE, item.envelope, message, sub, location, 0)
+            reason = names.error_messages.id(_short(item.error or "", REASON_CHARS))
+            self._append(c, received, math.nan, source, NONE, NONE, NONE, NONE, reason, NONE, NONE, 0)
+            self._append_place(c, item.envelope, message, sub, location)
             self._undecodable += 1
             return True
         context = record.request_context
@@ -268,15 +259,15 @@ class RecordStore:
             parent_id = record.parent_request_id
             parent = graph.request(parent_id) if parent_id is not None else NONE
         index = len(c.flags)
-        self._append_row(c, received, record.timestamp.timestamp(), source, function, condition, attempts)
-        if succeeded:
-            c.error_type.append(NONE)
-            c.error_message.append(NONE)
-        else:
-            self._append_error(c, record)
-        correlation = names.correlations.id(item.correlation_id)
+        error_type, error_message = (NONE, NONE) if succeeded else self._error_of(record)
         flags = OK | (SUCCEEDED if succeeded else 0) | (STREAM if isinstance(record, StreamFailureRecord) else 0)
-        self._append_rest(c, correlation, request, item.envelope, message, sub, location, flags)
+        timestamp = record.timestamp.timestamp()
+        correlation = names.correlations.id(item.correlation_id)
+        self._append_place(c, item.envelope, message, sub, location)
+        self._append(
+            c, received, timestamp, source, function, condition, attempts, error_type, error_message, correlation,
+            request, flags,
+        )  # fmt: skip
         if earlier:
             graph.more_rows.setdefault(request, []).append(index)
         self._fn_records[function] += 1
@@ -288,8 +279,24 @@ class RecordStore:
         graph.link(request, index, parent, nested, numbers, received)
         return True
 
+    def _append_place(
+        self, c: Columns, envelope: tuple[str, ...], message: int, sub: int, location: tuple[int, int, int]
+    ) -> None:
+        """Where a row came from (appended first: `_append` completes the row)."""
+        envelope_number = self._envelopes.get(envelope)
+        if envelope_number is None:
+            envelope_number = len(self._envelope_list)
+            self._envelopes[envelope] = envelope_number
+            self._envelope_list.append(envelope)
+        c.envelope.append(envelope_number)
+        c.message.append(message)
+        c.sub.append(min(sub, 65535))
+        c.file.append(location[0])
+        c.offset.append(location[1])
+        c.length.append(location[2])
+
     @staticmethod
-    def _append_row(
+    def _append(
         c: Columns,
         received: float,
         timestamp: float,
@@ -297,6 +304,11 @@ class RecordStore:
         function: int,
         condition: int,
         attempts: int,
+        error_type: int,
+        error_message: int,
+        correlation: int,
+        request: int,
+        flags: int,
     ) -> None:
         c.received.append(received)
         c.timestamp.append(timestamp)
@@ -304,26 +316,10 @@ class RecordStore:
         c.function.append(function)
         c.condition.append(condition)
         c.attempts.append(attempts)
-
-    def _append_rest(
-        self,
-        c: Columns,
-        correlation: int,
-        request: int,
-        envelope: tuple[str, ...],
-        message: int,
-        sub: int,
-        location: tuple[int, int, int],
-        flags: int,
-    ) -> None:
+        c.error_type.append(error_type)
+        c.error_message.append(error_message)
         c.correlation.append(correlation)
         c.request.append(request)
-        c.envelope.append(self._envelope(envelope))
-        c.message.append(message)
-        c.sub.append(min(sub, 65535))
-        c.file.append(location[0])
-        c.offset.append(location[1])
-        c.length.append(location[2])
         c.flags.append(flags)  # last: a reader that sees len(flags) sees every column filled
 
     def _function_of(self, arn: str) -> int:
@@ -336,7 +332,7 @@ class RecordStore:
                 self._arn_functions[arn] = number
         return number
 
-    def _append_error(self, c: Columns, record: Record) -> None:
+    def _error_of(self, record: Record) -> tuple[int, int]:
         payload = record.response_payload
         error_type: str | None = None
         message: str | None = None
@@ -347,8 +343,7 @@ class RecordStore:
             message = _short(value, ERROR_MESSAGE_CHARS) if isinstance(value, str) else None
         if error_type is None and record.function_error:
             error_type = record.function_error
-        c.error_type.append(self.names.error_types.id(error_type))
-        c.error_message.append(self.names.error_messages.id(message))
+        return self.names.error_types.id(error_type), self.names.error_messages.id(message)
 
     # ------------------------------------------------------------------ flows
 
