@@ -7,7 +7,7 @@ Public API (names are stable; the UI builds on them):
     store.expect(correlation_id, function, request_id=None) -> int   a flow "awaiting records"
     len(store)                       -> int    number of rows
     store.row(index)                 -> RowSummary   (records.summary; built on demand)
-    store.load(index)                -> Decoded      re-read and re-decoded, small LRU cache
+    store.load(index)                -> Decoded      re-read and decoded again (small LRU cache)
     store.raw(index)                 -> str          the message's raw text (re-read if needed)
     store.stats()                    -> Stats        totals, per function, per source
     store.rate(seconds=60)           -> list[int]    rows per second, oldest first, last = now
@@ -27,8 +27,9 @@ strings (records.store). `load()` re-reads a message from its file (Message.file
 or from memory when it has no file, and decodes it again.
 
 Dedupe: a record counts once when the same (request id, function, condition, invoke count) was
-already stored, and a message counts once per SQS MessageId (transport `meta["MessageId"]`,
-compared by its 64-bit hash). Duplicates are counted in `Stats.duplicates`, not stored as rows.
+already stored; a message holding an input that is not a record counts once per SQS MessageId
+(transport `meta["MessageId"]`, compared by its 64-bit hash). Duplicates are counted in
+`Stats.duplicates`, not stored as rows.
 
 Flows: records with the same correlation id, or linked through request ids (a Lambda destination
 delivers the upstream record as the next function's event, so the downstream record nests the
@@ -180,9 +181,7 @@ class RecordStore:
                 return 0
             self._message_ids.add(key)
         number = self._message_count
-        self._message_count += 1
         has_file = message.file is not None and message.offset is not None and message.length is not None
-        self.raws.remember(number, message.raw, meta, has_file)
         received = self._received(message.received)
         source = self._source_ids.get(message.source)
         if source is None:
@@ -198,7 +197,9 @@ class RecordStore:
         for sub, item in enumerate(decoded):
             if self._add_row(item, number, sub, received, source, location):
                 added += 1
-        if added:
+        if added:  # a message whose records were all duplicates leaves nothing behind
+            self._message_count += 1
+            self.raws.remember(number, message.raw, meta, has_file)
             self._source_records[source] += added
             second = int(self.clock())
             self._rate[second] = self._rate.get(second, 0) + added

@@ -232,6 +232,7 @@ def test_same_record_twice_counts_once_whatever_the_envelope() -> None:
     stats = store.stats()
     assert (stats.records, stats.failed, stats.duplicates) == (1, 1, 2)
     assert store.flow_count() == 1
+    assert store.raws.memory_only(1) is None  # nothing is kept of a message that added no row
 
     again = dict(value, requestContext=dict(value["requestContext"], approximateInvokeCount=2))
     assert store.ingest(message(again)) == 1  # another attempt count is another record
