@@ -38,6 +38,9 @@ class SnsTap(TapSource):
         self.topic_arn: str | None = topic if topic.startswith("arn:") else None
         self.subscription_arn: str | None = None
         super().__init__(f"topic:{self.name}", **options)
+        parts = topic.split(":")
+        if topic.startswith("arn:") and len(parts) >= 6 and parts[3]:
+            self.region = parts[3]  # the tap queue lives next to the topic
 
     async def _setup(self) -> AsyncIterator[SourceStatus]:
         if self._sns is None:

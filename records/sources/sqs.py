@@ -10,8 +10,8 @@ Public API:
     queue_display_name(queue) -> str     "order-failures" for a name, URL or ARN
     REDRIVE_REFUSAL                      the sentence shown when peek is refused
 
-`queue` is a name, a queue URL or an ARN (arn:aws:sqs:REGION:ACCOUNT:NAME; its region is used
-when no region is given).
+`queue` is a name, a queue URL or an ARN (arn:aws:sqs:REGION:ACCOUNT:NAME); the region an ARN or
+an AWS queue URL names is used when no region is given.
 
 Modes:
   peek     deletes nothing. Each receive holds the message invisible for `visibility_timeout`
@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import time
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable
@@ -84,9 +85,20 @@ def queue_display_name(queue: str) -> str:
     return queue
 
 
-def _arn_region(queue: str) -> str | None:
-    parts = queue.split(":")
-    return parts[3] if queue.startswith("arn:") and len(parts) >= 6 and parts[3] else None
+_URL_REGION = re.compile(
+    r"^https?://(?:sqs\.([a-z0-9-]+)\.amazonaws\.com|([a-z0-9-]+)\.queue\.amazonaws\.com)(?:\.cn)?/"
+)
+
+
+def queue_region(queue: str) -> str | None:
+    """The region an ARN or an AWS queue URL names (used when no region is given)."""
+    if queue.startswith("arn:"):
+        parts = queue.split(":")
+        return parts[3] if len(parts) >= 6 and parts[3] else None
+    match = _URL_REGION.match(queue)
+    if match:
+        return match.group(1) or match.group(2)
+    return None
 
 
 class SqsQueueSource:
@@ -180,7 +192,7 @@ class SqsQueueSource:
                 client = self._client
                 if client is None:
                     kwargs = self.aws.client_kwargs()
-                    region = _arn_region(self.queue)
+                    region = queue_region(self.queue)
                     if region and "region_name" not in kwargs:
                         kwargs["region_name"] = region
                     client = await stack.enter_async_context(self.aws.session().create_client("sqs", **kwargs))

@@ -237,6 +237,7 @@ class TapSource:
         self.correlator = correlator
         self.queue_url: str | None = None
         self.queue_arn: str | None = None
+        self.region: str | None = None  # the region of an ARN given, used when no region is configured
         self.removed: list[str] = []  # what the orphan sweep removed
         self.cleanup_errors: list[str] = []  # what aclose() could not remove, as sentences
         self._backoff_factory = backoff
@@ -250,7 +251,10 @@ class TapSource:
 
     async def _client(self, service: str) -> Any:
         session: Any = self.aws.session()
-        return await self._stack.enter_async_context(session.create_client(service, **self.aws.client_kwargs()))
+        kwargs = self.aws.client_kwargs()
+        if self.region and "region_name" not in kwargs:
+            kwargs["region_name"] = self.region
+        return await self._stack.enter_async_context(session.create_client(service, **kwargs))
 
     def _status(self, state: State, reason: str | None = None) -> SourceStatus:
         return SourceStatus(self.label, self.mode, state, reason)

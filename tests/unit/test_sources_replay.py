@@ -149,3 +149,17 @@ def test_sources_from_args() -> None:
         sources_from_args(_parse("--bus", "b", "--pattern", "{source"), None)
     with pytest.raises(SystemExit):
         _parse("--queue", "a", "--pollers", "0")
+
+
+def test_queue_names_and_regions() -> None:
+    from records.sources.sqs import queue_display_name, queue_region
+
+    assert queue_region("https://sqs.eu-west-1.amazonaws.com/123456789012/q") == "eu-west-1"
+    assert queue_region("https://eu-west-2.queue.amazonaws.com/123456789012/q") == "eu-west-2"
+    assert queue_region("arn:aws:sqs:ap-south-1:123456789012:q") == "ap-south-1"
+    assert queue_region("http://127.0.0.1:5000/123456789012/q") is None
+    assert queue_region("q") is None
+    assert queue_display_name("http://127.0.0.1:5000/123456789012/orders") == "orders"
+    assert SnsTap("arn:aws:sns:eu-central-1:123456789012:notes").region == "eu-central-1"
+    with pytest.raises(ValueError, match="peek or consume"):
+        SqsQueueSource("q", mode="tap")  # type: ignore[arg-type]

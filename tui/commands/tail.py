@@ -179,6 +179,8 @@ async def _main(args: argparse.Namespace, tail: _Tail) -> int:
 
         def on_sigterm() -> None:
             nonlocal terminated
+            if terminated:
+                return  # already cleaning up: let it finish
             terminated = True
             if main_task is not None:
                 main_task.cancel()
