@@ -50,8 +50,9 @@ async def test_replay_fills_tables_newest_first(tmp_path: Path) -> None:
         assert "ord-00019" in line_text(flows, 1)
         assert "failed" in line_text(flows, 1)  # order 19 is a declined card
         assert "rolled back" in line_text(flows, 3)  # order 17: out of stock, rolled back
-        totals = str(app.screen.query_one("#status-totals").render())
-        assert "records 25" in totals and "failed 8" in totals and "undecodable 1" in totals
+        totals = app.screen.query_one("#status-totals")
+        await until(pilot, lambda: "records 25" in str(totals.render()), "totals")
+        assert "failed 8" in str(totals.render()) and "undecodable 1" in str(totals.render())
 
 
 async def test_select_shows_detail_and_enter_drills_down(tmp_path: Path) -> None:

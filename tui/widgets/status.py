@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.containers import Horizontal
+from textual.containers import Horizontal, Vertical
 from textual.widgets import Sparkline, Static
 
 from records.lines import visible
@@ -53,20 +53,24 @@ def totals_text(total: int, succeeded: int, failed: int, undecodable: int) -> Te
     )
 
 
-class StatusBar(Horizontal):
+class StatusBar(Vertical):
+    """Two lines: the sources; then totals, success rate and the records/s sparkline."""
+
     DEFAULT_CSS = """
     StatusBar { height: 2; background: $panel; padding: 0 1; }
-    StatusBar #status-sources { width: 1fr; height: 2; }
-    StatusBar #status-totals { width: auto; height: 1; margin-left: 2; }
+    StatusBar #status-sources { width: 1fr; height: 1; }
+    StatusBar Horizontal { height: 1; }
+    StatusBar #status-totals { width: auto; height: 1; }
     StatusBar #status-rate-label { width: auto; height: 1; margin-left: 2; color: $text-muted; }
-    StatusBar Sparkline { width: 24; height: 1; margin-left: 1; }
+    StatusBar Sparkline { width: 1fr; max-width: 40; height: 1; margin-left: 1; }
     """
 
     def compose(self) -> ComposeResult:
         yield Static(id="status-sources", markup=False)
-        yield Static(id="status-totals", markup=False)
-        yield Static("rec/s", id="status-rate-label", markup=False)
-        yield Sparkline([0.0], id="status-rate", summary_function=max)
+        with Horizontal():
+            yield Static(id="status-totals", markup=False)
+            yield Static("rec/s", id="status-rate-label", markup=False)
+            yield Sparkline([0.0], id="status-rate", summary_function=max)
 
     def show(
         self,

@@ -163,11 +163,17 @@ class VirtualTable(ScrollView, can_focus=True):
     # ----- rendering --------------------------------------------------------------------------
 
     def _widths(self, total: int) -> list[int]:
-        fixed = sum(column.width + 1 for column in self.columns if column.width)
+        """Fixed columns at their width and the flexible ones sharing the rest; on a narrow screen
+        every column shrinks in proportion (never below 3 cells) so that all of them stay visible."""
+        flex_min = 8
         flex = [column for column in self.columns if not column.width]
-        rest = max(total - fixed - len(flex), 8)
-        share = rest // max(len(flex), 1)
-        return [column.width if column.width else share for column in self.columns]
+        fixed = sum(column.width + 1 for column in self.columns if column.width)
+        room = total - len(flex) * (flex_min + 1)
+        scale = 1.0 if fixed <= room or fixed == 0 else max(room, 0) / fixed
+        widths = [max(int(column.width * scale), 3) if column.width else 0 for column in self.columns]
+        used = sum(width + 1 for width in widths if width)
+        share = max((total - used) // max(len(flex), 1) - 1, flex_min) if flex else 0
+        return [width if width else share for width in widths]
 
     def _line(self, cells: Sequence[str], style: Style, width: int) -> Strip:
         segments: list[Segment] = []
