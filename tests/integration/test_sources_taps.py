@@ -60,7 +60,10 @@ async def test_sns_tap_enveloped_records_arrive_and_everything_is_removed(moto_r
     assert [d.envelope for d in decoded] == [("sns",)] * 4
     assert sorted(d.record.request_id for d in decoded if d.record) == ["req-00000", "req-00001", "req-00002"]
     bad = [d for d in decoded if not d.ok]
-    assert len(bad) == 1 and bad[0].meta.get("TopicArn", topic) == topic
+    assert len(bad) == 1 and "hello, not a record" in bad[0].raw
+    # Enveloped delivery keeps the topic and the SNS MessageId of every notification.
+    assert all(d.meta["sns.TopicArn"] == topic and d.meta["sns.MessageId"] for d in decoded)
+    assert len({d.meta["sns.MessageId"] for d in decoded}) == 4
     assert _tap_queues(sqs) == []
     assert sns.list_subscriptions_by_topic(TopicArn=topic)["Subscriptions"] == []
 

@@ -193,3 +193,18 @@ def test_kill_9_of_a_consuming_tail_loses_nothing(moto_reset: str, tmp_path: Pat
     remaining = set(drain_ids(sqs, url, quiet_polls=2))
     assert 40 <= len(saved) < 150
     assert saved | remaining == set(ids), "every message is in the session file or still in the queue"
+
+
+def test_tail_consume_without_save_keeps_a_session_file(moto_reset: str, tmp_path: Path) -> None:
+    sqs = client("sqs", moto_reset)
+    url = sqs.create_queue(QueueName="auto-session")["QueueUrl"]
+    ids = send_bodies(sqs, url, [json.dumps(record(1)), json.dumps(record(2))])
+    tail = TailProcess(
+        "--queue", "auto-session", "--mode", "consume", "--max-records", "2", "--endpoint-url", moto_reset, *FAST,
+        env={"XDG_STATE_HOME": str(tmp_path)},
+    )  # fmt: skip
+    assert tail.wait(30) == 0, tail.err
+    sessions = list((tmp_path / "lambdest-tui" / "sessions").glob("tail-*.jsonl"))
+    assert len(sessions) == 1 and any(str(sessions[0]) in line for line in tail.err)
+    assert sorted(item.meta["MessageId"] for item in read_inputs(sessions)) == sorted(ids)
+    assert queue_depth(sqs, url) == 0
