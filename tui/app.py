@@ -216,8 +216,9 @@ class LambdestApp(App[None]):
         self._last_second = second
         self.refresh_views()
 
-    def refresh_views(self) -> None:
-        """Take in what arrived and repaint (coalesced: at most once a tick)."""
+    def refresh_views(self, *, totals_now: bool = False) -> None:
+        """Take in what arrived and repaint (coalesced: at most once a tick). `totals_now` updates
+        the totals even when they were computed less than `STATS_SECONDS` ago."""
         changes = self.store.drain_changes()
         new_records = self.records.catch_up()
         new_flows = self.flows.catch_up(changes.flows)
@@ -226,7 +227,7 @@ class LambdestApp(App[None]):
         # app dirty so the next tick brings the totals up to date.
         now = time.monotonic()
         self._stats_stale = self._stats_stale or bool(changes)
-        if self._stats_stale and now - self._stats_at >= STATS_SECONDS:
+        if totals_now or (self._stats_stale and now - self._stats_at >= STATS_SECONDS):
             stats = self.store.stats()
             self.totals = (stats.records, stats.succeeded, stats.failed, stats.undecodable)
             self._stats_at = now

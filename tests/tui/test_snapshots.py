@@ -40,7 +40,7 @@ async def loaded(pilot: Pilot[None]) -> None:
     app = pilot.app
     assert isinstance(app, LambdestApp)
     await until(pilot, lambda: len(app.records) == len(RAWS) and app.statuses["queue:order-failures"].state == "done")
-    app.refresh_views()
+    app.refresh_views(totals_now=True)
     await pilot.pause()
 
 
