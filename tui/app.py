@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import math
+import signal
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
@@ -63,6 +64,7 @@ class AppConfig:
     save_path: str = "lambdest-session.jsonl"
     refresh_seconds: float = 0.1
     correlator: Correlator = DEFAULT_CORRELATOR
+    quit_on_sigterm: bool = False  # the commands set it: SIGTERM quits like `q` (sources closed, taps removed)
 
 
 class LambdestApp(App[None]):
@@ -118,6 +120,8 @@ class LambdestApp(App[None]):
     def on_mount(self) -> None:
         self.push_screen(MainScreen())
         self.set_interval(self.config.refresh_seconds, self._tick)
+        if self.config.quit_on_sigterm:
+            asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, lambda: self.call_later(self.action_quit))
         for source in self.config.sources:
             pump = Pump(source, self.post_message)
             self.pumps.append(pump)
@@ -135,7 +139,8 @@ class LambdestApp(App[None]):
             if worker.group == "sources":
                 worker.cancel()
         for pump in self.pumps:
-            await asyncio.to_thread(pump.finished.wait, grace)
+            if pump.started:
+                await asyncio.to_thread(pump.finished.wait, grace)
 
     async def action_quit(self) -> None:
         self.notify("Closing the sources…", timeout=10)
@@ -146,7 +151,8 @@ class LambdestApp(App[None]):
         """After `run()` returned: block until every source worker has closed its source."""
         deadline = time.monotonic() + timeout
         for pump in self.pumps:
-            pump.finished.wait(max(deadline - time.monotonic(), 0))
+            if pump.started:
+                pump.finished.wait(max(deadline - time.monotonic(), 0))
 
     @property
     def main(self) -> MainScreen | None:

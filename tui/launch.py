@@ -29,6 +29,7 @@ def live_config(
         presets=presets,
         title=title,
         subtitle=subtitle,
+        quit_on_sigterm=True,
     )
 
 

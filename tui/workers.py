@@ -47,6 +47,7 @@ class Pump:
         self.window = threading.Semaphore(IN_FLIGHT)
         self._pending: list[SourceEvent] = []
         self._last_flush = time.monotonic()
+        self.started = False
         self.finished = threading.Event()  # set once the source is closed (taps removed)
 
     async def _flush(self) -> None:
@@ -73,6 +74,7 @@ class Pump:
 
     async def run(self) -> None:
         """The worker body: read until the source ends or the worker is cancelled."""
+        self.started = True
         worker = get_current_worker()
         reader = asyncio.create_task(self._read())
         try:

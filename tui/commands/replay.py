@@ -49,6 +49,7 @@ def run(args: argparse.Namespace) -> int:
             title="lambdest-tui replay",
             subtitle=first + (f" (+{len(args.files) - 1})" if len(args.files) > 1 else ""),
             save_path=f"{Path(first).stem}-saved.jsonl",
+            quit_on_sigterm=True,
         )
     )
     app.run()
