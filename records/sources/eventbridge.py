@@ -115,3 +115,8 @@ class EventBridgeTap(TapSource):
             self._target_added = False
         await self._events.delete_rule(Name=self.rule_name, EventBusName=self.bus, Force=True)
         self.rule_name = None
+
+    def _forget(self) -> None:
+        self.rule_name = None
+        self.rule_arn = None
+        self._target_added = False

@@ -94,9 +94,10 @@ class Fault:
 class SourceFailed(Exception):
     """A fault no retry can fix; `reason` is the sentence to show."""
 
-    def __init__(self, reason: str) -> None:
+    def __init__(self, reason: str, *, missing: bool = False) -> None:
         super().__init__(reason)
         self.reason = reason
+        self.missing = missing  # the resource does not exist
 
 
 class Backoff:

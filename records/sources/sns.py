@@ -85,3 +85,6 @@ class SnsTap(TapSource):
         if self.subscription_arn is not None and self._sns is not None:
             await self._sns.unsubscribe(SubscriptionArn=self.subscription_arn)
             self.subscription_arn = None
+
+    def _forget(self) -> None:
+        self.subscription_arn = None

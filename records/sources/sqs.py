@@ -153,6 +153,7 @@ class SqsQueueSource:
             maxsize=2 * pollers
         )
         self._closed = False
+        self.failed_missing = False  # it failed because the queue does not exist
 
     # -- the Source protocol ------------------------------------------------------------------
     async def __aiter__(self) -> AsyncIterator[SourceEvent]:
@@ -202,6 +203,7 @@ class SqsQueueSource:
                     if self.queue_mode == "peek" and self.queue_url is not None:
                         await self._release_held(client, self.queue_url)
         except SourceFailed as exc:
+            self.failed_missing = exc.missing
             await self._status("failed", exc.reason)
         except Exception as error:
             await self._status("failed", f"{self._resource}: unexpected error {type(error).__name__}: {error}")
@@ -260,7 +262,7 @@ class SqsQueueSource:
         if fault.fatal:
             recently_down = time.monotonic() - self._last_network_fault < self._missing_grace
             if not (fault.missing and recently_down):
-                raise SourceFailed(fault.reason) from exc
+                raise SourceFailed(fault.reason, missing=fault.missing) from exc
             fault_reason = f"{fault.reason}; the endpoint just came back, waiting for the queue to reappear"
         else:
             fault_reason = fault.reason

@@ -12,6 +12,10 @@ Public API:
     TapSource: the base of SnsTap and EventBridgeTap (a `Source`): set-up with retries, then the
         temporary queue is read by an SqsQueueSource in consume mode; `aclose()` removes everything.
 
+If its temporary queue vanishes (an emulator restarted and lost its state, or someone deleted it),
+a tap reports `reconnecting` and sets itself up again (up to 5 times), waiting up to
+`missing_grace` seconds (30) for the topic or bus to reappear.
+
 A tap deletes what it created on `aclose()`: callers run `aclose()` in a `finally`, so it runs on a
 normal exit, on Ctrl+C and (tail installs a handler that cancels the main task) on SIGTERM.
 """
@@ -23,6 +27,7 @@ import json
 import os
 import secrets
 import socket
+import time
 from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import AsyncExitStack
 from datetime import UTC, datetime
@@ -47,6 +52,7 @@ TAG_RULE = "lambdest-tui:rule"
 TAG_BUS = "lambdest-tui:bus"
 TAP_PREFIX = "lambdest-tap-"
 ORPHAN_AGE = 3600.0
+MAX_REBUILDS = 5  # times a tap sets itself up again after its queue vanished
 
 
 def tap_tags(**attached: str) -> dict[str, str]:
@@ -224,6 +230,7 @@ class TapSource:
         orphan_age: float = ORPHAN_AGE,
         correlator: Correlator = DEFAULT_CORRELATOR,
         backoff: Callable[[], Backoff] = Backoff,
+        missing_grace: float = 30.0,
     ) -> None:
         self.label = label
         self.mode: Mode = "tap"
@@ -244,7 +251,8 @@ class TapSource:
         self._stack = AsyncExitStack()
         self._sqs: Any = None
         self._inner: SqsQueueSource | None = None
-        self._torn_down = False
+        self.missing_grace = missing_grace
+        self._missing_until = float("-inf")  # until then a missing topic/bus is waited for (after a rebuild)
         self._result: Any = None
         self._sns: Any = None
         self._events: Any = None
@@ -268,8 +276,8 @@ class TapSource:
                 return
             except RETRYABLE as exc:
                 fault = classify(exc, resource, action)
-                if fault.fatal:
-                    raise SourceFailed(fault.reason) from exc
+                if fault.fatal and not (fault.missing and time.monotonic() < self._missing_until):
+                    raise SourceFailed(fault.reason, missing=fault.missing) from exc
                 yield self._status("reconnecting", fault.reason)
                 await asyncio.sleep(backoff.next_delay())
 
@@ -322,48 +330,76 @@ class TapSource:
                 except RETRYABLE as exc:
                     reason = classify(exc, "orphan sweep", "sqs:ListQueues").reason
                     yield self._status("connecting", f"orphan sweep skipped: {reason}")
-            async for status in self._setup():
-                yield status
         except SourceFailed as exc:
             yield self._status("failed", exc.reason)
             return
-        self._inner = SqsQueueSource(
-            str(self.queue_url),
-            mode="consume",
-            pollers=self.pollers,
-            visibility_timeout=self.visibility_timeout,
-            session=self.session,
-            aws=self.aws,
-            wait_time=self.wait_time,
-            label=self.label,
-            source_mode="tap",
-            correlator=self.correlator,
-            client=self._sqs,
-            backoff=self._backoff_factory,
-        )
-        async for event in self._inner:
-            if isinstance(event, SourceStatus) and event.state == "connecting":
-                continue
-            yield event
+        rebuilds = 0
+        while True:
+            try:
+                async for status in self._setup():
+                    yield status
+            except SourceFailed as exc:
+                yield self._status("failed", exc.reason)
+                return
+            inner = self._inner = SqsQueueSource(
+                str(self.queue_url),
+                mode="consume",
+                pollers=self.pollers,
+                visibility_timeout=self.visibility_timeout,
+                session=self.session,
+                aws=self.aws,
+                wait_time=self.wait_time,
+                label=self.label,
+                source_mode="tap",
+                correlator=self.correlator,
+                client=self._sqs,
+                backoff=self._backoff_factory,
+                missing_grace=0.0,  # our own queue missing: set the tap up again (below)
+            )
+            vanished = False
+            async for event in inner:
+                if isinstance(event, SourceStatus):
+                    if event.state == "connecting":
+                        continue
+                    if event.state == "failed" and inner.failed_missing and rebuilds < MAX_REBUILDS:
+                        vanished = True
+                        break
+                yield event
+            if not vanished:
+                return
+            # The temporary queue is gone (an emulator restarted, or someone deleted it): set up again.
+            rebuilds += 1
+            yield self._status("reconnecting", f"{self.label}: the temporary queue is gone; setting the tap up again")
+            await inner.aclose()
+            await self._teardown(quiet=True)
+            self._missing_until = time.monotonic() + self.missing_grace
 
     async def aclose(self) -> None:
         if self._inner is not None:
             await self._inner.aclose()
-        if not self._torn_down:
-            self._torn_down = True
-            await self._teardown()
+        await self._teardown()
         await self._stack.aclose()
 
-    async def _teardown(self) -> None:
+    async def _teardown(self, *, quiet: bool = False) -> None:
+        """Remove the subscription/rule and the queue; what is already gone is fine. Idempotent."""
         try:
             await self._detach()
         except RETRYABLE as exc:
-            self.cleanup_errors.append(classify(exc, self.label, "clean-up").reason)
+            fault = classify(exc, self.label, "clean-up")
+            if not (fault.missing or quiet):
+                self.cleanup_errors.append(fault.reason)
+        self._forget()
         if self.queue_url is not None and self._sqs is not None:
             try:
                 await self._sqs.delete_queue(QueueUrl=self.queue_url)
             except RETRYABLE as exc:
-                self.cleanup_errors.append(
-                    classify(exc, f"temporary queue {self.queue_url}", "sqs:DeleteQueue").reason
-                    + " (it is tagged lambdest-tui=tap and will be swept after an hour)"
-                )
+                fault = classify(exc, f"temporary queue {self.queue_url}", "sqs:DeleteQueue")
+                if not (fault.missing or quiet):
+                    self.cleanup_errors.append(
+                        fault.reason + " (it is tagged lambdest-tui=tap and will be swept after an hour)"
+                    )
+        self.queue_url = None
+        self.queue_arn = None
+
+    def _forget(self) -> None:
+        """Forget the subscription / rule (subclasses), whether or not removing it worked."""

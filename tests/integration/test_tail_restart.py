@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+import signal
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from records.files import read_inputs
-from tests.integration.sources_fixtures import MotoProcess, TailProcess, client, record, send_bodies
+from tests.integration.sources_fixtures import MotoProcess, TailProcess, client, record, send_bodies, wait_until
 
 
 @pytest.fixture
@@ -51,3 +52,35 @@ def test_moto_killed_and_restarted_mid_tail(moto_process: MotoProcess, tmp_path:
     assert any(line.endswith("queue:order-failures live") for line in tail.err[-3:]), tail.err
     saved = [item.meta["MessageId"] for item in read_inputs([save])]
     assert sorted(saved) == sorted(before + after)
+
+
+def test_sns_tap_sets_itself_up_again_after_a_restart(moto_process: MotoProcess) -> None:
+    endpoint = moto_process.endpoint
+    topic = client("sns", endpoint).create_topic(Name="order-notifications")["TopicArn"]
+    tail = TailProcess(
+        "--topic", "order-notifications", "--wait-time", "1", "--format", "jsonl", "--endpoint-url", endpoint
+    )  # fmt: skip
+    try:
+        tail.wait_err("topic:order-notifications live")
+        client("sns", endpoint).publish(TopicArn=topic, Message=json.dumps(record(1)))
+        tail.wait_lines(1)
+        moto_process.kill()
+        tail.wait_err("reconnecting")
+        moto_process.start()
+        sns = client("sns", endpoint)
+        topic = sns.create_topic(Name="order-notifications")["TopicArn"]
+        tail.wait_err("setting the tap up again", timeout=30)
+        wait_until(
+            lambda: len(sns.list_subscriptions_by_topic(TopicArn=topic)["Subscriptions"]) == 1, 30, "resubscribed"
+        )
+        sns.publish(TopicArn=topic, Message=json.dumps(record(2)))
+        tail.wait_lines(2)
+        tail.signal(signal.SIGTERM)
+        assert tail.wait(30) == 143, tail.err
+    finally:
+        tail.stop()
+    assert [line["request_id"] for line in tail.json_lines()] == ["req-00001", "req-00002"]
+    sqs = client("sqs", endpoint)
+    assert sqs.list_queues(QueueNamePrefix="lambdest-tap-").get("QueueUrls", []) == []
+    assert sns.list_subscriptions_by_topic(TopicArn=topic)["Subscriptions"] == []
+    assert not any("clean-up" in line for line in tail.err), tail.err
