@@ -100,6 +100,7 @@ class LambdestApp(App[None]):
         self._dirty = True
         self._last_second = -1
         self.batches_handled = 0
+        self.refreshes = 0
         self.ingest_failures = 0
         self._backlog: deque[tuple[list[Message | SourceStatus], object | None]] = deque()
         self._draining = False
@@ -225,6 +226,7 @@ class LambdestApp(App[None]):
     def refresh_views(self, *, totals_now: bool = False) -> None:
         """Take in what arrived and repaint (coalesced: at most once a tick). `totals_now` updates
         the totals even when they were computed less than `STATS_SECONDS` ago."""
+        self.refreshes += 1
         changes = self.store.drain_changes()
         new_records = self.records.catch_up()
         new_flows = self.flows.catch_up(changes.flows)
