@@ -20,9 +20,9 @@ from textual.worker import get_current_worker
 from records.sources.base import Source, SourceEvent, SourceStatus
 from tui.messages import SourceEvents
 
-BATCH = 2000
+BATCH = 1000
 FLUSH_SECONDS = 0.05
-IN_FLIGHT = 3
+IN_FLIGHT = 2
 
 
 class Ticket:

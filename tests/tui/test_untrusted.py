@@ -56,7 +56,8 @@ async def test_markup_and_escape_sequences_render_literally() -> None:
                 assert "\x1b" not in segment.text and "\x07" not in segment.text
         assert "[red]Bad[/red]\\e[5m" in failed.text  # the error type column, literal
         assert "[b]ord-1[/b]\\e[2J" in failed.text  # the order column, literal
-        assert "not json \\e[31m [i]raw[/i]" in plain(screen.query_one("#detail-text", Static).render())
+        detail_text = screen.query_one("#detail-text", Static)
+        await until(pilot, lambda: "not json \\e[31m [i]raw[/i]" in plain(detail_text.render()), "raw shown")
         await pilot.press("down")
         await until(
             pilot, lambda: "[red]Bad[/red]" in plain(screen.query_one("#detail-text", Static).render()), "detail"
