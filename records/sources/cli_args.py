@@ -28,7 +28,19 @@ class SourceArgumentError(ValueError):
     """Arguments that name no source or contradict each other; the message is for the user."""
 
 
-def _positive_int(text: str) -> int:
+def positive_float(text: str) -> float:
+    """argparse type: a number greater than 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError("must be greater than 0")
+    return value
+
+
+def positive_int(text: str) -> int:
+    """argparse type: a whole number, at least 1."""
     try:
         value = int(text)
     except ValueError:
@@ -39,7 +51,7 @@ def _positive_int(text: str) -> int:
 
 
 def _visibility(text: str) -> int:
-    value = _positive_int(text)
+    value = positive_int(text)
     if value > 43_200:
         raise argparse.ArgumentTypeError("SQS allows at most 43200 seconds (12 hours)")
     return value
@@ -81,7 +93,7 @@ def add_source_arguments(parser: argparse.ArgumentParser) -> None:
         help="queues only. peek (default): delete nothing, show each message once; consume: delete "
         "each message once its record is safely in the session file",
     )
-    group.add_argument("--pollers", type=_positive_int, default=2, help="concurrent long-polls per queue (default: 2)")
+    group.add_argument("--pollers", type=positive_int, default=2, help="concurrent long-polls per queue (default: 2)")
     group.add_argument(
         "--visibility-timeout",
         type=_visibility,

@@ -6,17 +6,9 @@ import argparse
 import sys
 from pathlib import Path
 
+from records.sources.cli_args import positive_float
+
 HELP = "the UI on saved record files (JSON, JSON Lines, .gz, folders, s3://bucket/prefix)"
-
-
-def _speed(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError("must be greater than 0")
-    return value
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -25,7 +17,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("files", nargs="+", metavar="FILE", help="record files, folders or s3://bucket/prefix")
     parser.add_argument(
         "--speed",
-        type=_speed,
+        type=positive_float,
         default=None,
         help="keep the original timing, scaled (2 = twice as fast); default: as fast as possible",
     )

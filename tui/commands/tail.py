@@ -29,7 +29,13 @@ from records.decode import Correlator, Decoded
 from records.files import SessionWriter
 from records.lines import dumps_json_line, text_line, visible
 from records.sources.base import Message, SourceEvent, SourceStatus
-from records.sources.cli_args import SourceArgumentError, add_source_arguments, sources_from_args
+from records.sources.cli_args import (
+    SourceArgumentError,
+    add_source_arguments,
+    positive_float,
+    positive_int,
+    sources_from_args,
+)
 from records.sources.merge import MergedSource
 from tui.commands.common import add_aws_arguments, add_format_argument, aws_options
 
@@ -41,32 +47,12 @@ EXIT_SIGINT = 130
 EXIT_SIGTERM = 143
 
 
-def _non_negative_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError("must be greater than 0")
-    return value
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError("must be at least 1")
-    return value
-
-
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_source_arguments(parser)
     add_format_argument(parser, default="text")
-    parser.add_argument("--max-records", type=_positive_int, metavar="N", help="stop after N lines")
+    parser.add_argument("--max-records", type=positive_int, metavar="N", help="stop after N lines")
     parser.add_argument(
-        "--idle-timeout", type=_non_negative_float, metavar="SECONDS", help="stop after SECONDS without a message"
+        "--idle-timeout", type=positive_float, metavar="SECONDS", help="stop after SECONDS without a message"
     )
     parser.add_argument(
         "--save",
