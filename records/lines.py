@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -87,6 +88,19 @@ def dumps_json_line(decoded: Decoded, input_label: str) -> str:
         return json.dumps(line, ensure_ascii=False, separators=(",", ":"))
 
 
+def receive_count(meta: Mapping[str, Any]) -> int | None:
+    """SQS's ApproximateReceiveCount of the message a record came in (every receive, a peek's
+    included, counts toward a redrive policy's maxReceiveCount)."""
+    attributes = meta.get("Attributes")
+    if not isinstance(attributes, Mapping):
+        return None
+    count = attributes.get("ApproximateReceiveCount")
+    try:
+        return int(count) if count is not None else None
+    except (TypeError, ValueError):
+        return None
+
+
 def text_line(decoded: Decoded, input_label: str) -> str:
     """A line for people: time, function, outcome, attempts, error, correlation id, envelope."""
     record = decoded.record
@@ -111,5 +125,8 @@ def text_line(decoded: Decoded, input_label: str) -> str:
     parts.append(f"req={record.request_id}")
     if decoded.envelope:
         parts.append(f"via={'>'.join(decoded.envelope)}")
+    receives = receive_count(decoded.meta)
+    if receives is not None:
+        parts.append(f"receives={receives}")
     parts.append(f"({input_label})")
     return visible("  ".join(parts))

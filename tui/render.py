@@ -16,7 +16,7 @@ from typing import Any
 from rich.text import Text
 
 from records.decode import Decoded
-from records.lines import iso_timestamp, visible
+from records.lines import iso_timestamp, receive_count, visible
 from records.models import StreamFailureRecord
 
 
@@ -80,10 +80,16 @@ def summary(decoded: Decoded, source: str | None = None, received: str | None = 
                 ("time", iso_timestamp(record.timestamp)),
                 ("source", source),
                 ("via", " > ".join(decoded.envelope)),
+                ("receives", _receives(decoded)),
             ]
         )
     )
     return text
+
+
+def _receives(decoded: Decoded) -> str | None:
+    count = receive_count(decoded.meta)
+    return None if count is None else f"{count} (SQS ApproximateReceiveCount)"
 
 
 def error_text(decoded: Decoded) -> Text:
