@@ -595,7 +595,12 @@ _FILE_LINE = re.compile(r"^(file:.*?)(?::\d+|\[\d+\])$")
 
 def _source_label(source: str) -> str:
     """`file:x.jsonl:17` -> `file:x.jsonl`: a file is one source, not one per line."""
-    match = _FILE_LINE.match(source) if source.startswith("file:") else None
+    if not source.startswith("file:"):
+        return source
+    head, _, tail = source.rpartition(":")
+    if len(head) >= 5 and tail.isdecimal() and tail.isascii():  # the common `file:NAME:LINE`, no regex
+        return head
+    match = _FILE_LINE.match(source)
     return match.group(1) if match else source
 
 

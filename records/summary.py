@@ -418,12 +418,14 @@ class StringTable:
         slots = self._slots
         tags = self._tags
         mask = len(slots) - 1
+        ends = self._ends
+        blob = self._blob
         end = min(len(old_slots), self._cursor + self._MIGRATE)
         for position in range(self._cursor, end):
             number = old_slots[position]
             if number == NONE:
                 continue
-            hashed = hash(bytes(self._stored(number)))
+            hashed = hash(bytes(blob[ends[number - 1] if number else 0 : ends[number]]))
             slot = hashed & mask
             while slots[slot] != NONE:
                 slot = (slot + 1) & mask

@@ -50,31 +50,42 @@ def _when(item_received: str | None, decoded: Sequence[Decoded]) -> datetime | N
     return None
 
 
-def _message_from_item(item: RawItem, path: Path, correlator: Correlator) -> Message:
+def _message_from_item(
+    item: RawItem, path: Path, correlator: Correlator, received: str | None = None, file: str | None = None
+) -> Message:
     decoded = tuple(item.decode(correlator))
     raw = item.raw if item.raw is not None else item.data if isinstance(item.data, str) else decoded[0].raw
     seekable = item.offset is not None
     return Message(
-        raw=raw,
-        source=item.source or f"file:{item.label}",
-        received=item.received or now_iso(),
-        meta=dict(item.meta),
-        decoded=decoded,
-        file=str(path) if seekable else None,
-        offset=item.offset,
-        length=item.length,
+        raw,
+        item.source or f"file:{item.label}",
+        item.received or received or now_iso(),
+        dict(item.meta) if item.meta else {},
+        decoded,
+        (file or str(path)) if seekable else None,
+        item.offset,
+        item.length,
     )
 
 
 Timed = tuple[Message, datetime | None]
 
 
-def _read_batch(items: Iterator[tuple[RawItem, Path]], size: int, correlator: Correlator) -> list[Timed]:
-    """Read and decode up to `size` items (runs in a worker thread), with when each was received."""
+def _read_batch(
+    items: Iterator[tuple[RawItem, Path]], size: int, correlator: Correlator, timed: bool = True
+) -> list[Timed]:
+    """Read and decode up to `size` items (runs in a worker thread), with when each was received
+    (None for all when not `timed`: an instant replay does not need it). Messages without a
+    received time of their own get the time the batch was read."""
     batch: list[Timed] = []
+    received = now_iso()
+    files: dict[Path, str] = {}  # one string per file, not one per message
     for item, path in items:
-        message = _message_from_item(item, path, correlator)
-        batch.append((message, _when(item.received, message.decoded)))
+        file = files.get(path)
+        if file is None:
+            file = files[path] = str(path)
+        message = _message_from_item(item, path, correlator, received, file)
+        batch.append((message, _when(item.received, message.decoded) if timed else None))
         if len(batch) >= size:
             break
     return batch
@@ -138,14 +149,19 @@ class ReplaySource:
                 yield self._status("failed", f"{path}: no such file or folder")
                 return
             items = _file_items(path)
+            timed = self.speed is not None
             while True:
                 try:
-                    batch = await asyncio.to_thread(_read_batch, items, self.batch, self.correlator)
+                    batch = await asyncio.to_thread(_read_batch, items, self.batch, self.correlator, timed)
                 except OSError as exc:
                     yield self._status("failed", f"{path}: cannot be read ({exc.strerror or exc})")
                     return
                 if not batch:
                     break
+                if not timed:  # instant: no pacing coroutine a message
+                    for message, _ in batch:
+                        yield message
+                    continue
                 for message, when in batch:
                     await self._pace(when)
                     yield message
