@@ -68,6 +68,7 @@ from records.store import (
     parse_time,
     unwrap_line,
 )
+from records.store import OWN as OWN_REQUEST
 from records.summary import (
     NONE,
     OK,
@@ -243,7 +244,7 @@ class RecordStore:
         function = self._function_of(context.function_arn)
         condition = names.conditions.id(context.condition)
         attempts = max(-1, min(context.approximate_invoke_count, 2**31 - 1))
-        earlier = graph.rows_of(request)
+        earlier = graph.rows_of(request) if graph.flags[request] & OWN_REQUEST else ()
         for row in earlier:
             if c.function[row] == function and c.condition[row] == condition and c.attempts[row] == attempts:
                 self._duplicates += 1
@@ -264,11 +265,29 @@ class RecordStore:
         flags = OK | (SUCCEEDED if succeeded else 0) | (STREAM if isinstance(record, StreamFailureRecord) else 0)
         timestamp = record.timestamp.timestamp()
         correlation = names.correlations.id(item.correlation_id)
-        self._append_place(c, item.envelope, message, sub, location)
-        self._append(
-            c, received, timestamp, source, function, condition, attempts, error_type, error_message, correlation,
-            request, flags,
-        )  # fmt: skip
+        # _append_place() and _append(), inlined (this runs for every record)
+        envelope_number = self._envelopes.get(item.envelope)
+        if envelope_number is None:
+            envelope_number = len(self._envelope_list)
+            self._envelopes[item.envelope] = envelope_number
+            self._envelope_list.append(item.envelope)
+        c.envelope.append(envelope_number)
+        c.message.append(message)
+        c.sub.append(sub if sub < 65535 else 65535)
+        c.file.append(location[0])
+        c.offset.append(location[1])
+        c.length.append(location[2])
+        c.received.append(received)
+        c.timestamp.append(timestamp)
+        c.source.append(source)
+        c.function.append(function)
+        c.condition.append(condition)
+        c.attempts.append(attempts)
+        c.error_type.append(error_type)
+        c.error_message.append(error_message)
+        c.correlation.append(correlation)
+        c.request.append(request)
+        c.flags.append(flags)  # last: a reader that sees len(flags) sees every column filled
         if earlier:
             graph.more_rows.setdefault(request, []).append(index)
         self._fn_records[function] += 1

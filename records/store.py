@@ -241,6 +241,8 @@ class FlowGraph:
         self.names = names
         self.columns = columns
         self._arn_names: dict[str, str] = {}
+        self._request_number = names.requests.id
+        self._last_time: tuple[Any, float] = (None, _NAN)  # the last nested timestamp parsed
         # per request (allocated in chunks; `len(names.requests)` are in use)
         self.flags = array("B")
         self.parent = array("i")
@@ -270,7 +272,7 @@ class FlowGraph:
         self.invocations_succeeded = array("q")
 
     def request(self, request_id: str) -> int:
-        number = self.names.requests.id(request_id)
+        number = self._request_number(request_id)
         if number >= len(self.flags):
             grow = max(1024, len(self.flags) // 8)
             self.flags.frombytes(bytes(grow))
@@ -346,16 +348,13 @@ class FlowGraph:
                 value = body.get("errorType") if isinstance(body, dict) else None
                 value = value if isinstance(value, str) else function_error
                 error_type = value if isinstance(value, str) else None
+            stamp = payload.get("timestamp")
+            last_stamp, seconds = self._last_time
+            if stamp != last_stamp or type(stamp) is not str:
+                seconds = parse_time(stamp)
+                self._last_time = (stamp, seconds)
             stages.append(
-                StageFacts(
-                    request_id,
-                    self.function_name(arn),
-                    condition,
-                    attempts,
-                    succeeded,
-                    parse_time(payload.get("timestamp")),
-                    error_type,
-                )
+                StageFacts(request_id, self.function_name(arn), condition, attempts, succeeded, seconds, error_type)
             )
             payload = payload.get("requestPayload")
         return stages
@@ -417,6 +416,24 @@ class FlowGraph:
 
     def join(self, requests: list[int], correlation: int, seen: float) -> int:
         """Find (creating or merging) the flow these requests and this correlation id belong to."""
+        flow_of = self.flow
+        known = self.correlation_flow
+        if correlation == NONE or correlation >= len(known) or known[correlation] == NONE:
+            for request in requests:
+                if flow_of[request] != NONE:
+                    break
+            else:  # nothing here belongs to a flow yet: a new one (the common case)
+                target = self._new_flow(seen)
+                for request in requests:
+                    if flow_of[request] == NONE:  # a request may be named twice
+                        self._append(target, request)
+                if correlation != NONE:
+                    while len(self.correlation_flow) <= correlation:
+                        self.correlation_flow.append(NONE)
+                    self.correlation_flow[correlation] = target
+                    self.flow_correlation[target] = correlation
+                self.changed.add(target)
+                return target
         target = NONE
         if correlation != NONE and correlation < len(self.correlation_flow):
             target = self.correlation_flow[correlation]
