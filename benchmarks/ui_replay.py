@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import os
 import resource
@@ -36,7 +37,7 @@ from records.files import now_iso, read_file
 from records.lines import iso_timestamp
 from records.sources.base import Message, Mode, SourceEvent, SourceStatus
 from records.sources.replay import ReplaySource
-from tui.app import AppConfig, LambdestApp, create_app
+from tui.app import GC_THRESHOLDS, AppConfig, LambdestApp, create_app
 from tui.screens.main import MainScreen
 from tui.widgets.virtual_table import VirtualTable
 
@@ -85,15 +86,21 @@ def bare_pass(path: Path) -> float:
 
 
 async def pipeline(path: Path, store: bool) -> float:
-    """The same replay without the UI: ReplaySource alone, or ReplaySource into the record store."""
+    """The same replay without the UI: ReplaySource alone, or ReplaySource into the record store
+    (with the collector thresholds the app sets while it runs)."""
     from records.flows import RecordStore
 
-    started = time.perf_counter()
-    records = RecordStore() if store else None
-    async for event in ReplaySource([str(path)]):
-        if records is not None and isinstance(event, Message):
-            records.ingest(event)
-    return time.perf_counter() - started
+    thresholds = gc.get_threshold()
+    gc.set_threshold(*GC_THRESHOLDS)
+    try:
+        started = time.perf_counter()
+        records = RecordStore() if store else None
+        async for event in ReplaySource([str(path)]):
+            if records is not None and isinstance(event, Message):
+                records.ingest(event)
+        return time.perf_counter() - started
+    finally:
+        gc.set_threshold(*thresholds)
 
 
 def rss_mb() -> float:

@@ -144,6 +144,7 @@ class RecordStore:
         self._envelope_list: list[tuple[str, ...]] = []
         self._arn_functions: dict[str, int] = {}
         self._source_ids: dict[str, int] = {}
+        self._last_file_source = ("\x00", NONE)  # ("file:NAME:", its source number)
         # stats
         self._succeeded = 0
         self._failed = 0
@@ -185,11 +186,20 @@ class RecordStore:
         has_file = message.file is not None and message.offset is not None and message.length is not None
         received = self._received(message.received)
         source = self._source_ids.get(message.source)
+        if source is None and message.source.startswith(self._last_file_source[0]):
+            # `file:NAME:LINE`, one per line of a replayed file: the same source as the line before
+            prefix, known = self._last_file_source
+            tail = message.source[len(prefix) :]
+            if tail.isdecimal() and tail.isascii():
+                source = known
         if source is None:
             source = self.names.sources.id(_source_label(message.source))
             _grow(self._source_records, source + 1)
             if len(self._source_ids) < 10_000:
                 self._source_ids[message.source] = source
+            label = self.names.sources.get(source)
+            if label is not None and label.startswith("file:") and message.source.startswith(label + ":"):
+                self._last_file_source = (label + ":", source)
         if has_file:
             location = (self.raws.files.id(message.file), message.offset or 0, message.length or 0)
         else:
