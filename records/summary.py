@@ -313,10 +313,11 @@ _PACKED_PREFIX = bytes((_PACKED_UUID,))
 
 class StringTable:
     """Many distinct strings (request ids, correlation ids, error messages), compactly: their UTF-8
-    bytes in one bytearray (a canonical UUID packed into 17 bytes), numbered in order, and an
-    open-addressing hash index of two arrays (the number in each slot, and 8 bits of its hash to
-    skip most comparisons). About 10 bytes of index a string, no Python object per string;
-    `get()` decodes on demand. Same API as Interner.
+    bytes in one bytearray (a canonical UUID packed into 17 bytes), numbered in order, with the low
+    32 bits of each one's hash, and an open-addressing hash index (the number in each slot). About
+    14 bytes of index a string, no Python object per string; `get()` decodes on demand. Same API as
+    Interner. The stored hash skips most byte comparisons and makes growing the index cheap (no
+    string is hashed again).
 
     The index doubles when it is 70% full. To keep every call short (the UI ingests on its event
     loop), the old index is moved into the new one a few slots a call, and looked in until then.
@@ -328,9 +329,9 @@ class StringTable:
         self._pack = pack_uuids
         self._blob = bytearray()
         self._ends = array("I")  # end of each string in the blob (widened to "q" past 4 GB)
+        self._hashes = array("I")  # low 32 bits of each string's hash (the index never has 2**32 slots)
         self._slots = array("i", [NONE]) * 8
-        self._tags = bytearray(8)
-        self._old: tuple[array[int], bytearray] | None = None
+        self._old: array[int] | None = None
         self._cursor = 0
 
     def _encode(self, value: str) -> bytes:
@@ -349,16 +350,17 @@ class StringTable:
         start = self._ends[number - 1] if number else 0
         return self._blob[start : self._ends[number]]
 
-    def _search(self, slots: array[int], tags: bytearray, encoded: bytes, hashed: int) -> tuple[int, int]:
+    def _search(self, slots: array[int], encoded: bytes, hashed: int) -> tuple[int, int]:
         """(number or -1, the slot where the probe stopped) in one index."""
         mask = len(slots) - 1
-        tag = (hashed >> 56) & 0xFF
+        low = hashed & 0xFFFFFFFF
+        hashes = self._hashes
         slot = hashed & mask
         while True:
             number = slots[slot]
             if number == NONE:
                 return NONE, slot
-            if tags[slot] == tag and self._stored(number) == encoded:
+            if hashes[number] == low and self._stored(number) == encoded:
                 return number, slot
             slot = (slot + 1) & mask
 
@@ -367,10 +369,10 @@ class StringTable:
             return NONE
         encoded = self._encode(value)
         hashed = hash(encoded)
-        tag = (hashed >> 56) & 0xFF
+        low = hashed & 0xFFFFFFFF
         # the probe of _search(), inlined: this runs several times for every record
         slots = self._slots
-        tags = self._tags
+        hashes = self._hashes
         mask = len(slots) - 1
         slot = hashed & mask
         ends = self._ends
@@ -379,23 +381,23 @@ class StringTable:
             number = slots[slot]
             if number == NONE:
                 break
-            if tags[slot] == tag and blob[ends[number - 1] if number else 0 : ends[number]] == encoded:
+            if hashes[number] == low and blob[ends[number - 1] if number else 0 : ends[number]] == encoded:
                 return number
             slot = (slot + 1) & mask
         if self._old is not None:
-            found, _ = self._search(self._old[0], self._old[1], encoded, hashed)
+            found, _ = self._search(self._old, encoded, hashed)
             self._migrate()
             if found != NONE:
                 return found
             slots = self._slots
-            number, slot = self._search(slots, self._tags, encoded, hashed)
+            number, slot = self._search(slots, encoded, hashed)
         blob += encoded
         number = len(ends)
         if len(blob) > 0xFFFFFFFF and ends.typecode == "I":
             self._ends = ends = array("q", ends)
         ends.append(len(blob))
+        hashes.append(low)
         slots[slot] = number
-        self._tags[slot] = tag
         if (number + 1) * 10 > len(slots) * 7:
             self._start_growing()
         return number
@@ -404,33 +406,27 @@ class StringTable:
         if self._old is not None:  # cannot happen with _MIGRATE >= 2, but never lose entries
             while self._old is not None:
                 self._migrate()
-        size = len(self._slots) * 2
-        self._old = (self._slots, self._tags)
-        self._slots = array("i", [NONE]) * size
-        self._tags = bytearray(size)
+        self._old = self._slots
+        self._slots = array("i", [NONE]) * (len(self._slots) * 2)
         self._cursor = 0
         self._migrate()
 
     def _migrate(self) -> None:
         """Move the next few slots of the old index into the new one."""
-        assert self._old is not None
-        old_slots, _old_tags = self._old
+        old_slots = self._old
+        assert old_slots is not None
         slots = self._slots
-        tags = self._tags
+        hashes = self._hashes
         mask = len(slots) - 1
-        ends = self._ends
-        blob = self._blob
         end = min(len(old_slots), self._cursor + self._MIGRATE)
         for position in range(self._cursor, end):
             number = old_slots[position]
             if number == NONE:
                 continue
-            hashed = hash(bytes(blob[ends[number - 1] if number else 0 : ends[number]]))
-            slot = hashed & mask
+            slot = hashes[number] & mask
             while slots[slot] != NONE:
                 slot = (slot + 1) & mask
             slots[slot] = number
-            tags[slot] = (hashed >> 56) & 0xFF
         self._cursor = end
         if end >= len(old_slots):
             self._old = None
@@ -439,9 +435,9 @@ class StringTable:
         encoded = self._encode(value)
         hashed = hash(encoded)
         old = self._old  # read once: another thread may be ingesting
-        number, _ = self._search(self._slots, self._tags, encoded, hashed)
+        number, _ = self._search(self._slots, encoded, hashed)
         if number == NONE and old is not None:
-            number, _ = self._search(old[0], old[1], encoded, hashed)
+            number, _ = self._search(old, encoded, hashed)
         return number
 
     def get(self, number: int) -> str | None:
@@ -457,5 +453,5 @@ class StringTable:
         return len(self._ends)
 
     def nbytes(self) -> int:
-        size = len(self._blob) + self._ends.itemsize * len(self._ends) + 5 * len(self._slots)
-        return size + (5 * len(self._old[0]) if self._old is not None else 0)
+        size = len(self._blob) + (self._ends.itemsize + 4) * len(self._ends) + 4 * len(self._slots)
+        return size + (4 * len(self._old) if self._old is not None else 0)
