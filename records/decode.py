@@ -25,10 +25,11 @@ import pydantic_core
 from jmespath.parser import ParsedResult
 from pydantic import ValidationError
 
+from records.envelopes import LambdaEventBridgeEvent, SnsNotification
 from records.models import AsyncInvocationRecord, Record, StreamFailureRecord
 
 MAX_LAYERS = 6
-_PLAIN_RECORD_HINT = '"requestContext"'
+_PLAIN_RECORD_HINT = "requestContext"  # also matches inside an SNS Message string
 LAMBDA_EVENT_SOURCES = frozenset({"lambda", "aws.lambda"})
 DEFAULT_CORRELATION_EXPRESSIONS = ("orderId", "order_id", "order.id", "id")
 
@@ -219,18 +220,24 @@ def _parse_json(text: str) -> tuple[Any, str | None]:
 def _fast_record(
     text: str, raw: str, envelope: tuple[str, ...], meta: dict[str, Any], correlator: Correlator
 ) -> Decoded | None:
-    """The common case, JSON text that is a bare async-invocation record, parsed and validated in one
-    pass in pydantic-core. None for anything else: the full path then decodes it and gives reasons."""
-    if (
-        _PLAIN_RECORD_HINT not in text
-        or '"detail-type"' in text
-        or 'BatchInfo"' in text
-        or '"Records"' in text
-        or (meta and _is_dead_letter(meta))
-    ):
+    """The common cases, a bare async-invocation record or one in an SNS notification or an
+    EventBridge event, parsed and validated in one pass in pydantic-core. None for anything else:
+    the general path then decodes it and gives reasons."""
+    if _PLAIN_RECORD_HINT not in text or "BatchInfo" in text or '"Records"' in text:
+        return None
+    if meta and _is_dead_letter(meta):
         return None
     try:
-        record = AsyncInvocationRecord.model_validate_json(text)
+        if '"detail-type"' in text:
+            event = LambdaEventBridgeEvent.model_validate_json(text)
+            record = event.detail
+            envelope, meta = (*envelope, "eventbridge"), event.layer_meta(meta)
+        elif '"Notification"' in text:
+            notification = SnsNotification.model_validate_json(text)
+            record = notification.message
+            envelope, meta = (*envelope, "sns"), notification.layer_meta(meta)
+        else:
+            record = AsyncInvocationRecord.model_validate_json(text)
     except ValueError:
         return None
     return Decoded(record, raw, envelope, meta, correlator(record))
