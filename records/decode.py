@@ -30,6 +30,7 @@ from records.models import AsyncInvocationRecord, Record, StreamFailureRecord
 
 MAX_LAYERS = 6
 _PLAIN_RECORD_HINT = "requestContext"  # also matches inside an SNS Message string
+_HEAD = 400
 LAMBDA_EVENT_SOURCES = frozenset({"lambda", "aws.lambda"})
 DEFAULT_CORRELATION_EXPRESSIONS = ("orderId", "order_id", "order.id", "id")
 
@@ -223,16 +224,17 @@ def _fast_record(
     """The common cases, a bare async-invocation record or one in an SNS notification or an
     EventBridge event, parsed and validated in one pass in pydantic-core. None for anything else:
     the general path then decodes it and gives reasons."""
-    if _PLAIN_RECORD_HINT not in text or "BatchInfo" in text or '"Records"' in text:
+    if _PLAIN_RECORD_HINT not in text:
         return None
     if meta and _is_dead_letter(meta):
         return None
+    head = text[:_HEAD]  # envelope keys come first in what AWS sends; a miss only costs speed
     try:
-        if '"detail-type"' in text:
+        if '"detail-type"' in head:
             event = LambdaEventBridgeEvent.model_validate_json(text)
             record = event.detail
             envelope, meta = (*envelope, "eventbridge"), event.layer_meta(meta)
-        elif '"Notification"' in text:
+        elif '"Notification"' in head:
             notification = SnsNotification.model_validate_json(text)
             record = notification.message
             envelope, meta = (*envelope, "sns"), notification.layer_meta(meta)
@@ -240,6 +242,9 @@ def _fast_record(
             record = AsyncInvocationRecord.model_validate_json(text)
     except ValueError:
         return None
+    extra = record.model_extra
+    if extra and ("KinesisBatchInfo" in extra or "DDBStreamBatchInfo" in extra or "KafkaBatchInfo" in extra):
+        return None  # a stream failure record: the general path picks the right model
     return Decoded(record, raw, envelope, meta, correlator(record))
 
 
