@@ -53,8 +53,7 @@ def run(args: argparse.Namespace) -> int:
                     total += 1
                     if not decoded.ok:
                         failures += 1
-                    write(render(decoded, item.label))
-                    write("\n")
+                    write(render(decoded, item.label) + "\n")
         out.flush()
     except BrokenPipeError:
         sys.stderr.close()  # e.g. `| head`: stop quietly
