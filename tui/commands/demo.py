@@ -67,7 +67,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"lambdest-tui demo: the sandbox did not start: {exc}", file=sys.stderr)
         sandbox.stop()
         return 1
-    session_path = Path(args.save) if args.save else default_session_path()
+    session_path = Path(args.save) if args.save else default_session_path("demo")
     session: SessionWriter | None = None
     try:
         session = SessionWriter(session_path)

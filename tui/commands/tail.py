@@ -69,10 +69,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_aws_arguments(parser)
 
 
-def default_session_path() -> Path:
+def default_session_path(command: str = "tail") -> Path:
+    """A new session file under $XDG_STATE_HOME/lambdest-tui/sessions/, named for the command."""
     state = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    return Path(state) / "lambdest-tui" / "sessions" / f"tail-{stamp}-{os.getpid()}.jsonl"
+    return Path(state) / "lambdest-tui" / "sessions" / f"{command}-{stamp}-{os.getpid()}.jsonl"
 
 
 def _status_line(status: SourceStatus) -> str:

@@ -40,7 +40,7 @@ def run(args: argparse.Namespace) -> int:
         print("lambdest-tui watch: name at least one source: --queue, --topic or --bus", file=sys.stderr)
         return 2
     aws = aws_options(args)
-    session_path = Path(args.save) if args.save else default_session_path()
+    session_path = Path(args.save) if args.save else default_session_path("watch")
     try:
         session = SessionWriter(session_path)
     except OSError as exc:
