@@ -156,8 +156,10 @@ def decode(
     `data` is the raw bytes or text of a message body or file document, or an already parsed JSON
     value. `meta` is transport metadata (for SQS: MessageId, Attributes, MessageAttributes).
     """
-    base_meta = dict(meta or {})
+    base_meta = dict(meta) if meta else {}
     try:
+        if type(data) is str:  # the common case first
+            return _decode_text(data, data, (), base_meta, correlator)
         if isinstance(data, bytes | bytearray | memoryview):
             raw_bytes = bytes(data)
             try:
