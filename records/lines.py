@@ -55,7 +55,7 @@ def json_line(decoded: Decoded, input_label: str) -> dict[str, Any]:
     response = record.response_context
     name, qualifier = split_function_arn(context.function_arn)
     succeeded = record.succeeded
-    error_type, error_message = record.error_type_and_message()
+    error_type, error_message = (None, None) if succeeded else record.error_type_and_message()
     return {
         "ok": True,
         "input": input_label,
