@@ -245,8 +245,8 @@ class RecordStore:
         record = item.record
         if record is None:
             reason = names.error_messages.id(_short(item.error or "", REASON_CHARS))
-            self._append(c, received, math.nan, source, NONE, NONE, NONE, NONE, reason, NONE, NONE, 0)
             self._append_place(c, item.envelope, message, sub, location)
+            self._append(c, received, math.nan, source, NONE, NONE, NONE, NONE, reason, NONE, NONE, 0)
             self._undecodable += 1
             return True
         context = record.request_context
