@@ -26,7 +26,7 @@ from jmespath.parser import ParsedResult
 from pydantic import ValidationError
 
 from records.envelopes import LambdaEventBridgeEvent, SnsNotification
-from records.models import AsyncInvocationRecord, Record, StreamFailureRecord
+from records.models import AsyncInvocationRecord, Record, StreamFailureRecord, has_batch_info
 
 MAX_LAYERS = 6
 _PLAIN_RECORD_HINT = "requestContext"  # also matches inside an SNS Message string
@@ -245,7 +245,7 @@ def _fast_record(
     except ValueError:
         return None
     extra = record.model_extra
-    if extra and ("KinesisBatchInfo" in extra or "DDBStreamBatchInfo" in extra or "KafkaBatchInfo" in extra):
+    if extra and has_batch_info(extra):
         return None  # a stream failure record: the general path picks the right model
     return Decoded(record, raw, envelope, meta, correlator(record))
 
@@ -336,9 +336,7 @@ def _validate_record(
     value: dict[str, Any], raw: str, envelope: tuple[str, ...], meta: dict[str, Any], correlator: Correlator
 ) -> Decoded:
     model: type[AsyncInvocationRecord] | type[StreamFailureRecord] = (
-        StreamFailureRecord
-        if "KinesisBatchInfo" in value or "DDBStreamBatchInfo" in value or "KafkaBatchInfo" in value
-        else AsyncInvocationRecord
+        StreamFailureRecord if has_batch_info(value) else AsyncInvocationRecord
     )
     try:
         record = model.model_validate(value)

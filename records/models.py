@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
@@ -294,4 +295,7 @@ class StreamFailureRecord(_RecordBase):
 
 Record = AsyncInvocationRecord | StreamFailureRecord
 
-STREAM_BATCH_KEYS = ("KinesisBatchInfo", "DDBStreamBatchInfo", "KafkaBatchInfo")
+
+def has_batch_info(value: Mapping[str, Any]) -> bool:
+    """Whether a record's top-level keys (or a model's extra fields) make it a stream failure record."""
+    return "KinesisBatchInfo" in value or "DDBStreamBatchInfo" in value or "KafkaBatchInfo" in value
