@@ -131,7 +131,7 @@ async def wait_for(condition: Callable[[], bool], pilot: Any, limit: float) -> b
 async def replay_all(path: Path, count: int) -> dict[str, float]:
     started = time.perf_counter()
     painted: list[float] = []
-    app: LambdestApp = create_app(AppConfig(sources=[ReplaySource([str(path)])]))
+    app: LambdestApp = create_app(AppConfig(sources=[ReplaySource([str(path)], facts=True)]))
     async with app.run_test(size=(160, 45)) as pilot:
         screen = app.screen
         assert isinstance(screen, MainScreen)

@@ -50,25 +50,17 @@ import threading
 import time
 from array import array
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from records.decode import DEFAULT_CORRELATOR, Correlator, Decoded, DecodeError, decode
+from records.facts import FactMaker, MessageFacts, RowFacts, parse_time
 from records.lines import iso_timestamp
-from records.models import Record, StreamFailureRecord
 from records.sources.base import Message
-from records.store import (
-    ERROR_MESSAGE_CHARS,
-    REASON_CHARS,
-    FlowGraph,
-    LruCache,
-    Names,
-    RawStore,
-    parse_time,
-    unwrap_line,
-)
 from records.store import OWN as OWN_REQUEST
+from records.store import FlowGraph, LruCache, Names, RawStore, unwrap_line
 from records.summary import (
     NONE,
     OK,
@@ -99,11 +91,6 @@ __all__ = [
 ]
 
 _RATE_WINDOW = 600
-
-
-def _short(text: str, limit: int) -> str:
-    line = text.strip().split("\n", 1)[0]
-    return line if len(line) <= limit else line[: limit - 1] + "…"
 
 
 class FlowView(NewestFirst):
@@ -142,7 +129,8 @@ class RecordStore:
         self._cache = LruCache(cache_size)
         self._envelopes: dict[tuple[str, ...], int] = {}
         self._envelope_list: list[tuple[str, ...]] = []
-        self._arn_functions: dict[str, int] = {}
+        self._function_ids: dict[str, int] = {}
+        self.facts = FactMaker()
         self._source_ids: dict[str, int] = {}
         self._last_file_source = ("\x00", NONE)  # ("file:NAME:", its source number)
         # stats
@@ -170,47 +158,55 @@ class RecordStore:
     def ingest(self, message: Message) -> int:
         """Store one message's decoded inputs; returns how many rows were added (duplicates are not).
         A message without `decoded` is decoded here with the store's correlator."""
-        decoded = message.decoded or tuple(decode(message.raw, meta=message.meta, correlator=self.correlator))
-        meta = message.meta
+        if not message.decoded:
+            decoded = tuple(decode(message.raw, meta=message.meta, correlator=self.correlator))
+            message = replace(message, decoded=decoded)
+        return self.ingest_facts(self.facts.message(message))
+
+    def ingest_many(self, messages: Iterable[Message]) -> int:
+        return sum(self.ingest(message) for message in messages)
+
+    def ingest_facts(self, message: MessageFacts) -> int:
+        """Store one message given as facts (`records.facts`, computed here or in another process);
+        returns how many rows were added."""
+        # Unpacked, not read by name: from a worker process these are plain tuples (records.facts).
+        raw, source_text, received_text, meta, rows, file, offset, length = message
         message_id = meta.get("MessageId") if meta else None
         # A record is deduped by its own key; the MessageId only matters for inputs that are not records.
-        if isinstance(message_id, str) and not all(item.ok for item in decoded):
+        if isinstance(message_id, str) and not all(row[1] is not None for row in rows):  # row[1]: request id
             key = hash(message_id)
             if key in self._message_ids:
-                self._duplicates += len(decoded)
-                self._new_duplicates += len(decoded)
+                self._duplicates += len(rows)
+                self._new_duplicates += len(rows)
                 self.version += 1
                 return 0
             self._message_ids.add(key)
         number = self._message_count
-        has_file = message.file is not None and message.offset is not None and message.length is not None
-        received = self._received(message.received)
-        source = self._source_ids.get(message.source)
-        if source is None and message.source.startswith(self._last_file_source[0]):
+        has_file = file is not None and offset is not None and length is not None
+        received = self._received(received_text)
+        source = self._source_ids.get(source_text)
+        if source is None and source_text.startswith(self._last_file_source[0]):
             # `file:NAME:LINE`, one per line of a replayed file: the same source as the line before
             prefix, known = self._last_file_source
-            tail = message.source[len(prefix) :]
+            tail = source_text[len(prefix) :]
             if tail.isdecimal() and tail.isascii():
                 source = known
         if source is None:
-            source = self.names.sources.id(_source_label(message.source))
+            source = self.names.sources.id(_source_label(source_text))
             _grow(self._source_records, source + 1)
             if len(self._source_ids) < 10_000:
-                self._source_ids[message.source] = source
+                self._source_ids[source_text] = source
             label = self.names.sources.get(source)
-            if label is not None and label.startswith("file:") and message.source.startswith(label + ":"):
+            if label is not None and label.startswith("file:") and source_text.startswith(label + ":"):
                 self._last_file_source = (label + ":", source)
-        if has_file:
-            location = (self.raws.files.id(message.file), message.offset or 0, message.length or 0)
-        else:
-            location = (NONE, 0, 0)
+        location = (self.raws.files.id(file), offset or 0, length or 0) if has_file else (NONE, 0, 0)
         added = 0
-        for sub, item in enumerate(decoded):
-            if self._add_row(item, number, sub, received, source, location):
+        for sub, row in enumerate(rows):
+            if self._add_row(row, number, sub, received, source, location):
                 added += 1
         if added:  # a message whose records were all duplicates leaves nothing behind
             self._message_count += 1
-            self.raws.remember(number, message.raw, meta, has_file)
+            self.raws.remember(number, raw, meta, has_file)
             self._source_records[source] += added
             second = int(self.clock())
             self._rate[second] = self._rate.get(second, 0) + added
@@ -223,9 +219,6 @@ class RecordStore:
         self.version += 1
         return added
 
-    def ingest_many(self, messages: Iterable[Message]) -> int:
-        return sum(self.ingest(message) for message in messages)
-
     def _received(self, text: str) -> float:
         last_text, last_value = self._last_received
         if text == last_text:
@@ -237,50 +230,66 @@ class RecordStore:
         return value
 
     def _add_row(
-        self, item: Decoded, message: int, sub: int, received: float, source: int, location: tuple[int, int, int]
+        self, row: RowFacts, message: int, sub: int, received: float, source: int, location: tuple[int, int, int]
     ) -> bool:
         names = self.names
         graph = self.graph
         c = self.columns
-        record = item.record
-        if record is None:
-            reason = names.error_messages.id(_short(item.error or "", REASON_CHARS))
-            self._append_place(c, item.envelope, message, sub, location)
+        (
+            envelope,
+            request_id,
+            function_name,
+            condition_name,
+            attempts,
+            succeeded,
+            stream,
+            timestamp,
+            correlation_id,
+            error_type_name,
+            error_message_text,
+            parent_id,
+            nested,
+            reason_text,
+        ) = row
+        if request_id is None:
+            reason = names.error_messages.id(reason_text)
+            self._append_place(c, envelope, message, sub, location)
             self._append(c, received, math.nan, source, NONE, NONE, NONE, NONE, reason, NONE, NONE, 0)
             self._undecodable += 1
             return True
-        context = record.request_context
-        request = graph.request(context.request_id)
-        function = self._function_of(context.function_arn)
-        condition = names.conditions.id(context.condition)
-        attempts = max(-1, min(context.approximate_invoke_count, 2**31 - 1))
+        request = graph.request(request_id)
+        function = self._function_of(function_name)
+        condition = names.conditions.id(condition_name)
         earlier = graph.rows_of(request) if graph.flags[request] & OWN_REQUEST else ()
-        for row in earlier:
-            if c.function[row] == function and c.condition[row] == condition and c.attempts[row] == attempts:
+        for previous in earlier:
+            if (
+                c.function[previous] == function
+                and c.condition[previous] == condition
+                and c.attempts[previous] == attempts
+            ):
                 self._duplicates += 1
                 self._new_duplicates += 1
                 return False
-        succeeded = record.succeeded
-        payload = record.request_payload
-        nested = graph.nested(payload) if type(payload) is dict and "requestContext" in payload else []
         if nested:
-            numbers = [graph.request(stage.request_id) for stage in nested]
+            numbers = [graph.request(stage[0]) for stage in nested]  # stage[0]: its request id
             parent = numbers[0]
         else:
             numbers = []
-            parent_id = record.parent_request_id
             parent = graph.request(parent_id) if parent_id is not None else NONE
         index = len(c.flags)
-        error_type, error_message = (NONE, NONE) if succeeded else self._error_of(record)
-        flags = OK | (SUCCEEDED if succeeded else 0) | (STREAM if isinstance(record, StreamFailureRecord) else 0)
-        timestamp = record.timestamp.timestamp()
-        correlation = names.correlations.id(item.correlation_id)
+        if succeeded:
+            error_type = error_message = NONE
+        else:
+            error_type = names.error_types.id(error_type_name)
+            error_message = names.error_messages.id(error_message_text)
+        flags = OK | (SUCCEEDED if succeeded else 0) | (STREAM if stream else 0)
+        correlation = names.correlations.id(correlation_id)
         # _append_place() and _append(), inlined (this runs for every record)
-        envelope_number = self._envelopes.get(item.envelope)
+        envelope_number = self._envelopes.get(envelope)
         if envelope_number is None:
             envelope_number = len(self._envelope_list)
-            self._envelopes[item.envelope] = envelope_number
-            self._envelope_list.append(item.envelope)
+            self._envelopes[envelope] = envelope_number
+            self._envelope_list.append(envelope)
         c.envelope.append(envelope_number)
         c.message.append(message)
         c.sub.append(sub if sub < 65535 else 65535)
@@ -352,28 +361,13 @@ class RecordStore:
         c.request.append(request)
         c.flags.append(flags)  # last: a reader that sees len(flags) sees every column filled
 
-    def _function_of(self, arn: str) -> int:
-        number = self._arn_functions.get(arn)
+    def _function_of(self, name: str) -> int:
+        number = self._function_ids.get(name)
         if number is None:
-            number = self.names.functions.id(self.graph.function_name(arn))
+            number = self._function_ids[name] = self.names.functions.id(name)
             _grow(self._fn_records, number + 1)
             _grow(self._fn_succeeded, number + 1)
-            if len(self._arn_functions) < 10_000:
-                self._arn_functions[arn] = number
         return number
-
-    def _error_of(self, record: Record) -> tuple[int, int]:
-        payload = record.response_payload
-        error_type: str | None = None
-        message: str | None = None
-        if type(payload) is dict:
-            value = payload.get("errorType")
-            error_type = value if isinstance(value, str) else None
-            value = payload.get("errorMessage")
-            message = _short(value, ERROR_MESSAGE_CHARS) if isinstance(value, str) else None
-        if error_type is None and record.function_error:
-            error_type = record.function_error
-        return self.names.error_types.id(error_type), self.names.error_messages.id(message)
 
     # ------------------------------------------------------------------ flows
 

@@ -38,7 +38,7 @@ from records.aws_options import AwsOptions
 from records.decode import Decoded, decode
 from records.lines import iso_timestamp
 from records.models import AsyncInvocationRecord
-from records.sources.base import Message, Mode, Source, SourceEvent, SourceStatus, State
+from records.sources.base import FactsBatch, Message, Mode, Source, SourceEvent, SourceStatus, State
 
 log = logging.getLogger(__name__)
 
@@ -319,6 +319,8 @@ class BucketPoller:
 
 async def _pump(source: Source, out: asyncio.Queue[Message | SourceStatus]) -> None:
     async for event in source:
+        if isinstance(event, FactsBatch):  # only a replay asked for facts sends these
+            raise TypeError("follow_flow needs a source of messages, not of facts")
         await out.put(event)
 
 

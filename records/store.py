@@ -16,17 +16,13 @@ import math
 import sys
 from array import array
 from collections import OrderedDict
-from collections.abc import Mapping
-from datetime import UTC, datetime
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import IO, Any, NamedTuple
+from typing import IO, Any
 
+from records.facts import StageFacts
 from records.files import SAVED_MARKER, saved_line
-from records.models import split_function_arn
 from records.summary import NONE, SUCCEEDED, Columns, Flow, Interner, Stage, StageState, StringTable, flow_status
-
-ERROR_MESSAGE_CHARS = 160
-REASON_CHARS = 400
 
 
 def unwrap_line(line: bytes) -> tuple[str, dict[str, Any], str | None, str | None]:
@@ -66,11 +62,12 @@ class RawStore:
         self._handles: OrderedDict[int, IO[bytes]] = OrderedDict()
         self._handle_limit = open_files
 
-    def remember(self, message: int, raw: str, meta: Mapping[str, Any], has_file: bool) -> None:
+    def remember(self, message: int, raw: str | None, meta: Mapping[str, Any], has_file: bool) -> None:
+        """`raw` None: not kept (only for a message that has a file)."""
         if not has_file:
-            self._memory[message] = (raw, meta)
+            self._memory[message] = (raw or "", meta)
             return
-        if self._recent:
+        if self._recent and raw is not None:
             self._recent[message % len(self._recent)] = (message, raw, meta)
 
     def in_memory(self, message: int) -> tuple[str, Mapping[str, Any]] | None:
@@ -172,37 +169,11 @@ NESTED = 8  # seen nested in a downstream record
 PENDING = 16  # expected (a test order was sent), nothing seen yet
 PLACEHOLDER = 32  # expected without a known request id
 
-MAX_NESTING = 32
 _NAN = math.nan
-
-
-def parse_time(value: Any) -> float:
-    """Seconds since the epoch of an ISO-8601 string (naive means UTC); NaN when it is not one."""
-    if not isinstance(value, str):
-        return _NAN
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        return _NAN
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    return parsed.timestamp()
 
 
 def _int32(value: int | None) -> int:
     return NONE if value is None else max(-1, min(value, 2**31 - 1))
-
-
-class StageFacts(NamedTuple):
-    """What one record says about one invocation (its own, or a nested upstream one)."""
-
-    request_id: str
-    function: str
-    condition: str | None
-    attempts: int | None
-    succeeded: bool
-    timestamp: float
-    error_type: str | None
 
 
 class Names:
@@ -240,9 +211,7 @@ class FlowGraph:
     def __init__(self, names: Names, columns: Columns) -> None:
         self.names = names
         self.columns = columns
-        self._arn_names: dict[str, str] = {}
         self._request_number = names.requests.id
-        self._last_time: tuple[Any, float] = (None, _NAN)  # the last nested timestamp parsed
         # per request (allocated in chunks; `len(names.requests)` are in use)
         self.flags = array("B")
         self.parent = array("i")
@@ -316,51 +285,8 @@ class FlowGraph:
             )
         return NONE, NONE, NONE, _NAN, NONE
 
-    def function_name(self, arn: str) -> str:
-        name = self._arn_names.get(arn)
-        if name is None:
-            name = split_function_arn(arn)[0]
-            if len(self._arn_names) < 10_000:
-                self._arn_names[arn] = name
-        return name
-
-    def nested(self, payload: Any) -> list[StageFacts]:
-        """The upstream records nested in a request payload, nearest first."""
-        stages: list[StageFacts] = []
-        while isinstance(payload, dict) and len(stages) < MAX_NESTING:
-            context = payload.get("requestContext")
-            if not isinstance(context, dict):
-                break
-            request_id = context.get("requestId")
-            arn = context.get("functionArn")
-            if not isinstance(request_id, str) or not isinstance(arn, str):
-                break
-            condition = context.get("condition")
-            condition = condition if isinstance(condition, str) else None
-            attempts = context.get("approximateInvokeCount")
-            attempts = attempts if isinstance(attempts, int) and not isinstance(attempts, bool) else None
-            response = payload.get("responseContext")
-            function_error = response.get("functionError") if isinstance(response, dict) else None
-            succeeded = condition == "Success" and function_error is None
-            error_type = None
-            if not succeeded:
-                body = payload.get("responsePayload")
-                value = body.get("errorType") if isinstance(body, dict) else None
-                value = value if isinstance(value, str) else function_error
-                error_type = value if isinstance(value, str) else None
-            stamp = payload.get("timestamp")
-            last_stamp, seconds = self._last_time
-            if stamp != last_stamp or type(stamp) is not str:
-                seconds = parse_time(stamp)
-                self._last_time = (stamp, seconds)
-            stages.append(
-                StageFacts(request_id, self.function_name(arn), condition, attempts, succeeded, seconds, error_type)
-            )
-            payload = payload.get("requestPayload")
-        return stages
-
     def link(
-        self, request: int, row: int, parent: int, nested: list[StageFacts], numbers: list[int], received: float
+        self, request: int, row: int, parent: int, nested: Sequence[StageFacts], numbers: list[int], received: float
     ) -> int:
         """Record a row's own invocation and the upstream ones nested in it (`numbers` are their
         request numbers, nearest first); returns the flow they are in."""
@@ -380,19 +306,21 @@ class FlowGraph:
             if flags[number] & OWN:  # its own record is authoritative
                 flags[number] |= NESTED
                 continue
-            function = names.functions.id(stage.function)
+            # unpacked, not read by name: from a worker process a stage is a plain tuple
+            _, function_name, condition, attempts, succeeded, timestamp, error_type = stage
+            function = names.functions.id(function_name)
             if not flags[number] & KNOWN:
-                self._count(function, stage.succeeded)
+                self._count(function, succeeded)
             self._set_facts(
                 number,
                 function,
-                names.conditions.id(stage.condition),
-                _int32(stage.attempts),
-                stage.timestamp,
-                names.error_types.id(stage.error_type) if stage.error_type else NONE,
+                names.conditions.id(condition),
+                _int32(attempts),
+                timestamp,
+                names.error_types.id(error_type) if error_type else NONE,
             )
             self.parent[number] = numbers[position + 1] if position < last else NONE
-            known = KNOWN | NESTED | (REQ_SUCCEEDED if stage.succeeded else 0)
+            known = KNOWN | NESTED | (REQ_SUCCEEDED if succeeded else 0)
             flags[number] = (flags[number] & PLACEHOLDER) | known
         if numbers:
             return self.join([request, *numbers], c.correlation[row], received)

@@ -28,11 +28,12 @@ from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
 from records.decode import DEFAULT_CORRELATOR, Correlator, Decoded, decode
+from records.facts import MessageFacts
 from records.filters import FilterError, RecordFilter
 from records.flows import RecordStore
 from records.lines import iso_timestamp, visible
 from records.models import split_function_arn
-from records.sources.base import Message, Source, SourceStatus
+from records.sources.base import FactsBatch, Message, Source, SourceStatus
 from records.summary import Outcome
 from tui.messages import OrderFailed, OrderSent, SourceEvents
 from tui.render import Stage
@@ -108,7 +109,7 @@ class LambdestApp(App[None]):
         self.batches_handled = 0
         self.refreshes = 0
         self.ingest_failures = 0
-        self._backlog: deque[tuple[list[Message | SourceStatus], object | None]] = deque()
+        self._backlog: deque[tuple[list[Message | SourceStatus | MessageFacts], object | None]] = deque()
         self._draining = False
         self._stats_at = -math.inf
         self._stats_stale = True
@@ -178,7 +179,13 @@ class LambdestApp(App[None]):
 
     def on_source_events(self, message: SourceEvents) -> None:
         """Queue the batch; `_drain` stores it in slices so key presses get in between."""
-        self._backlog.append((list(message.events), message.ticket))
+        events: list[Message | SourceStatus | MessageFacts] = []
+        for event in message.events:
+            if isinstance(event, FactsBatch):  # stored message by message, like the others
+                events.extend(event.messages)
+            else:
+                events.append(event)
+        self._backlog.append((events, message.ticket))
         self.batches_handled += 1
         if not self._draining:
             self._draining = True
@@ -202,9 +209,15 @@ class LambdestApp(App[None]):
         else:
             self._draining = False
 
-    def ingest(self, events: Iterable[Message | SourceStatus]) -> None:
+    def ingest(self, events: Iterable[Message | SourceStatus | MessageFacts]) -> None:
         store = self.store
         for event in events:
+            if isinstance(event, tuple):  # MessageFacts: decoded elsewhere
+                try:
+                    store.ingest_facts(event)
+                except Exception as exc:  # as below
+                    self._ingest_failed(event[1], exc)
+                continue
             if isinstance(event, SourceStatus):
                 self.statuses[event.source] = event
                 if event.state == "failed":
@@ -215,15 +228,17 @@ class LambdestApp(App[None]):
                 try:
                     store.ingest(event)
                 except Exception as exc:  # a store bug must not take the session down: say so, go on
-                    self.ingest_failures += 1
-                    if self.ingest_failures <= 3:
-                        self.notify(
-                            f"Could not store a message from {visible(event.source)}: {type(exc).__name__}: "
-                            f"{visible(str(exc))}",
-                            severity="error",
-                            markup=False,
-                        )
+                    self._ingest_failed(event.source, exc)
         self._dirty = True
+
+    def _ingest_failed(self, source: str, exc: Exception) -> None:
+        self.ingest_failures += 1
+        if self.ingest_failures <= 3:
+            self.notify(
+                f"Could not store a message from {visible(source)}: {type(exc).__name__}: {visible(str(exc))}",
+                severity="error",
+                markup=False,
+            )
 
     def rates(self) -> list[float]:
         return [float(count) for count in self.store.rate(RATE_WINDOW, self.now())]

@@ -17,7 +17,7 @@ from collections.abc import Callable
 
 from textual.worker import get_current_worker
 
-from records.sources.base import Source, SourceEvent, SourceStatus
+from records.sources.base import FactsBatch, Source, SourceEvent, SourceStatus
 from tui.messages import SourceEvents
 
 BATCH = 1000
@@ -67,7 +67,11 @@ class Pump:
         async for event in self.source:
             self._pending.append(event)
             count += 1
-            if len(self._pending) >= BATCH or time.monotonic() - self._last_flush >= FLUSH_SECONDS:
+            if (
+                len(self._pending) >= BATCH
+                or isinstance(event, FactsBatch)  # a batch already
+                or time.monotonic() - self._last_flush >= FLUSH_SECONDS
+            ):
                 await self._flush()
             elif count % 500 == 0:
                 await asyncio.sleep(0)  # let the idle flusher and the cancel watch run

@@ -1,18 +1,21 @@
 """The one protocol every live or replayed source follows.
 
-A source is an async iterator of events: `Message` (something arrived, already decoded) or
-`SourceStatus` (connecting, live, reconnecting and why, failed and why, done). Callers iterate it
+A source is an async iterator of events: `Message` (something arrived, already decoded),
+`SourceStatus` (connecting, live, reconnecting and why, failed and why, done), or `FactsBatch`
+(many messages decoded elsewhere, as `records.facts.MessageFacts`: only a replay asked for them,
+`ReplaySource(..., facts=True)`, sends these). Callers iterate it
 and call `aclose()` when finished; a source removes whatever it created (tap queues, rules,
 subscriptions) in `aclose()`, also when the iteration was cancelled.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol, runtime_checkable
 
 from records.decode import Decoded
+from records.facts import MessageFacts
 
 Mode = Literal["peek", "consume", "tap", "replay"]
 State = Literal["connecting", "live", "reconnecting", "failed", "done"]
@@ -41,7 +44,15 @@ class SourceStatus:
     reason: str | None = None
 
 
-SourceEvent = Message | SourceStatus
+@dataclass(frozen=True, slots=True)
+class FactsBatch:
+    """Messages decoded in a worker process, in arrival order."""
+
+    source: str
+    messages: Sequence[MessageFacts]
+
+
+SourceEvent = Message | SourceStatus | FactsBatch
 
 
 @runtime_checkable

@@ -1,7 +1,8 @@
 """Saved record files (and S3 prefixes) as a source, instantly or with their original timing.
 
 Public API:
-    ReplaySource(paths, *, speed=None, aws=AwsOptions(), correlator=DEFAULT_CORRELATOR, batch=500)
+    ReplaySource(paths, *, speed=None, aws=AwsOptions(), correlator=DEFAULT_CORRELATOR, batch=500,
+                 facts=False)
         a `records.sources.base.Source` (mode "replay"). `paths` are files, folders (read as
         `records.files.read_inputs` reads them) and `s3://bucket/prefix` URLs (every object under
         the prefix, as the S3 failure destination writes them: one record per object, .gz allowed).
@@ -9,6 +10,10 @@ Public API:
         messages (their `received` time in session files, else the record's timestamp) halved.
         Yields `live`, the `Message`s (with file/offset/length of plain JSON Lines files, so a
         payload can be re-read with `records.files.read_at`), then `done` (or `failed` + reason).
+        `facts=True` (instant replays only): local files are read and decoded in a worker process
+        (records.sources.replay_worker) and arrive as `FactsBatch` events instead of `Message`s;
+        a seekable message's raw text is then not sent along (it is re-read from its file).
+    message_from_item(item, path, correlator, received=None, file=None) -> Message
     split_s3_url(url) -> (bucket, prefix)
 """
 
@@ -25,7 +30,7 @@ from typing import Any
 from records.aws_options import AwsOptions
 from records.decode import DEFAULT_CORRELATOR, Correlator, Decoded, decode
 from records.files import RawItem, iter_paths, now_iso, read_file
-from records.sources.base import Message, Mode, SourceEvent, SourceStatus, State
+from records.sources.base import FactsBatch, Message, Mode, SourceEvent, SourceStatus, State
 from records.sources.faults import Backoff, SourceFailed, classify
 from records.sources.sqs import RETRYABLE
 
@@ -50,9 +55,11 @@ def _when(item_received: str | None, decoded: Sequence[Decoded]) -> datetime | N
     return None
 
 
-def _message_from_item(
+def message_from_item(
     item: RawItem, path: Path, correlator: Correlator, received: str | None = None, file: str | None = None
 ) -> Message:
+    """One input read from a file as the `Message` a replay sends (decoded; with its place in the
+    file when the file can be re-read at that place)."""
     decoded = tuple(item.decode(correlator))
     raw = item.raw if item.raw is not None else item.data if isinstance(item.data, str) else decoded[0].raw
     seekable = item.offset is not None
@@ -84,7 +91,7 @@ def _read_batch(
         file = files.get(path)
         if file is None:
             file = files[path] = str(path)
-        message = _message_from_item(item, path, correlator, received, file)
+        message = message_from_item(item, path, correlator, received, file)
         batch.append((message, _when(item.received, message.decoded) if timed else None))
         if len(batch) >= size:
             break
@@ -106,6 +113,7 @@ class ReplaySource:
         aws: AwsOptions | None = None,
         correlator: Correlator = DEFAULT_CORRELATOR,
         batch: int = 500,
+        facts: bool = False,
     ) -> None:
         if speed is not None and speed <= 0:
             raise ValueError("--speed must be greater than 0")
@@ -114,6 +122,7 @@ class ReplaySource:
         self.aws = aws or AwsOptions()
         self.correlator = correlator
         self.batch = batch
+        self.facts = facts and speed is None
         self.mode: Mode = "replay"
         first = self.paths[0] if self.paths else "(nothing)"
         more = f" (+{len(self.paths) - 1})" if len(self.paths) > 1 else ""
@@ -148,6 +157,12 @@ class ReplaySource:
             if not await asyncio.to_thread(Path(path).exists):
                 yield self._status("failed", f"{path}: no such file or folder")
                 return
+            if self.facts:
+                async for event in self._from_process(path):
+                    yield event
+                    if isinstance(event, SourceStatus):  # it failed
+                        return
+                continue
             items = _file_items(path)
             timed = self.speed is not None
             while True:
@@ -166,6 +181,25 @@ class ReplaySource:
                     await self._pace(when)
                     yield message
         yield self._status("done")
+
+    async def _from_process(self, path: str) -> AsyncIterator[FactsBatch | SourceStatus]:
+        """A local file or folder read and decoded in a worker process; a `failed` status last if
+        it could not be read."""
+        from records.sources.replay_worker import FactsProcess  # multiprocessing only when asked for
+
+        process = FactsProcess(path, self.correlator, self.batch)
+        try:
+            await asyncio.to_thread(process.start)
+            while True:
+                batch = await process.next()
+                if batch is None:
+                    return
+                if isinstance(batch, str):
+                    yield self._status("failed", batch)
+                    return
+                yield FactsBatch(self.label, batch)
+        finally:
+            await asyncio.to_thread(process.close)
 
     async def _s3(self, url: str) -> AsyncIterator[Message]:
         try:

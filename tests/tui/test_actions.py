@@ -128,7 +128,7 @@ async def test_redrive_asks_then_invokes_the_failed_request() -> None:
 async def test_save_then_replay_gives_the_same_records(tmp_path: Path) -> None:
     source_file = write_jsonl(tmp_path / "in.jsonl", mixed_records(12), ["not json {"])
     saved = tmp_path / "saved.jsonl"
-    app = create_app(AppConfig(sources=[ReplaySource([str(source_file)])], clock=lambda: FIXED_NOW))
+    app = create_app(AppConfig(sources=[ReplaySource([str(source_file)], facts=True)], clock=lambda: FIXED_NOW))
     async with app.run_test(size=SIZE) as pilot:
         await until(pilot, lambda: len(app.records) == 15, "records")
         await pilot.press("s")
@@ -145,7 +145,7 @@ async def test_save_then_replay_gives_the_same_records(tmp_path: Path) -> None:
         app.screen.query_one("#save-path", Input).value = str(tmp_path / "failures.jsonl")
         await pilot.press("enter")
         await until(pilot, (tmp_path / "failures.jsonl").exists, "saved failures")
-    replayed = create_app(AppConfig(sources=[ReplaySource([str(saved)])], clock=lambda: FIXED_NOW))
+    replayed = create_app(AppConfig(sources=[ReplaySource([str(saved)], facts=True)], clock=lambda: FIXED_NOW))
     async with replayed.run_test(size=SIZE) as pilot:
         await until(pilot, lambda: len(replayed.records) == 15, "replayed")
         after = [replayed.store.row(index) for index in range(len(replayed.store))]

@@ -32,7 +32,7 @@ def write_many(path: Path, count: int) -> int:
 async def test_keeps_up_with_100k_records(tmp_path: Path) -> None:
     path = tmp_path / "many.jsonl"
     assert write_many(path, RECORDS) == RECORDS
-    app = create_app(AppConfig(sources=[ReplaySource([str(path)])]))
+    app = create_app(AppConfig(sources=[ReplaySource([str(path)], facts=True)]))  # as `replay` runs it
     latencies: list[float] = []
     async with app.run_test(size=(150, 45)) as pilot:
         started = time.perf_counter()

@@ -33,7 +33,7 @@ def run(args: argparse.Namespace) -> int:
     from tui.app import AppConfig, create_app
     from tui.commands.common import aws_options
 
-    source = ReplaySource(list(args.files), speed=args.speed, aws=aws_options(args))
+    source = ReplaySource(list(args.files), speed=args.speed, aws=aws_options(args), facts=True)
     first = Path(args.files[0]).name
     app = create_app(
         AppConfig(

@@ -28,7 +28,7 @@ from typing import TextIO
 from records.decode import Correlator, Decoded
 from records.files import SessionWriter
 from records.lines import dumps_json_line, text_line, visible
-from records.sources.base import Message, SourceEvent, SourceStatus
+from records.sources.base import FactsBatch, Message, SourceEvent, SourceStatus
 from records.sources.cli_args import (
     SourceArgumentError,
     add_source_arguments,
@@ -135,6 +135,8 @@ class _Tail:
                     if event.state == "failed":
                         return EXIT_FAILED
                     continue
+                if isinstance(event, FactsBatch):  # only a replay asked for facts sends these
+                    raise TypeError("tail needs a source of messages, not of facts")
                 if idle is not None:
                     deadline = time.monotonic() + idle
                 more = self.message(event)

@@ -1,0 +1,144 @@
+"""An instant replay decoded in a worker process (`ReplaySource(facts=True)`) stores exactly what the
+in-process replay stores: every row, flow, count and re-read payload, for every golden input."""
+
+from __future__ import annotations
+
+import dataclasses
+import gzip
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from records.decode import Correlator
+from records.flows import RecordStore
+from records.sources.base import FactsBatch, Message, SourceStatus
+from records.sources.replay import ReplaySource
+from records.sources.replay_worker import FactsProcess
+from tests.unit.test_sources_replay import _session
+
+GOLDEN = Path(__file__).parent.parent / "golden"
+
+
+async def _store(source: ReplaySource) -> tuple[RecordStore, list[SourceStatus], int]:
+    """The source's events in a store; also its statuses and how many batches came as facts."""
+    store = RecordStore(correlator=source.correlator, clock=lambda: 1_800_000_000.0)
+    statuses: list[SourceStatus] = []
+    batches = 0
+    try:
+        async for event in source:
+            if isinstance(event, FactsBatch):
+                batches += 1
+                for message in event.messages:
+                    store.ingest_facts(message)
+            elif isinstance(event, Message):
+                store.ingest(event)
+            else:
+                statuses.append(event)
+    finally:
+        await source.aclose()
+    return store, statuses, batches
+
+
+def _rows(store: RecordStore) -> list[dict[str, Any]]:
+    # `received` is when the batch was read (the worker reads its batches at other moments)
+    return [{**dataclasses.asdict(row), "received": None} for row in store]
+
+
+def _flows(store: RecordStore) -> list[Any]:
+    flows = store.flows()
+    built = [store.flow(flows[position]) for position in range(len(flows))]
+    # first and last seen are received times too
+    return [dataclasses.replace(flow, first_seen=0.0, last_seen=0.0) for flow in built if flow is not None]
+
+
+def _golden_folder(tmp_path: Path) -> Path:
+    """Every golden input (good and bad) in one folder, plus a gzipped copy and a session file."""
+    folder = tmp_path / "inputs"
+    shutil.copytree(GOLDEN, folder)
+    (folder / "good" / "success.json.gz").write_bytes(gzip.compress((GOLDEN / "good" / "success.json").read_bytes()))
+    _session(folder / "session.jsonl", [0.0, 1.0, 2.0])
+    return folder
+
+
+@pytest.mark.parametrize("correlate", [None, ("requestPayload.orderId || orderId", "id")])
+async def test_worker_process_stores_what_the_in_process_replay_stores(
+    tmp_path: Path, correlate: tuple[str, ...] | None
+) -> None:
+    folder = _golden_folder(tmp_path)
+    correlator = Correlator(correlate) if correlate else Correlator()
+    here, here_statuses, none = await _store(ReplaySource([str(folder)], correlator=correlator))
+    there, there_statuses, batches = await _store(ReplaySource([str(folder)], correlator=correlator, facts=True))
+    assert none == 0 and batches > 0
+    assert [s.state for s in here_statuses] == [s.state for s in there_statuses] == ["live", "done"]
+    assert len(here) > 30 and len(there) == len(here)
+    assert _rows(there) == _rows(here)
+    assert there.stats() == here.stats()
+    assert _flows(there) == _flows(here)
+    assert here.stats().undecodable > 0  # the bad inputs are rows too, with their reasons
+    for index in range(len(here)):  # payloads re-read from the files, and the raw text
+        assert there.load(index) == here.load(index)
+        assert there.raw(index) == here.raw(index)
+
+
+async def test_worker_process_matches_file_by_file() -> None:
+    """One file at a time (in a folder, one file's record can hide what another's lacks)."""
+    files = sorted(path for path in GOLDEN.rglob("*") if path.is_file())
+    assert len(files) > 30
+    for path in files:
+        here, _, _ = await _store(ReplaySource([str(path)]))
+        there, _, batches = await _store(ReplaySource([str(path)], facts=True))
+        assert batches > 0, path
+        assert _rows(there) == _rows(here), path
+        assert _flows(there) == _flows(here), path
+        assert there.stats() == here.stats(), path
+
+
+async def test_worker_process_batches_a_large_file(tmp_path: Path) -> None:
+    record = json.loads((GOLDEN / "good" / "success.json").read_text())
+    path = tmp_path / "many.jsonl"
+    with path.open("w") as handle:
+        for number in range(1234):
+            record["requestContext"]["requestId"] = f"r-{number}"
+            handle.write(json.dumps(record) + "\n")
+    store, statuses, batches = await _store(ReplaySource([str(path)], facts=True, batch=500))
+    assert batches == 3
+    assert store.stats().records == 1234 and store.stats().succeeded == 1234
+    assert [s.state for s in statuses] == ["live", "done"]
+    assert store.row(1233).request_id == "r-1233"
+
+
+async def test_a_worker_process_that_dies_is_reported(tmp_path: Path) -> None:
+    path = tmp_path / "one.json"
+    shutil.copy(GOLDEN / "good" / "success.json", path)
+    worker = FactsProcess(str(path), Correlator())
+    worker.start()
+    try:
+        assert worker._process is not None
+        worker._process.kill()
+        reason = await worker.next()
+        assert isinstance(reason, str) and "ended early" in reason, reason
+        assert await worker.next() is None
+    finally:
+        worker.close()
+
+
+async def test_a_folder_that_cannot_be_read_fails_the_source(tmp_path: Path) -> None:
+    folder = tmp_path / "gone"
+    folder.mkdir()
+    (folder / "a.json").symlink_to(folder / "missing.json")  # listed, but there is nothing to open
+    store, statuses, _ = await _store(ReplaySource([str(folder)], facts=True))
+    assert statuses[-1].state == "failed"
+    assert "cannot be read" in (statuses[-1].reason or "") and "No such file" in (statuses[-1].reason or "")
+    assert len(store) == 0
+
+
+async def test_a_timed_replay_does_not_use_the_worker(tmp_path: Path) -> None:
+    path = tmp_path / "one.json"
+    shutil.copy(GOLDEN / "good" / "success.json", path)
+    source = ReplaySource([str(path)], facts=True, speed=100.0)
+    assert source.facts is False
+    store, _, batches = await _store(source)
+    assert batches == 0 and len(store) == 1
