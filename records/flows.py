@@ -56,7 +56,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from records.decode import DEFAULT_CORRELATOR, Correlator, Decoded, DecodeError, decode
-from records.facts import FactMaker, MessageFacts, RowFacts, parse_time
+from records.facts import REQUEST_ID, FactMaker, MessageFacts, RowFacts, parse_time
 from records.lines import iso_timestamp
 from records.sources.base import Message
 from records.store import OWN as OWN_REQUEST
@@ -169,11 +169,10 @@ class RecordStore:
     def ingest_facts(self, message: MessageFacts) -> int:
         """Store one message given as facts (`records.facts`, computed here or in another process);
         returns how many rows were added."""
-        # Unpacked, not read by name: from a worker process these are plain tuples (records.facts).
         raw, source_text, received_text, meta, rows, file, offset, length = message
         message_id = meta.get("MessageId") if meta else None
         # A record is deduped by its own key; the MessageId only matters for inputs that are not records.
-        if isinstance(message_id, str) and not all(row[1] is not None for row in rows):  # row[1]: request id
+        if isinstance(message_id, str) and not all(row[REQUEST_ID] is not None for row in rows):
             key = hash(message_id)
             if key in self._message_ids:
                 self._duplicates += len(rows)
@@ -183,7 +182,9 @@ class RecordStore:
             self._message_ids.add(key)
         number = self._message_count
         has_file = file is not None and offset is not None and length is not None
-        received = self._received(received_text)
+        last_text, received = self._last_received
+        if received_text != last_text:
+            received = self._received(received_text)
         source = self._source_ids.get(source_text)
         if source is None and source_text.startswith(self._last_file_source[0]):
             # `file:NAME:LINE`, one per line of a replayed file: the same source as the line before
@@ -206,7 +207,8 @@ class RecordStore:
                 added += 1
         if added:  # a message whose records were all duplicates leaves nothing behind
             self._message_count += 1
-            self.raws.remember(number, raw, meta, has_file)
+            if raw is not None or not has_file:
+                self.raws.remember(number, raw, meta, has_file)
             self._source_records[source] += added
             second = int(self.clock())
             self._rate[second] = self._rate.get(second, 0) + added
@@ -257,10 +259,13 @@ class RecordStore:
             self._append(c, received, math.nan, source, NONE, NONE, NONE, NONE, reason, NONE, NONE, 0)
             self._undecodable += 1
             return True
-        request = graph.request(request_id)
+        request = names.requests.id(request_id)  # graph.request(), inlined (this runs for every record)
+        flags_of = graph.flags
+        if request >= len(flags_of):
+            graph.make_room(request)
         function = self._function_of(function_name)
         condition = names.conditions.id(condition_name)
-        earlier = graph.rows_of(request) if graph.flags[request] & OWN_REQUEST else ()
+        earlier = graph.rows_of(request) if flags_of[request] & OWN_REQUEST else ()
         for previous in earlier:
             if (
                 c.function[previous] == function

@@ -243,12 +243,17 @@ class FlowGraph:
     def request(self, request_id: str) -> int:
         number = self._request_number(request_id)
         if number >= len(self.flags):
+            self.make_room(number)
+        return number
+
+    def make_room(self, request: int) -> None:
+        """Grow the per-request columns to hold `request` (numbers come from `names.requests`)."""
+        while request >= len(self.flags):
             grow = max(1024, len(self.flags) // 8)
             self.flags.frombytes(bytes(grow))
             nones = array("i", [NONE]) * grow
             for column in (self.parent, self.info, self.flow, self.next):
                 column.extend(nones)
-        return number
 
     def _set_facts(
         self, request: int, function: int, condition: int, attempts: int, timestamp: float, error_type: int
@@ -306,7 +311,6 @@ class FlowGraph:
             if flags[number] & OWN:  # its own record is authoritative
                 flags[number] |= NESTED
                 continue
-            # unpacked, not read by name: from a worker process a stage is a plain tuple
             _, function_name, condition, attempts, succeeded, timestamp, error_type = stage
             function = names.functions.id(function_name)
             if not flags[number] & KNOWN:

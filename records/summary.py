@@ -8,6 +8,7 @@ columns and string tables themselves are at the end of this module.
 from __future__ import annotations
 
 import math
+import re
 import sys
 from array import array
 from collections.abc import Iterator, Mapping, Sequence
@@ -309,6 +310,8 @@ class Columns:
 
 _PACKED_UUID = 0xFE  # never the first byte of UTF-8 text
 _PACKED_PREFIX = bytes((_PACKED_UUID,))
+# only this spelling is packed: `get()` gives back exactly the string that was stored
+_CANONICAL_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 
 class StringTable:
@@ -335,15 +338,8 @@ class StringTable:
         self._cursor = 0
 
     def _encode(self, value: str) -> bytes:
-        if self._pack and len(value) == 36 and value[8] == value[13] == value[18] == value[23] == "-":
-            digits = value.replace("-", "")
-            if len(digits) == 32 and (digits.islower() or digits.isdigit()):
-                try:
-                    packed = bytes.fromhex(digits)
-                except ValueError:
-                    packed = b""
-                if len(packed) == 16:
-                    return _PACKED_PREFIX + packed
+        if self._pack and len(value) == 36 and _CANONICAL_UUID.fullmatch(value) is not None:
+            return _PACKED_PREFIX + bytes.fromhex(value.replace("-", ""))
         return value.encode("utf-8", "surrogatepass")
 
     def _stored(self, number: int) -> bytearray:

@@ -28,7 +28,7 @@ from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
 from records.decode import DEFAULT_CORRELATOR, Correlator, Decoded, decode
-from records.facts import MessageFacts
+from records.facts import GC_THRESHOLDS, MessageFacts
 from records.filters import FilterError, RecordFilter
 from records.flows import RecordStore
 from records.lines import iso_timestamp, visible
@@ -51,11 +51,11 @@ RATE_WINDOW = 30  # seconds shown in the records/s sparkline
 INGEST_SLICE = 0.012  # seconds of storing before other messages (keys) get their turn
 INGEST_CHUNK = 100
 STATS_SECONDS = 0.5
-# Collector thresholds while the app runs: ingesting allocates (and frees) dozens of objects a
-# record; with the default 700 a young collection runs every few records (about a fifth of a
-# replay's time; 5.8 s of a 1,000,000-record replay at 20,000, 1.1 s at 100,000). Restored when
-# the app unmounts.
-GC_THRESHOLDS = (100_000, 50, 100)
+# While records pour in (more than BUSY_ROWS since the last refresh: a replay, a burst), the
+# tables take in new rows this often instead of every tick: each refresh and repaint costs
+# milliseconds that storing could use. Keys still repaint at once; a trickle shows at once.
+BUSY_REFRESH_SECONDS = 0.3
+BUSY_ROWS = 200
 
 
 @dataclass
@@ -106,6 +106,8 @@ class LambdestApp(App[None]):
         self.marked: int | None = None
         self._dirty = True
         self._last_second = -1
+        self._refreshed_at = 0.0
+        self._rows_at_refresh = 0
         self.batches_handled = 0
         self.refreshes = 0
         self.ingest_failures = 0
@@ -247,6 +249,11 @@ class LambdestApp(App[None]):
         second = int(self.now())
         if not self._dirty and second == self._last_second:
             return
+        if (
+            len(self.store) - self._rows_at_refresh > BUSY_ROWS
+            and time.monotonic() - self._refreshed_at < BUSY_REFRESH_SECONDS
+        ):
+            return  # records pour in: repaint the tables less often, store more
         self._last_second = second
         self.refresh_views()
 
@@ -254,6 +261,8 @@ class LambdestApp(App[None]):
         """Take in what arrived and repaint (coalesced: at most once a tick). `totals_now` updates
         the totals even when they were computed less than `STATS_SECONDS` ago."""
         self.refreshes += 1
+        self._refreshed_at = time.monotonic()
+        self._rows_at_refresh = len(self.store)
         changes = self.store.drain_changes()
         new_records = self.records.catch_up()
         new_flows = self.flows.catch_up(changes.flows)

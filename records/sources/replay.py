@@ -14,6 +14,7 @@ Public API:
         (records.sources.replay_worker) and arrive as `FactsBatch` events instead of `Message`s;
         a seekable message's raw text is then not sent along (it is re-read from its file).
     message_from_item(item, path, correlator, received=None, file=None) -> Message
+    message_fields(...)  the same as a tuple of the Message's fields (no object built)
     split_s3_url(url) -> (bucket, prefix)
 """
 
@@ -60,10 +61,17 @@ def message_from_item(
 ) -> Message:
     """One input read from a file as the `Message` a replay sends (decoded; with its place in the
     file when the file can be re-read at that place)."""
+    return Message(*message_fields(item, path, correlator, received, file))
+
+
+def message_fields(
+    item: RawItem, path: Path, correlator: Correlator, received: str | None = None, file: str | None = None
+) -> tuple[str, str, str, dict[str, Any], tuple[Decoded, ...], str | None, int | None, int | None]:
+    """`message_from_item` as the `Message` fields, in order (without building the Message)."""
     decoded = tuple(item.decode(correlator))
     raw = item.raw if item.raw is not None else item.data if isinstance(item.data, str) else decoded[0].raw
     seekable = item.offset is not None
-    return Message(
+    return (
         raw,
         item.source or f"file:{item.label}",
         item.received or received or now_iso(),

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import json
 import marshal
 import os
@@ -30,12 +31,12 @@ import sys
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
-from typing import IO, Any, cast
+from typing import IO, cast
 
 from records.decode import Correlator
-from records.facts import FactMaker, MessageFacts
+from records.facts import GC_THRESHOLDS, FactMaker, MessageFacts
 from records.files import iter_paths, now_iso, read_file
-from records.sources.replay import message_from_item
+from records.sources.replay import message_fields
 
 _BATCH = b"M"  # a marshalled batch
 _PICKLED = b"P"  # a pickled batch (a message whose metadata marshal cannot hold)
@@ -44,17 +45,11 @@ _END = b"E"
 _HEADER = struct.Struct("!cI")  # kind, length of what follows
 
 
-def _wire(message: MessageFacts) -> tuple[Any, ...]:
-    """The message as plain tuples (marshal takes no tuple subclasses); the store reads both alike."""
-    rows = tuple((*row[:12], tuple(tuple(stage) for stage in row.nested), row.reason) for row in message.rows)
-    return (message.raw, message.source, message.received, message.meta, rows, *message[5:])
-
-
 def _frame(kind: bytes, body: bytes = b"") -> bytes:
     return _HEADER.pack(kind, len(body)) + body
 
 
-def _encode(batch: list[tuple[Any, ...]]) -> bytes:
+def _encode(batch: list[MessageFacts]) -> bytes:
     try:
         return _frame(_BATCH, marshal.dumps(batch))
     except ValueError:
@@ -68,11 +63,10 @@ def produce(path: str, expressions: Sequence[str], size: int, out: IO[bytes]) ->
     try:
         for file in iter_paths([path]):
             name = str(file)
-            batch: list[tuple[Any, ...]] = []
+            batch: list[MessageFacts] = []
             received = now_iso()
             for item in read_file(file):
-                message = message_from_item(item, file, correlator, received, name)
-                batch.append(_wire(maker.message(message, keep_raw=False)))
+                batch.append(maker.fields(*message_fields(item, file, correlator, received, name), keep_raw=False))
                 if len(batch) >= size:
                     out.write(_encode(batch))
                     out.flush()
@@ -161,6 +155,7 @@ class FactsProcess:
 
 
 def main(argv: Sequence[str]) -> int:
+    gc.set_threshold(*GC_THRESHOLDS)  # decoding allocates (and frees) dozens of objects a record
     task = json.loads(argv[0])
     out = sys.stdout.buffer
     sys.stdout = sys.stderr  # nothing but frames on the pipe

@@ -127,7 +127,7 @@ class MainScreen(Screen[None]):
                 text.append(f"  {visible(error)}", style="red")
         if app.order_function:
             text.append(f"   o: test order to {visible(app.order_function)}", style="dim")
-        banner.update(text)
+        banner.update(text, layout=False)  # one line, full width: its size never changes
         banner.set_class(app.paused, "paused")
 
     # ----- selection -> detail area -----------------------------------------------------------

@@ -65,6 +65,10 @@ class StatusBar(Vertical):
     StatusBar Sparkline { width: 1fr; max-width: 40; height: 1; margin-left: 1; }
     """
 
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._texts: dict[str, Text] = {}  # what each Static shows
+
     def compose(self) -> ComposeResult:
         yield Static(id="status-sources", markup=False)
         with Horizontal():
@@ -78,8 +82,18 @@ class StatusBar(Vertical):
         totals: tuple[int, int, int, int],
         rates: Sequence[float],
     ) -> None:
-        self.query_one("#status-sources", Static).update(sources_text(statuses))
-        self.query_one("#status-totals", Static).update(totals_text(*totals))
-        label = f"rec/s {rates[-1]:.0f}" if rates else "rec/s"
-        self.query_one("#status-rate-label", Static).update(label)
+        self._set("#status-sources", sources_text(statuses), sized=False)
+        self._set("#status-totals", totals_text(*totals))
+        self._set("#status-rate-label", f"rec/s {rates[-1]:.0f}" if rates else "rec/s")
         self.query_one(Sparkline).data = list(rates) or [0.0]
+
+    def _set(self, selector: str, text: Text | str, *, sized: bool = True) -> None:
+        """Show `text` in a Static; a layout pass (the whole screen's: costly while records pour in)
+        only when a `sized` (width: auto) one changes width."""
+        text = text if isinstance(text, Text) else Text(text)
+        shown = self._texts.get(selector)
+        if shown is not None and text.plain == shown.plain and text.spans == shown.spans:
+            return
+        self._texts[selector] = text
+        layout = sized and (shown is None or text.cell_len != shown.cell_len)
+        self.query_one(selector, Static).update(text, layout=layout)
