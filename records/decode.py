@@ -354,6 +354,8 @@ def _validation_reason(exc: ValidationError) -> str:
     if first["type"] == "missing":
         return f"not an execution record: {where} is missing{more}"
     message = first["msg"]
+    if first["type"] == "string_pattern_mismatch" and first["loc"][-1:] == ("functionArn",):
+        message = "functionArn is not a Lambda function ARN"
     if message.startswith("Value error, "):
         message = message[len("Value error, ") :]
     got = first.get("input")

@@ -169,57 +169,73 @@ class RecordStore:
     def ingest_facts(self, message: MessageFacts) -> int:
         """Store one message given as facts (`records.facts`, computed here or in another process);
         returns how many rows were added."""
-        raw, source_text, received_text, meta, rows, file, offset, length = message
-        message_id = meta.get("MessageId") if meta else None
-        # A record is deduped by its own key; the MessageId only matters for inputs that are not records.
-        if isinstance(message_id, str) and not all(row[REQUEST_ID] is not None for row in rows):
-            key = hash(message_id)
-            if key in self._message_ids:
-                self._duplicates += len(rows)
-                self._new_duplicates += len(rows)
-                self.version += 1
-                return 0
-            self._message_ids.add(key)
-        number = self._message_count
-        has_file = file is not None and offset is not None and length is not None
-        last_text, received = self._last_received
-        if received_text != last_text:
-            received = self._received(received_text)
-        source = self._source_ids.get(source_text)
-        if source is None and source_text.startswith(self._last_file_source[0]):
+        return self.ingest_facts_many((message,))
+
+    def ingest_facts_many(self, messages: Iterable[MessageFacts]) -> int:
+        """`ingest_facts` of each message, in order (the bookkeeping once for all). Taken from an
+        iterator, the messages after one that raised can be stored by calling this again."""
+        total = 0
+        add_row = self._add_row
+        try:
+            for message in messages:
+                raw, source_text, received_text, meta, rows, file, offset, length = message
+                message_id = meta.get("MessageId") if meta else None
+                # A record is deduped by its own key; the MessageId only matters for inputs that are not records.
+                if isinstance(message_id, str) and not all(row[REQUEST_ID] is not None for row in rows):
+                    key = hash(message_id)
+                    if key in self._message_ids:
+                        self._duplicates += len(rows)
+                        self._new_duplicates += len(rows)
+                        continue
+                    self._message_ids.add(key)
+                number = self._message_count
+                has_file = file is not None and offset is not None and length is not None
+                last_text, received = self._last_received
+                if received_text != last_text:
+                    received = self._received(received_text)
+                source = self._source_ids.get(source_text)
+                if source is None:
+                    source = self._source_of(source_text)
+                location = (self.raws.files.id(file), offset or 0, length or 0) if has_file else (NONE, 0, 0)
+                added = 0
+                for sub, row in enumerate(rows):
+                    if add_row(row, number, sub, received, source, location):
+                        added += 1
+                if added:  # a message whose records were all duplicates leaves nothing behind
+                    self._message_count += 1
+                    if raw is not None or not has_file:
+                        self.raws.remember(number, raw, meta, has_file)
+                    self._source_records[source] += added
+                    total += added
+        finally:
+            if total:
+                second = int(self.clock())
+                self._rate[second] = self._rate.get(second, 0) + total
+                if len(self._rate) > _RATE_WINDOW:
+                    for old in [s for s in self._rate if s <= second - _RATE_WINDOW]:
+                        del self._rate[old]
+            # The decoded models are not cached here: keeping them alive for a while makes freeing
+            # them later cost more than decoding the few a person opens again (the raw text of the
+            # latest messages is kept: `load()` of a row that just arrived needs no file read).
+            self.version += 1
+        return total
+
+    def _source_of(self, source_text: str) -> int:
+        """The source number of a message's source (a replayed file's lines share their file's)."""
+        prefix, known = self._last_file_source
+        if source_text.startswith(prefix):
             # `file:NAME:LINE`, one per line of a replayed file: the same source as the line before
-            prefix, known = self._last_file_source
             tail = source_text[len(prefix) :]
             if tail.isdecimal() and tail.isascii():
-                source = known
-        if source is None:
-            source = self.names.sources.id(_source_label(source_text))
-            _grow(self._source_records, source + 1)
-            if len(self._source_ids) < 10_000:
-                self._source_ids[source_text] = source
-            label = self.names.sources.get(source)
-            if label is not None and label.startswith("file:") and source_text.startswith(label + ":"):
-                self._last_file_source = (label + ":", source)
-        location = (self.raws.files.id(file), offset or 0, length or 0) if has_file else (NONE, 0, 0)
-        added = 0
-        for sub, row in enumerate(rows):
-            if self._add_row(row, number, sub, received, source, location):
-                added += 1
-        if added:  # a message whose records were all duplicates leaves nothing behind
-            self._message_count += 1
-            if raw is not None or not has_file:
-                self.raws.remember(number, raw, meta, has_file)
-            self._source_records[source] += added
-            second = int(self.clock())
-            self._rate[second] = self._rate.get(second, 0) + added
-            if len(self._rate) > _RATE_WINDOW:
-                for old in [s for s in self._rate if s <= second - _RATE_WINDOW]:
-                    del self._rate[old]
-        # The decoded models are not cached here: keeping them alive for a while makes freeing them
-        # later cost more than decoding the few a person opens again (the raw text of the latest
-        # messages is kept: `load()` of a row that just arrived needs no file read).
-        self.version += 1
-        return added
+                return known
+        source = self.names.sources.id(_source_label(source_text))
+        _grow(self._source_records, source + 1)
+        if len(self._source_ids) < 10_000:
+            self._source_ids[source_text] = source
+        label = self.names.sources.get(source)
+        if label is not None and label.startswith("file:") and source_text.startswith(label + ":"):
+            self._last_file_source = (label + ":", source)
+        return source
 
     def _received(self, text: str) -> float:
         last_text, last_value = self._last_received
@@ -259,7 +275,8 @@ class RecordStore:
             self._append(c, received, math.nan, source, NONE, NONE, NONE, NONE, reason, NONE, NONE, 0)
             self._undecodable += 1
             return True
-        request = names.requests.id(request_id)  # graph.request(), inlined (this runs for every record)
+        request_number = names.requests.id  # graph.request(), inlined (this runs for every record)
+        request = request_number(request_id)
         flags_of = graph.flags
         if request >= len(flags_of):
             graph.make_room(request)
@@ -276,7 +293,9 @@ class RecordStore:
                 self._new_duplicates += 1
                 return False
         if nested:
-            numbers = [graph.request(stage[0]) for stage in nested]  # stage[0]: its request id
+            numbers = [request_number(stage[0]) for stage in nested]  # stage[0]: its request id
+            if max(numbers) >= len(flags_of):
+                graph.make_room(max(numbers))
             parent = numbers[0]
         else:
             numbers = []

@@ -172,8 +172,11 @@ PLACEHOLDER = 32  # expected without a known request id
 _NAN = math.nan
 
 
+_INT32_MAX = 2**31 - 1
+
+
 def _int32(value: int | None) -> int:
-    return NONE if value is None else max(-1, min(value, 2**31 - 1))
+    return NONE if value is None else max(-1, min(value, _INT32_MAX))
 
 
 class Names:
@@ -302,7 +305,7 @@ class FlowGraph:
             self.parent[request] = parent
             own = KNOWN | OWN | (REQ_SUCCEEDED if c.flags[row] & SUCCEEDED else 0)
             if not flags[request] & KNOWN:
-                self._count(c.function[row], bool(own & REQ_SUCCEEDED))
+                self._count(c.function[row], own & REQ_SUCCEEDED)
             flags[request] = (flags[request] & (NESTED | PLACEHOLDER)) | own
         last = len(numbers) - 1
         names = self.names
@@ -315,11 +318,13 @@ class FlowGraph:
             function = names.functions.id(function_name)
             if not flags[number] & KNOWN:
                 self._count(function, succeeded)
+            if attempts is None or not -1 <= attempts <= _INT32_MAX:
+                attempts = _int32(attempts)
             self._set_facts(
                 number,
                 function,
                 names.conditions.id(condition),
-                _int32(attempts),
+                attempts,
                 timestamp,
                 names.error_types.id(error_type) if error_type else NONE,
             )
@@ -330,11 +335,13 @@ class FlowGraph:
             return self.join([request, *numbers], c.correlation[row], received)
         return self.join([request] if parent == NONE else [request, parent], c.correlation[row], received)
 
-    def _count(self, function: int, succeeded: bool) -> None:
-        while len(self.invocations) <= function:
-            self.invocations.append(0)
-            self.invocations_succeeded.append(0)
-        self.invocations[function] += 1
+    def _count(self, function: int, succeeded: bool | int) -> None:
+        invocations = self.invocations
+        if function >= len(invocations):
+            grow = function + 1 - len(invocations)
+            invocations.extend([0] * grow)
+            self.invocations_succeeded.extend([0] * grow)
+        invocations[function] += 1
         if succeeded:
             self.invocations_succeeded[function] += 1
 

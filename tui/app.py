@@ -54,7 +54,7 @@ STATS_SECONDS = 0.5
 # While records pour in (more than BUSY_ROWS since the last refresh: a replay, a burst), the
 # tables take in new rows this often instead of every tick: each refresh and repaint costs
 # milliseconds that storing could use. Keys still repaint at once; a trickle shows at once.
-BUSY_REFRESH_SECONDS = 0.3
+BUSY_REFRESH_SECONDS = 0.5
 BUSY_ROWS = 200
 
 
@@ -213,13 +213,14 @@ class LambdestApp(App[None]):
 
     def ingest(self, events: Iterable[Message | SourceStatus | MessageFacts]) -> None:
         store = self.store
+        facts: list[MessageFacts] = []  # a run of messages decoded elsewhere, stored together
         for event in events:
-            if isinstance(event, tuple):  # MessageFacts: decoded elsewhere
-                try:
-                    store.ingest_facts(event)
-                except Exception as exc:  # as below
-                    self._ingest_failed(event[1], exc)
+            if isinstance(event, tuple):
+                facts.append(event)
                 continue
+            if facts:
+                self._ingest_facts(facts)
+                facts = []
             if isinstance(event, SourceStatus):
                 self.statuses[event.source] = event
                 if event.state == "failed":
@@ -231,7 +232,18 @@ class LambdestApp(App[None]):
                     store.ingest(event)
                 except Exception as exc:  # a store bug must not take the session down: say so, go on
                     self._ingest_failed(event.source, exc)
+        if facts:
+            self._ingest_facts(facts)
         self._dirty = True
+
+    def _ingest_facts(self, facts: list[MessageFacts]) -> None:
+        pending = iter(facts)
+        while True:
+            try:
+                self.store.ingest_facts_many(pending)
+                return
+            except Exception as exc:  # as in ingest(); the messages after this one are still stored
+                self._ingest_failed("a replayed file", exc)
 
     def _ingest_failed(self, source: str, exc: Exception) -> None:
         self.ingest_failures += 1

@@ -22,7 +22,7 @@ from tui.messages import SourceEvents
 
 BATCH = 1000
 FLUSH_SECONDS = 0.05
-IN_FLIGHT = 2
+IN_FLIGHT = 4
 
 
 class Ticket:

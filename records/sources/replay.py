@@ -26,7 +26,7 @@ from collections.abc import AsyncIterator, Iterator, Sequence
 from contextlib import AsyncExitStack
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from records.aws_options import AwsOptions
 from records.decode import DEFAULT_CORRELATOR, Correlator, Decoded, decode
@@ -34,6 +34,9 @@ from records.files import RawItem, iter_paths, now_iso, read_file
 from records.sources.base import FactsBatch, Message, Mode, SourceEvent, SourceStatus, State
 from records.sources.faults import Backoff, SourceFailed, classify
 from records.sources.sqs import RETRYABLE
+
+if TYPE_CHECKING:
+    from records.sources.replay_worker import FactsProcess
 
 
 def split_s3_url(url: str) -> tuple[str, str]:
@@ -137,6 +140,14 @@ class ReplaySource:
         self.label = f"replay:{first}{more}"
         self._previous: datetime | None = None
         self._stack = AsyncExitStack()
+        # The worker for the first local path starts now: it imports and reads while the caller
+        # (the UI) starts up.
+        self._early: FactsProcess | None = None
+        if self.facts and self.paths and not first.startswith("s3://") and Path(first).exists():
+            from records.sources.replay_worker import FactsProcess  # it imports this module
+
+            self._early = FactsProcess(first, self.correlator, self.batch)
+            self._early.start()
 
     def _status(self, state: State, reason: str | None = None) -> SourceStatus:
         return SourceStatus(self.label, self.mode, state, reason)
@@ -193,11 +204,15 @@ class ReplaySource:
     async def _from_process(self, path: str) -> AsyncIterator[FactsBatch | SourceStatus]:
         """A local file or folder read and decoded in a worker process; a `failed` status last if
         it could not be read."""
-        from records.sources.replay_worker import FactsProcess  # multiprocessing only when asked for
+        from records.sources.replay_worker import FactsProcess  # it imports this module
 
-        process = FactsProcess(path, self.correlator, self.batch)
-        try:
+        process, self._early = self._early, None
+        if process is None or process.path != path:
+            if process is not None:
+                process.close()
+            process = FactsProcess(path, self.correlator, self.batch)
             await asyncio.to_thread(process.start)
+        try:
             while True:
                 batch = await process.next()
                 if batch is None:
@@ -262,4 +277,7 @@ class ReplaySource:
         raise SourceFailed(f"{resource}: {action} kept failing")  # pragma: no cover
 
     async def aclose(self) -> None:
+        if self._early is not None:  # never iterated
+            self._early.close()
+            self._early = None
         await self._stack.aclose()

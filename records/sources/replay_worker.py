@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import fcntl
 import gc
 import json
 import marshal
@@ -43,6 +44,7 @@ _PICKLED = b"P"  # a pickled batch (a message whose metadata marshal cannot hold
 _FAILED = b"F"  # a reason follows (UTF-8)
 _END = b"E"
 _HEADER = struct.Struct("!cI")  # kind, length of what follows
+PIPE_BYTES = 1 << 20  # about eight batches (Linux's default limit for an unprivileged process)
 
 
 def _frame(kind: bytes, body: bytes = b"") -> bytes:
@@ -101,6 +103,10 @@ class FactsProcess:
             stderr=self._errors,  # never the terminal the UI draws on
             env=env,
         )
+        if self._process.stdout is not None and hasattr(fcntl, "F_SETPIPE_SZ"):
+            # a deeper pipe lets the worker run batches ahead instead of waiting for each read
+            with contextlib.suppress(OSError):
+                fcntl.fcntl(self._process.stdout.fileno(), fcntl.F_SETPIPE_SZ, PIPE_BYTES)
 
     def _read(self) -> tuple[bytes, bytes] | None:
         assert self._process is not None and self._process.stdout is not None
