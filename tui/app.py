@@ -262,7 +262,8 @@ class LambdestApp(App[None]):
         if not self._dirty and second == self._last_second:
             return
         if (
-            len(self.store) - self._rows_at_refresh > BUSY_ROWS
+            self._rows_at_refresh  # the first rows show at once
+            and len(self.store) - self._rows_at_refresh > BUSY_ROWS
             and time.monotonic() - self._refreshed_at < BUSY_REFRESH_SECONDS
         ):
             return  # records pour in: repaint the tables less often, store more
