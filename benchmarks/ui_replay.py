@@ -6,12 +6,14 @@ Figures, each beside its target:
   first screen     from creating the app to the first painted line of records      target < 1 s
   all counted      until the status bar counts every record, next to a bare
                    `json.loads` pass over the same file                             target <= 3x bare
-  peak RSS         resident memory of this process at its peak                     target <= 500 MB
+  peak RSS         resident memory at its peak: the app's process plus the replay
+                   worker process that decodes the file for it                      target <= 500 MB
   key latency      a key press (posted like a terminal key) until the records table
                    repaints the moved cursor, while records arrive at ~1,000/s       target < 100 ms
 
 The app runs headless (Textual's test driver) with the real store and widgets: the replay part
-through the real ReplaySource (instant), the latency part through a paced source that decodes and
+through the real ReplaySource as `lambdest-tui replay` runs it (instant, decoded in a worker
+process), the latency part through a paced source that decodes and
 sends 1,000 records a second, as a busy live queue would.
 The generated file is deleted afterwards unless --file names one to keep.
 """
@@ -36,7 +38,7 @@ from typing import Any
 from records.facts import GC_THRESHOLDS
 from records.files import now_iso, read_file
 from records.lines import iso_timestamp
-from records.sources.base import Message, Mode, SourceEvent, SourceStatus
+from records.sources.base import FactsBatch, Message, Mode, SourceEvent, SourceStatus
 from records.sources.replay import ReplaySource
 from tui.app import AppConfig, LambdestApp, create_app
 from tui.screens.main import MainScreen
@@ -87,8 +89,9 @@ def bare_pass(path: Path) -> float:
 
 
 async def pipeline(path: Path, store: bool) -> float:
-    """The same replay without the UI: ReplaySource alone, or ReplaySource into the record store
-    (with the collector thresholds the app sets while it runs)."""
+    """The same replay without the UI, as `replay` runs it (decoded in the worker process): the
+    worker's batches alone, or stored in a record store (with the collector thresholds the app
+    sets while it runs)."""
     from records.flows import RecordStore
 
     thresholds = gc.get_threshold()
@@ -96,16 +99,17 @@ async def pipeline(path: Path, store: bool) -> float:
     try:
         started = time.perf_counter()
         records = RecordStore() if store else None
-        async for event in ReplaySource([str(path)]):
-            if records is not None and isinstance(event, Message):
-                records.ingest(event)
+        async for event in ReplaySource([str(path)], facts=True):
+            if records is not None and isinstance(event, FactsBatch):
+                records.ingest_facts_many(event.messages)
         return time.perf_counter() - started
     finally:
         gc.set_threshold(*thresholds)
 
 
-def rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+def rss_mb(who: int = resource.RUSAGE_SELF) -> float:
+    """Peak resident memory of this process (or of the largest child process that ended)."""
+    return resource.getrusage(who).ru_maxrss / 1024
 
 
 def spy_on(table: VirtualTable, on_row_line: Callable[[], None]) -> None:
@@ -229,7 +233,7 @@ def main() -> int:
         bare = bare_pass(path)
         print(f"file: {args.records:,} records, {size:,.0f} MB; bare json.loads pass {bare:.1f} s", flush=True)
         figures = asyncio.run(replay_all(path, args.records))
-        peak = rss_mb()
+        peak, worker_peak = rss_mb(), rss_mb(resource.RUSAGE_CHILDREN)
         latency = asyncio.run(key_latency(paced, args.latency_seconds)) if args.latency_seconds > 0 else None
         if args.breakdown:
             decode_only = asyncio.run(pipeline(path, store=False))
@@ -242,7 +246,10 @@ def main() -> int:
     print(f"{'time to first screen':<34}{figures['first_screen']:>14.2f} s   < 1 s")
     print(f"{'time until all counted':<34}{figures['all_counted']:>14.1f} s   <= {3 * bare:.1f} s (3x bare)")
     print(f"{'  (vs bare json.loads pass)':<34}{ratio:>15.1f}x   <= 3x")
-    print(f"{'peak resident memory':<34}{peak:>13.0f} MB   <= 500 MB")
+    print(
+        f"{'peak resident memory':<34}{peak + worker_peak:>13.0f} MB   <= 500 MB"
+        f"  (app {peak:.0f} MB + replay worker process {worker_peak:.0f} MB)"
+    )
     if latency is not None:
         print(
             f"{'key-press-to-repaint latency':<34}{latency['p50']:>11.0f} ms p50   < 100 ms"
@@ -250,8 +257,8 @@ def main() -> int:
             f" ingesting {latency['rate']:.0f} rec/s)"
         )
     if args.breakdown:
-        print(f"{'  of which: ReplaySource alone':<34}{decode_only:>14.1f} s   (read + decode, no UI)")
-        print(f"{'  ReplaySource + RecordStore':<34}{with_store:>14.1f} s   (no UI)")
+        print(f"{'  of which: worker process alone':<34}{decode_only:>14.1f} s   (read + decode, no store, no UI)")
+        print(f"{'  worker + RecordStore':<34}{with_store:>14.1f} s   (no UI)")
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs")
     return 0
 
