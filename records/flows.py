@@ -4,6 +4,8 @@ Public API (names are stable; the UI builds on them):
 
     store = RecordStore(correlator=DEFAULT_CORRELATOR, clock=time.time)
     store.ingest(message)            -> int    rows added (a `records.sources.base.Message`)
+    store.ingest_facts(facts) / ingest_facts_many(facts) -> int   the same from `records.facts`
+                                               (a message decoded elsewhere: a replay worker)
     store.expect(correlation_id, function, request_id=None) -> int   a flow "awaiting records"
     len(store)                       -> int    number of rows
     store.row(index)                 -> RowSummary   (records.summary; built on demand)

@@ -4,6 +4,7 @@
     sns.SnsTap                 an SNS topic through a temporary tagged queue
     eventbridge.EventBridgeTap an EventBridge bus through a temporary rule and queue
     replay.ReplaySource        saved files, folders and s3:// prefixes, instant or timed
+    replay_worker              an instant replay's files read and decoded in a worker process
     merge.MergedSource         several sources as one stream
     cli_args                   add_source_arguments(parser), sources_from_args(args, session)
     faults                     back-off and the classification of AWS errors
