@@ -142,3 +142,35 @@ async def test_a_timed_replay_does_not_use_the_worker(tmp_path: Path) -> None:
     assert source.facts is False
     store, _, batches = await _store(source)
     assert batches == 0 and len(store) == 1
+
+
+async def test_a_source_never_iterated_stops_its_worker(tmp_path: Path) -> None:
+    path = tmp_path / "one.json"
+    shutil.copy(GOLDEN / "good" / "success.json", path)
+    source = ReplaySource([str(path)], facts=True)
+    early = source._early  # started with the source, to read while the UI starts
+    assert early is not None and early._process is not None
+    process = early._process
+    await source.aclose()
+    assert process.poll() is not None  # ended, not left behind
+
+
+async def test_storing_goes_on_after_a_message_that_cannot_be_stored(tmp_path: Path) -> None:
+    record = json.loads((GOLDEN / "good" / "success.json").read_text())
+    path = tmp_path / "three.jsonl"
+    with path.open("w") as handle:
+        for number in range(3):
+            record["requestContext"]["requestId"] = f"r-{number}"
+            handle.write(json.dumps(record) + "\n")
+    facts: list[Any] = []
+    async for event in ReplaySource([str(path)], facts=True):
+        if isinstance(event, FactsBatch):
+            facts.extend(event.messages)
+    broken = ("raw", "file:x", "2026-11-27T10:00:00.000Z", {}, (("not", "a", "row"),), None, None, None)
+    store = RecordStore()
+    pending = iter([facts[0], broken, facts[1], facts[2]])
+    with pytest.raises(ValueError):
+        store.ingest_facts_many(pending)
+    assert store.ingest_facts_many(pending) == 2  # the app calls again with the same iterator
+    assert [row.request_id for row in store] == ["r-0", "r-1", "r-2"]
+    assert store.stats().records == 3
