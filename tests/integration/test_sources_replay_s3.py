@@ -5,12 +5,15 @@ from __future__ import annotations
 import gzip
 import json
 
+import pytest
+
 from records.sources.base import Message, SourceStatus
 from records.sources.replay import ReplaySource
 from tests.integration.sources_fixtures import aws, client, record
 
 
-async def test_replay_an_s3_prefix(moto_reset: str) -> None:
+@pytest.mark.parametrize("facts", [False, True])  # True: as `replay` asks (S3 is still read in-process)
+async def test_replay_an_s3_prefix(moto_reset: str, facts: bool) -> None:
     s3 = client("s3", moto_reset)
     s3.create_bucket(Bucket="order-failures")
     prefix = "aws/lambda/async/update-inventory/2026/11/27"
@@ -18,7 +21,7 @@ async def test_replay_an_s3_prefix(moto_reset: str) -> None:
     s3.put_object(Bucket="order-failures", Key=f"{prefix}/b", Body=gzip.compress(json.dumps(record(2)).encode()))
     s3.put_object(Bucket="order-failures", Key=f"{prefix}/c", Body=b"\xff not text")
     s3.put_object(Bucket="order-failures", Key="elsewhere/d", Body=json.dumps(record(3)))
-    source = ReplaySource([f"s3://order-failures/{prefix}/"], aws=aws(moto_reset))
+    source = ReplaySource([f"s3://order-failures/{prefix}/"], aws=aws(moto_reset), facts=facts)
     messages: list[Message] = []
     statuses: list[SourceStatus] = []
     try:
