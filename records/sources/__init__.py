@@ -5,6 +5,7 @@
     eventbridge.EventBridgeTap an EventBridge bus through a temporary rule and queue
     replay.ReplaySource        saved files, folders and s3:// prefixes, instant or timed
     replay_worker              an instant replay's files read and decoded in a worker process
+    file_messages              inputs read from files as Messages (what a replay sends)
     merge.MergedSource         several sources as one stream
     cli_args                   add_source_arguments(parser), sources_from_args(args, session)
     faults                     back-off and the classification of AWS errors

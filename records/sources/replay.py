@@ -13,8 +13,6 @@ Public API:
         `facts=True` (instant replays only): local files are read and decoded in a worker process
         (records.sources.replay_worker) and arrive as `FactsBatch` events instead of `Message`s;
         a seekable message's raw text is then not sent along (it is re-read from its file).
-    message_from_item(item, path, correlator, received=None, file=None) -> Message
-    message_fields(...)  the same as a tuple of the Message's fields (no object built)
     split_s3_url(url) -> (bucket, prefix)
 """
 
@@ -33,6 +31,7 @@ from records.decode import DEFAULT_CORRELATOR, Correlator, Decoded, decode
 from records.files import RawItem, iter_paths, now_iso, read_file
 from records.sources.base import FactsBatch, Message, Mode, SourceEvent, SourceStatus, State
 from records.sources.faults import Backoff, SourceFailed, classify
+from records.sources.file_messages import message_from_item
 from records.sources.sqs import RETRYABLE
 
 if TYPE_CHECKING:
@@ -57,33 +56,6 @@ def _when(item_received: str | None, decoded: Sequence[Decoded]) -> datetime | N
         if entry.record is not None:
             return entry.record.timestamp
     return None
-
-
-def message_from_item(
-    item: RawItem, path: Path, correlator: Correlator, received: str | None = None, file: str | None = None
-) -> Message:
-    """One input read from a file as the `Message` a replay sends (decoded; with its place in the
-    file when the file can be re-read at that place)."""
-    return Message(*message_fields(item, path, correlator, received, file))
-
-
-def message_fields(
-    item: RawItem, path: Path, correlator: Correlator, received: str | None = None, file: str | None = None
-) -> tuple[str, str, str, dict[str, Any], tuple[Decoded, ...], str | None, int | None, int | None]:
-    """`message_from_item` as the `Message` fields, in order (without building the Message)."""
-    decoded = tuple(item.decode(correlator))
-    raw = item.raw if item.raw is not None else item.data if isinstance(item.data, str) else decoded[0].raw
-    seekable = item.offset is not None
-    return (
-        raw,
-        item.source or f"file:{item.label}",
-        item.received or received or now_iso(),
-        dict(item.meta) if item.meta else {},
-        decoded,
-        (file or str(path)) if seekable else None,
-        item.offset,
-        item.length,
-    )
 
 
 Timed = tuple[Message, datetime | None]

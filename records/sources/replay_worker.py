@@ -37,7 +37,7 @@ from typing import IO, cast
 from records.decode import Correlator
 from records.facts import GC_THRESHOLDS, FactMaker, MessageFacts
 from records.files import iter_paths, now_iso, read_file
-from records.sources.replay import message_fields
+from records.sources.file_messages import message_fields
 
 _BATCH = b"M"  # a marshalled batch
 _PICKLED = b"P"  # a pickled batch (a message whose metadata marshal cannot hold)
