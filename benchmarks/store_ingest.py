@@ -14,8 +14,10 @@ records. Each phase runs in a fresh interpreter so its peak RSS is its own:
   store    read_inputs + decode + RecordStore.ingest (the whole ingest path), then the
            per-row memory of the store, a filter over all rows and a save of all rows
 
-Targets (issue 5): all counted within 3x the bare json.loads pass; at most 500 MB resident for
-the whole app.
+This is the in-process path (decode and store in one process, as for live sources): its CPU time
+is decode + store added up. The issue's replay targets (all counted within 3x the bare pass, at
+most 500 MB) are measured on `replay` as it runs, with decoding in a worker process, by
+benchmarks/ui_replay.py.
 """
 
 from __future__ import annotations
@@ -246,9 +248,8 @@ def main() -> int:
     )
     ratio = store["cpu"] / bare_cpu
     print(
-        f"TARGET all counted within 3x bare json.loads (CPU): {ratio:.2f}x -> {'met' if ratio <= 3 else 'NOT met'}; "
-        f"TARGET <= 500 MB resident: {store['peak_rss_mb']:.0f} MB (store phase, no UI) -> "
-        f"{'met' if store['peak_rss_mb'] <= 500 else 'NOT met'}"
+        f"in one process: decode + store {ratio:.2f}x the bare pass (CPU), {store['peak_rss_mb']:.0f} MB resident "
+        "(store phase, no UI); the replay targets: benchmarks/ui_replay.py"
     )
     return 0
 
