@@ -35,6 +35,7 @@ from records.lines import iso_timestamp, visible
 from records.models import split_function_arn
 from records.sources.base import FactsBatch, Message, Source, SourceStatus
 from records.summary import Outcome
+from tui.heap import limit_heap_fragmentation
 from tui.messages import OrderFailed, OrderSent, SourceEvents
 from tui.render import Stage
 from tui.screens.detail import DetailScreen, RecordDetail
@@ -131,6 +132,7 @@ class LambdestApp(App[None]):
     def on_mount(self) -> None:
         self._gc_thresholds = gc.get_threshold()
         gc.set_threshold(*GC_THRESHOLDS)
+        limit_heap_fragmentation()  # process-wide and for good (harmless for whatever runs next)
         self.push_screen(MainScreen())
         self.set_interval(self.config.refresh_seconds, self._tick)
         if self.config.quit_on_sigterm:
