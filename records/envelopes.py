@@ -16,7 +16,7 @@ from records.models import AsyncInvocationRecord
 
 
 class SnsNotification(BaseModel):
-    model_config = ConfigDict(extra="ignore", frozen=True)
+    model_config = ConfigDict(extra="ignore", frozen=True, cache_strings="keys")  # as records.models
 
     type: Literal["Notification"] = Field(alias="Type")
     message: Json[AsyncInvocationRecord] = Field(alias="Message")
@@ -39,7 +39,7 @@ class SnsNotification(BaseModel):
 
 
 class LambdaEventBridgeEvent(BaseModel):
-    model_config = ConfigDict(extra="ignore", frozen=True)
+    model_config = ConfigDict(extra="ignore", frozen=True, cache_strings="keys")  # as records.models
 
     source: Literal["lambda", "aws.lambda"]
     detail_type: str = Field(alias="detail-type")
