@@ -6,7 +6,10 @@ from __future__ import annotations
 import dataclasses
 import gzip
 import json
+import marshal
+import pickle
 import shutil
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +19,7 @@ from records.decode import Correlator
 from records.flows import RecordStore
 from records.sources.base import FactsBatch, Message, SourceStatus
 from records.sources.replay import ReplaySource
-from records.sources.replay_worker import FactsProcess
+from records.sources.replay_worker import _HEADER, FactsProcess, _encode
 from tests.unit.test_sources_replay import _session
 
 GOLDEN = Path(__file__).parent.parent / "golden"
@@ -174,3 +177,15 @@ async def test_storing_goes_on_after_a_message_that_cannot_be_stored(tmp_path: P
     assert store.ingest_facts_many(pending) == 2  # the app calls again with the same iterator
     assert [row.request_id for row in store] == ["r-0", "r-1", "r-2"]
     assert store.stats().records == 3
+
+
+def test_a_batch_marshal_cannot_hold_is_pickled() -> None:
+    plain = [("raw", "file:x:1", "2026-11-27T10:00:00.000Z", {}, (), "x", 0, 3)]
+    when = datetime(2026, 11, 27, tzinfo=UTC)
+    odd = [("raw", "file:x:1", "2026-11-27T10:00:00.000Z", {"when": when}, (), None, None, None)]
+    for batch, kind in ((plain, b"M"), (odd, b"P")):
+        frame = _encode(batch)  # type: ignore[arg-type]
+        found, length = _HEADER.unpack_from(frame)
+        assert found == kind and length == len(frame) - _HEADER.size
+        body = frame[_HEADER.size :]
+        assert (marshal.loads(body) if kind == b"M" else pickle.loads(body)) == batch
