@@ -51,7 +51,7 @@ import sys
 import threading
 import time
 from array import array
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -271,46 +271,48 @@ class RecordStore:
             nested,
             reason_text,
         ) = row
-        if request_id is None:
-            reason = names.error_messages.id(reason_text)
-            self._append_place(c, envelope, message, sub, location)
-            self._append(c, received, math.nan, source, NONE, NONE, NONE, NONE, reason, NONE, NONE, 0)
-            self._undecodable += 1
-            return True
-        request_number = names.requests.id  # graph.request(), inlined (this runs for every record)
-        request = request_number(request_id)
-        flags_of = graph.flags
-        if request >= len(flags_of):
-            graph.make_room(request)
-        function = self._function_of(function_name)
-        condition = names.conditions.id(condition_name)
-        earlier = graph.rows_of(request) if flags_of[request] & OWN_REQUEST else ()
-        for previous in earlier:
-            if (
-                c.function[previous] == function
-                and c.condition[previous] == condition
-                and c.attempts[previous] == attempts
-            ):
-                self._duplicates += 1
-                self._new_duplicates += 1
-                return False
-        if nested:
-            numbers = [request_number(stage[0]) for stage in nested]  # stage[0]: its request id
-            if max(numbers) >= len(flags_of):
-                graph.make_room(max(numbers))
-            parent = numbers[0]
+        earlier: Sequence[int] = ()
+        is_record = request_id is not None
+        if not is_record:  # a row with its reason, in no flow
+            function = condition = attempts = error_type = correlation = request = NONE
+            error_message = names.error_messages.id(reason_text)
+            timestamp = math.nan
+            flags = 0
         else:
-            numbers = []
-            parent = graph.request(parent_id) if parent_id is not None else NONE
-        index = len(c.flags)
-        if succeeded:
-            error_type = error_message = NONE
-        else:
-            error_type = names.error_types.id(error_type_name)
-            error_message = names.error_messages.id(error_message_text)
-        flags = OK | (SUCCEEDED if succeeded else 0) | (STREAM if stream else 0)
-        correlation = names.correlations.id(correlation_id)
-        # _append_place() and _append(), inlined (this runs for every record)
+            request_number = names.requests.id  # graph.request(), inlined (this runs for every record)
+            request = request_number(request_id)
+            flags_of = graph.flags
+            if request >= len(flags_of):
+                graph.make_room(request)
+            function = self._function_of(function_name)
+            condition = names.conditions.id(condition_name)
+            earlier = graph.rows_of(request) if flags_of[request] & OWN_REQUEST else ()
+            for previous in earlier:
+                if (
+                    c.function[previous] == function
+                    and c.condition[previous] == condition
+                    and c.attempts[previous] == attempts
+                ):
+                    self._duplicates += 1
+                    self._new_duplicates += 1
+                    return False
+            if nested:
+                numbers = [request_number(stage[0]) for stage in nested]  # stage[0]: its request id
+                if max(numbers) >= len(flags_of):
+                    graph.make_room(max(numbers))
+                parent = numbers[0]
+            else:
+                numbers = []
+                parent = graph.request(parent_id) if parent_id is not None else NONE
+            index = len(c.flags)
+            if succeeded:
+                error_type = error_message = NONE
+            else:
+                error_type = names.error_types.id(error_type_name)
+                error_message = names.error_messages.id(error_message_text)
+            flags = OK | (SUCCEEDED if succeeded else 0) | (STREAM if stream else 0)
+            correlation = names.correlations.id(correlation_id)
+        # one row: a few numbers, one per column
         envelope_number = self._envelopes.get(envelope)
         if envelope_number is None:
             envelope_number = len(self._envelope_list)
@@ -333,6 +335,9 @@ class RecordStore:
         c.correlation.append(correlation)
         c.request.append(request)
         c.flags.append(flags)  # last: a reader that sees len(flags) sees every column filled
+        if not is_record:
+            self._undecodable += 1
+            return True
         if earlier:
             graph.more_rows.setdefault(request, []).append(index)
         self._fn_records[function] += 1
@@ -343,49 +348,6 @@ class RecordStore:
             self._failed += 1
         graph.link(request, index, parent, nested, numbers, received)
         return True
-
-    def _append_place(
-        self, c: Columns, envelope: tuple[str, ...], message: int, sub: int, location: tuple[int, int, int]
-    ) -> None:
-        """Where a row came from (appended first: `_append` completes the row)."""
-        envelope_number = self._envelopes.get(envelope)
-        if envelope_number is None:
-            envelope_number = len(self._envelope_list)
-            self._envelopes[envelope] = envelope_number
-            self._envelope_list.append(envelope)
-        c.envelope.append(envelope_number)
-        c.message.append(message)
-        c.sub.append(min(sub, 65535))
-        c.file.append(location[0])
-        c.offset.append(location[1])
-        c.length.append(location[2])
-
-    @staticmethod
-    def _append(
-        c: Columns,
-        received: float,
-        timestamp: float,
-        source: int,
-        function: int,
-        condition: int,
-        attempts: int,
-        error_type: int,
-        error_message: int,
-        correlation: int,
-        request: int,
-        flags: int,
-    ) -> None:
-        c.received.append(received)
-        c.timestamp.append(timestamp)
-        c.source.append(source)
-        c.function.append(function)
-        c.condition.append(condition)
-        c.attempts.append(attempts)
-        c.error_type.append(error_type)
-        c.error_message.append(error_message)
-        c.correlation.append(correlation)
-        c.request.append(request)
-        c.flags.append(flags)  # last: a reader that sees len(flags) sees every column filled
 
     def _function_of(self, name: str) -> int:
         number = self._function_ids.get(name)
