@@ -38,6 +38,7 @@ from __future__ import annotations
 import asyncio
 import atexit
 import contextlib
+import dataclasses
 import logging
 import threading
 from collections.abc import Callable
@@ -74,6 +75,8 @@ class SandboxError(RuntimeError):
 
 @dataclass(frozen=True, slots=True)
 class SandboxStats:
+    """A snapshot: the runtime's counts (`records.sandbox.runtime.RuntimeStats`) and delivery's."""
+
     accepted: int = 0
     attempts: int = 0
     retries: int = 0
@@ -301,14 +304,8 @@ class Sandbox:
         runtime, delivery = self._runtime, self._delivery
         if runtime is None or delivery is None:
             return SandboxStats()
-        s = runtime.stats
         return SandboxStats(
-            accepted=s.accepted,
-            attempts=s.attempts,
-            retries=s.retries,
-            succeeded=s.succeeded,
-            failed=s.failed,
-            records=s.records,
+            **dataclasses.asdict(runtime.stats),  # the runtime's counts, as they are now
             delivered=sum(delivery.stats.delivered.values()),
             delivery_failures=tuple(delivery.stats.failures),
         )
