@@ -132,9 +132,9 @@ def phase(name: str, path: Path) -> dict[str, Any]:
     elif name == "decode":
         result["count"] = sum(len(item.decode()) for item in read_inputs([path]))
     else:
-        from records.filters import RecordFilter
-        from records.flows import RecordStore
-        from records.sources.base import Message
+        from records.message import Message
+        from records.store.record_store import RecordStore
+        from records.store.views import RecordFilter
 
         store = RecordStore()
         received = "2026-11-27T12:00:00.000Z"

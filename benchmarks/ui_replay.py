@@ -38,7 +38,8 @@ from typing import Any
 from records.facts import GC_THRESHOLDS
 from records.files import now_iso, read_file
 from records.lines import iso_timestamp
-from records.sources.base import FactsBatch, Message, Mode, SourceEvent, SourceStatus
+from records.message import Message
+from records.sources.base import FactsBatch, Mode, SourceEvent, SourceStatus
 from records.sources.replay import ReplaySource
 from tui.app import AppConfig, LambdestApp, create_app
 from tui.screens.main import MainScreen
@@ -92,7 +93,7 @@ async def pipeline(path: Path, store: bool) -> float:
     """The same replay without the UI, as `replay` runs it (decoded in the worker process): the
     worker's batches alone, or stored in a record store (with the collector thresholds the app
     sets while it runs)."""
-    from records.flows import RecordStore
+    from records.store.record_store import RecordStore
 
     thresholds = gc.get_threshold()
     gc.set_threshold(*GC_THRESHOLDS)

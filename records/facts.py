@@ -1,6 +1,6 @@
 """What a decoded message says, as plain values: the part of storing a row that needs no store.
 
-The record store (records.flows) interns these strings and links flows; computing them needs only
+The record store (records.store) interns these strings and links flows; computing them needs only
 the decoded input. Plain tuples of strings and numbers are also cheap to send between processes: an
 instant replay computes them in a worker process (records.sources.replay_worker) while the UI
 process only stores them.
@@ -23,7 +23,7 @@ from records.decode import Decoded, DecodeError
 from records.models import StreamFailureRecord, split_function_arn
 
 if TYPE_CHECKING:
-    from records.sources.base import Message
+    from records.message import Message
 
 MAX_NESTING = 32
 REASON_CHARS = 400  # an undecodable row keeps this much of its reason in memory

@@ -37,8 +37,9 @@ from botocore.exceptions import BotoCoreError, ClientError
 from records.aws_options import AwsOptions
 from records.decode import Decoded, decode
 from records.lines import iso_timestamp
+from records.message import Message
 from records.models import AsyncInvocationRecord
-from records.sources.base import FactsBatch, Message, Mode, Source, SourceEvent, SourceStatus, State
+from records.sources.base import FactsBatch, Mode, Source, SourceEvent, SourceStatus, State
 
 log = logging.getLogger(__name__)
 

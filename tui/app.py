@@ -29,12 +29,13 @@ from textual.worker import Worker, WorkerState
 
 from records.decode import DEFAULT_CORRELATOR, Correlator, Decoded, decode
 from records.facts import GC_THRESHOLDS, MessageFacts
-from records.filters import FilterError, RecordFilter
-from records.flows import RecordStore
 from records.lines import iso_timestamp, visible
+from records.message import Message
 from records.models import split_function_arn
-from records.sources.base import FactsBatch, Message, Source, SourceStatus
-from records.summary import Outcome
+from records.sources.base import FactsBatch, Source, SourceStatus
+from records.store.record_store import RecordStore
+from records.store.rows import Outcome
+from records.store.views import FilterError, RecordFilter
 from tui.heap import limit_heap_fragmentation
 from tui.messages import OrderFailed, OrderSent, SourceEvents
 from tui.render import Stage

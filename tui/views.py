@@ -1,6 +1,6 @@
-"""The two tables' sources over `records.flows.RecordStore`, with pause: newest first, built per line.
+"""The two tables' sources over `records.store.RecordStore`, with pause: newest first, built per line.
 
-`RecordsSource` wraps a `records.filters.RecordView`; `FlowsSource` the store's flow order. While
+`RecordsSource` wraps a `records.store.RecordView`; `FlowsSource` the store's flow order. While
 paused each shows the rows it had (the newest `shown` of them) and counts what arrived since.
 """
 
@@ -10,10 +10,10 @@ import math
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
-from records.filters import RecordFilter, RecordView
-from records.flows import RecordStore
 from records.lines import iso_timestamp
-from records.summary import Flow, RowSummary, Stage
+from records.store.record_store import RecordStore
+from records.store.rows import Flow, RowSummary, Stage
+from records.store.views import RecordFilter, RecordView
 from tui.widgets.virtual_table import Column
 
 RECORD_COLUMNS = (
@@ -128,7 +128,7 @@ class RecordsSource:
     def __init__(self, store: RecordStore, spec: RecordFilter | None = None) -> None:
         self.store = store
         self.spec = spec if spec is not None and not spec.is_empty else None
-        # Raises records.filters.FilterError for a bad JMESPath expression.
+        # Raises records.store.FilterError for a bad JMESPath expression.
         self.view: RecordView = store.view(self.spec, scan=False)
         self.shown = 0
         self.paused = False

@@ -10,30 +10,15 @@ subscriptions) in `aclose()`, also when the iteration was cancelled.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol, runtime_checkable
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
+from typing import Literal, Protocol, runtime_checkable
 
-from records.decode import Decoded
 from records.facts import MessageFacts
+from records.message import Message
 
 Mode = Literal["peek", "consume", "tap", "replay"]
 State = Literal["connecting", "live", "reconnecting", "failed", "done"]
-
-
-@dataclass(frozen=True, slots=True)
-class Message:
-    """One message as received, with what it decoded to (one or more records or errors)."""
-
-    raw: str  # the untouched body text
-    source: str  # e.g. "queue:order-failures", "topic:order-notifications", "bus:default", "file:x.jsonl"
-    received: str  # ISO-8601 UTC with ms, when lambdest-tui received it
-    meta: Mapping[str, Any] = field(default_factory=dict)  # MessageId, Attributes, MessageAttributes...
-    decoded: tuple[Decoded, ...] = ()
-    # Where the message was written in the session or replay file (for re-reading payloads on demand).
-    file: str | None = None
-    offset: int | None = None
-    length: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

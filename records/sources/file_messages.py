@@ -13,7 +13,7 @@ from typing import Any
 
 from records.decode import Correlator, Decoded
 from records.files import RawItem, now_iso
-from records.sources.base import Message
+from records.message import Message
 
 
 def message_from_item(

@@ -29,7 +29,8 @@ from typing import TYPE_CHECKING, Any
 from records.aws_options import AwsOptions
 from records.decode import DEFAULT_CORRELATOR, Correlator, Decoded, decode
 from records.files import RawItem, iter_paths, now_iso, read_file
-from records.sources.base import FactsBatch, Message, Mode, SourceEvent, SourceStatus, State
+from records.message import Message
+from records.sources.base import FactsBatch, Mode, SourceEvent, SourceStatus, State
 from records.sources.faults import Backoff, SourceFailed, classify
 from records.sources.file_messages import message_from_item
 from records.sources.sqs import RETRYABLE

@@ -46,7 +46,8 @@ from botocore.exceptions import BotoCoreError, ClientError
 from records.aws_options import AwsOptions
 from records.decode import DEFAULT_CORRELATOR, Correlator, decode
 from records.files import SessionWriter, now_iso
-from records.sources.base import Message, Mode, SourceEvent, SourceStatus, State
+from records.message import Message
+from records.sources.base import Mode, SourceEvent, SourceStatus, State
 from records.sources.faults import Backoff, SourceFailed, classify
 
 try:  # aiohttp is what aiobotocore speaks HTTP with; its errors are network errors.

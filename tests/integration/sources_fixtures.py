@@ -19,7 +19,8 @@ from typing import Any
 import boto3
 
 from records.aws_options import AwsOptions
-from records.sources.base import Message, Source, SourceEvent, SourceStatus
+from records.message import Message
+from records.sources.base import Source, SourceEvent, SourceStatus
 
 ROOT = Path(__file__).resolve().parents[2]
 MOTO_SERVER = Path(sys.executable).with_name("moto_server")

@@ -7,7 +7,8 @@ import json
 
 import pytest
 
-from records.sources.base import Message, SourceStatus
+from records.message import Message
+from records.sources.base import SourceStatus
 from records.sources.replay import ReplaySource
 from tests.integration.sources_fixtures import aws, client, record
 

@@ -7,7 +7,8 @@ import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from records.sources.base import Message, SourceEvent
+from records.message import Message
+from records.sources.base import SourceEvent
 from records.sources.eventbridge import EventBridgeTap
 from records.sources.sns import SnsTap
 from records.sources.taps import TAG_CREATED, TAP_PREFIX, sweep_orphans, tap_tags

@@ -12,7 +12,8 @@ from typing import Any
 
 from records.decode import decode
 from records.lines import iso_timestamp
-from records.sources.base import Message, Mode, SourceEvent, SourceStatus
+from records.message import Message
+from records.sources.base import Mode, SourceEvent, SourceStatus
 
 ACCOUNT = "123456789012"
 T0 = datetime(2026, 11, 27, 12, 0, 0, tzinfo=UTC)

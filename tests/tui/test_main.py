@@ -7,8 +7,8 @@ from pathlib import Path
 
 from textual.command import CommandList, CommandPalette
 
-from records.filters import RecordFilter
 from records.sources.replay import ReplaySource
+from records.store.views import RecordFilter
 from tests.tui.conftest import until
 from tests.tui.data import FIXED_NOW, T0, ListSource, flow_records, message, mixed_records, order, record, write_jsonl
 from tui.app import AppConfig, LambdestApp, create_app

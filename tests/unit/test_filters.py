@@ -1,4 +1,4 @@
-"""Filtering the record store: outcome, function, source, free text, JMESPath; views (records.filters)."""
+"""Filtering the record store: outcome, function, source, free text, JMESPath; views (records.store.views)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from records.filters import FilterError, RecordFilter, compile_jmespath
-from records.flows import RecordStore
+from records.store.record_store import RecordStore
+from records.store.views import FilterError, RecordFilter, compile_jmespath
 from tests.unit.test_flows_support import declined, happy_order, message, out_of_stock, record, sns
 
 
@@ -71,7 +71,7 @@ def test_free_text_over_summary_fields_and_raw_text(store: RecordStore) -> None:
 
 def test_raw_text_search_rereads_the_file(tmp_path: Path) -> None:
     from records.files import SessionWriter
-    from records.sources.base import Message
+    from records.message import Message
 
     store = RecordStore(cache_size=0, recent_raw=0)
     body = json.dumps(record("order", {"orderId": "Z-1", "note": "needle-in-payload"}))

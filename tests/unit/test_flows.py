@@ -1,4 +1,4 @@
-"""Linking records into flows, statuses, dedupe, stats and change notification (records.flows)."""
+"""Linking records into flows, statuses, dedupe, stats and change notification (records.store)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from records.decode import Correlator
-from records.flows import RecordStore
-from records.sources.base import Message
+from records.message import Message
+from records.store.record_store import RecordStore
 from tests.unit.test_flows_support import (
     arn,
     declined,

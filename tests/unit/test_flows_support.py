@@ -7,7 +7,7 @@ from itertools import count
 from typing import Any
 
 from records.decode import decode
-from records.sources.base import Message
+from records.message import Message
 
 ACCOUNT = "123456789012"
 _ids = count(1)

@@ -16,10 +16,11 @@ from typing import Any
 import pytest
 
 from records.decode import Correlator
-from records.flows import RecordStore
-from records.sources.base import FactsBatch, Message, SourceStatus
+from records.message import Message
+from records.sources.base import FactsBatch, SourceStatus
 from records.sources.replay import ReplaySource
 from records.sources.replay_worker import _HEADER, FactsProcess, _encode
+from records.store.record_store import RecordStore
 from tests.unit.test_sources_replay import _session
 
 GOLDEN = Path(__file__).parent.parent / "golden"

@@ -13,7 +13,8 @@ from aiobotocore.session import get_session
 from aiobotocore.stub import AioStubber
 from botocore.exceptions import ClientError, EndpointConnectionError, NoCredentialsError
 
-from records.sources.base import Message, SourceStatus
+from records.message import Message
+from records.sources.base import SourceStatus
 from records.sources.faults import Backoff, classify
 from records.sources.sqs import SqsQueueSource
 

@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 
 from records.files import SessionWriter, read_at
-from records.sources.base import Message, SourceStatus
+from records.message import Message
+from records.sources.base import SourceStatus
 from records.sources.cli_args import SourceArgumentError, add_source_arguments, sources_from_args
 from records.sources.eventbridge import DEFAULT_PATTERN, EventBridgeTap
 from records.sources.merge import MergedSource

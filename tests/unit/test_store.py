@@ -1,4 +1,4 @@
-"""Re-reading records on demand, saving sessions that replay identically, and row size (records.flows)."""
+"""Re-reading records on demand, saving sessions that replay identically, and row size (records.store)."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ from pathlib import Path
 
 from records.decode import decode
 from records.files import SessionWriter, read_inputs
-from records.flows import RecordStore
-from records.sources.base import Message
-from records.summary import RowSummary
+from records.message import Message
+from records.store.record_store import RecordStore
+from records.store.rows import RowSummary
 from tests.unit.test_flows_support import declined, happy_order, message, out_of_stock, sns
 
 
@@ -146,7 +146,7 @@ def test_save_and_replay_give_the_same_rows(tmp_path: Path) -> None:
 
 
 def test_save_a_filtered_view(tmp_path: Path) -> None:
-    from records.filters import RecordFilter
+    from records.store.views import RecordFilter
 
     store = RecordStore()
     _order, inventory = happy_order("V-1")

@@ -7,7 +7,8 @@ import uuid
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from records.summary import NONE, StringTable
+from records.store.rows import NONE
+from records.store.strings import StringTable
 
 texts = st.one_of(
     st.text(max_size=40),

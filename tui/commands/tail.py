@@ -28,7 +28,8 @@ from typing import TextIO
 from records.decode import Correlator, Decoded
 from records.files import SessionWriter
 from records.lines import dumps_json_line, text_line, visible
-from records.sources.base import FactsBatch, Message, SourceEvent, SourceStatus
+from records.message import Message
+from records.sources.base import FactsBatch, SourceEvent, SourceStatus
 from records.sources.cli_args import (
     SourceArgumentError,
     add_source_arguments,

@@ -15,8 +15,8 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Input, Label, Select, Static, TextArea
 
-from records.filters import FilterError, RecordFilter, compile_jmespath
 from records.lines import visible
+from records.store.views import FilterError, RecordFilter, compile_jmespath
 
 DIALOG_CSS = """
 {name} {{ align: center middle; }}

@@ -36,11 +36,12 @@ import jmespath.exceptions
 from jmespath.parser import ParsedResult
 
 from records.lines import json_line
-from records.summary import NONE, OK, OUTCOMES, SUCCEEDED, Interner, NewestFirst, Outcome, RowSummary, StringTable
+from records.store.rows import NONE, OK, OUTCOMES, SUCCEEDED, NewestFirst, Outcome, RowSummary
+from records.store.strings import Interner, StringTable
 
 if TYPE_CHECKING:
     from records.decode import Decoded
-    from records.flows import RecordStore
+    from records.store.record_store import RecordStore
 
 
 SCAN_SECONDS = 0.05  # the longest a default `RecordView.scan()` call works

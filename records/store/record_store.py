@@ -8,7 +8,7 @@ Public API (names are stable; the UI builds on them):
                                                (a message decoded elsewhere: a replay worker)
     store.expect(correlation_id, function, request_id=None) -> int   a flow "awaiting records"
     len(store)                       -> int    number of rows
-    store.row(index)                 -> RowSummary   (records.summary; built on demand)
+    store.row(index)                 -> RowSummary   (records.store.rows; built on demand)
     store.load(index)                -> Decoded      re-read and decoded again (small LRU cache)
     store.raw(index)                 -> str          the message's raw text (re-read if needed)
     store.stats()                    -> Stats        totals, per function, per source
@@ -20,12 +20,12 @@ Public API (names are stable; the UI builds on them):
     store.flows()                    -> FlowView     flow ids, newest first (len, [position])
     store.flow_count()               -> int          live flows
     store.stage_of(index)            -> Stage | None the flow stage a row is the record of
-    store.view(filter=None, scan=True) -> RecordView row indices, newest first (records.filters)
+    store.view(filter=None, scan=True) -> RecordView row indices, newest first (records.store.views)
     store.functions() / store.sources() -> list[str] names seen, for filter pickers
     store.save(path, rows=None)      -> int    JSON Lines session file that replays identically
 
 Rows hold no payloads and no models: a few numbers per row in `array` columns plus interned
-strings (records.store). `load()` re-reads a message from its file (Message.file/offset/length)
+strings (records.store.strings). `load()` re-reads a message from its file (Message.file/offset/length)
 or from memory when it has no file, and decodes it again.
 
 Dedupe: a record counts once when the same (request id, function, condition, invoke count) was
@@ -60,16 +60,17 @@ from typing import TYPE_CHECKING, Any
 from records.decode import DEFAULT_CORRELATOR, Correlator, Decoded, DecodeError, decode
 from records.facts import REQUEST_ID, FactMaker, MessageFacts, RowFacts, parse_time
 from records.lines import iso_timestamp
-from records.sources.base import Message
-from records.store import OWN as OWN_REQUEST
-from records.store import FlowGraph, LruCache, Names, RawStore, unwrap_line
-from records.summary import (
+from records.message import Message
+from records.store.columns import Columns
+from records.store.graph import OWN as OWN_REQUEST
+from records.store.graph import FlowGraph, Names
+from records.store.raw import LruCache, RawStore, unwrap_line
+from records.store.rows import (
     NONE,
     OK,
     STREAM,
     SUCCEEDED,
     Changes,
-    Columns,
     Flow,
     FunctionStats,
     NewestFirst,
@@ -79,7 +80,7 @@ from records.summary import (
 )
 
 if TYPE_CHECKING:
-    from records.filters import RecordFilter, RecordView
+    from records.store.views import RecordFilter, RecordView
 
 __all__ = [
     "Changes",
@@ -530,8 +531,8 @@ class RecordStore:
     def view(self, record_filter: RecordFilter | None = None, *, scan: bool = True) -> RecordView:
         """Row indices matching a filter, newest first. With `scan=False` nothing is scanned yet:
         drive `view.scan(budget)` (or iterate `view.iter_scan()`) from a worker instead.
-        Raises records.filters.FilterError for a bad filter (e.g. a JMESPath syntax error)."""
-        from records.filters import RecordView
+        Raises records.store.FilterError for a bad filter (e.g. a JMESPath syntax error)."""
+        from records.store.views import RecordView
 
         view = RecordView(self, record_filter)
         if scan:
