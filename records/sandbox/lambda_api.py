@@ -4,7 +4,9 @@ A request is ours when its SigV4 credential scope names the `lambda` service, or
 Lambda API path (`/2015-03-31/functions...`, `/2019-09-25/functions...`). Served:
 
   POST   /2015-03-31/functions/{name}/invocations          Invoke (Event -> 202, RequestResponse, DryRun -> 204)
-  GET    /2015-03-31/functions/                            ListFunctions
+  GET    /2015-03-31/functions/                            ListFunctions (paginated)      } lambda_reads.py
+  GET    /2015-03-31/functions/{name}/configuration        GetFunctionConfiguration       }
+  GET    /2015-03-31/event-source-mappings/                ListEventSourceMappings (none) }
   GET    /2015-03-31/functions/{name}                      GetFunction
   PUT    /2019-09-25/functions/{name}/event-invoke-config  PutFunctionEventInvokeConfig
   POST   /2019-09-25/functions/{name}/event-invoke-config  UpdateFunctionEventInvokeConfig
@@ -27,12 +29,19 @@ from urllib.parse import unquote
 import aiohttp
 from aiohttp import web
 
+from records.sandbox import lambda_reads
 from records.sandbox.runtime import EventInvokeConfig, Function, Runtime
 
 log = logging.getLogger(__name__)
 
 _SERVICE = re.compile(r"Credential=[^/]+/\d{8}/[^/]+/(?P<service>[a-z0-9-]+)/aws4_request")
-_LAMBDA_PATHS = ("/2015-03-31/functions", "/2019-09-25/functions", "/2018-10-31/layers", "/2017-03-31/tags")
+_LAMBDA_PATHS = (
+    "/2015-03-31/functions",
+    "/2015-03-31/event-source-mappings",
+    "/2019-09-25/functions",
+    "/2018-10-31/layers",
+    "/2017-03-31/tags",
+)
 # Lambda's own pattern for destination ARNs, and the services it accepts.
 _DESTINATION_ARN = re.compile(r"^arn:(aws[a-zA-Z0-9-]*):([a-zA-Z0-9-]+):([a-z]{2}(-gov)?-[a-z]+-\d)?:(\d{12})?:(.+)$")
 _DESTINATION_SERVICES = {"sqs", "sns", "lambda", "events", "s3"}
@@ -108,9 +117,19 @@ class LambdaApi:
     async def _lambda(self, request: web.Request) -> web.StreamResponse:
         parts = [unquote(part) for part in request.path.strip("/").split("/")]
         method = request.method
+        try:
+            read = lambda_reads.answer(
+                parts,
+                method,
+                request.query,
+                self._configurations,
+                lambda name: self._configuration(self._function(name, request)),
+            )
+        except lambda_reads.PageError as exc:
+            raise _invalid(str(exc)) from exc
+        if read is not None:
+            return read
         if len(parts) >= 2 and parts[0] == "2015-03-31" and parts[1] == "functions":
-            if len(parts) == 2 and method == "GET":
-                return self._list_functions()
             if len(parts) == 3 and method == "GET":
                 return self._get_function(self._function(parts[2], request))
             if len(parts) == 4 and parts[3] == "invocations" and method == "POST":
@@ -173,9 +192,8 @@ class LambdaApi:
             "Architectures": ["x86_64"],
         }
 
-    def _list_functions(self) -> web.Response:
-        functions = [self._configuration(function) for function in self.runtime.functions.values()]
-        return web.json_response({"Functions": functions})
+    def _configurations(self) -> list[dict[str, Any]]:
+        return [self._configuration(function) for function in self.runtime.functions.values()]
 
     def _get_function(self, function: Function) -> web.Response:
         body: dict[str, Any] = {
