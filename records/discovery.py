@@ -1,0 +1,439 @@
+"""Where a function's records go: the plan of its destinations (no UI, no argparse).
+
+Public API:
+    discover(functions, aws, *, concurrency=16, follow=True, clients=None) -> Plan
+        `functions`: names, `name:qualifier`, ARNs or shell-style globs (`order*`, fnmatch); empty
+        means every function in the region. Reads, for each function: every qualifier's event-invoke
+        config (ListFunctionEventInvokeConfigs), its dead-letter queue (DeadLetterConfig), its event
+        source mappings' on-failure destinations; follows Lambda destinations downstream (`via`
+        names the function whose destination led there; a cycle stops where it started) and checks
+        that each destination exists and can be read.
+    Route      one place records go: function, qualifier, route, destination, destination_type,
+               via, watch, problem (the fields of `lambdest-tui destinations --format jsonl`)
+    Plan       routes, notes (sentences that are not routes), function_arns, and what to watch:
+               queues(), topics(), buses(), buckets() (bucket -> functions), problems
+    DiscoveryError   nothing could be read at all (no region, no credentials, no endpoint): a sentence
+
+A function the caller may not read, or one that does not exist, is a route with a problem, not an
+error. Throttling is retried by botocore's standard retry mode; `concurrency` bounds the calls in
+flight.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import fnmatch
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from contextlib import AsyncExitStack
+from dataclasses import dataclass, field
+from typing import Any, Literal, TypeVar
+
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    EndpointConnectionError,
+    NoCredentialsError,
+    NoRegionError,
+    PartialCredentialsError,
+    ProfileNotFound,
+)
+
+from records.aws_options import AwsOptions
+
+RouteKind = Literal["on-success", "on-failure", "dead-letter", "stream-failure"]
+DestinationType = Literal["sqs", "sns", "events", "lambda", "s3", "kafka"]
+Watch = Literal["peek", "tap", "bucket", "follow", "none"]
+
+WATCH: dict[str, Watch] = {"sqs": "peek", "sns": "tap", "events": "tap", "lambda": "follow", "s3": "bucket"}
+GLOB_CHARS = frozenset("*?[")
+ACCESS_CODES = frozenset(
+    {"AccessDenied", "AccessDeniedException", "AuthorizationError", "AuthorizationErrorException", "403", "Forbidden"}
+)
+MISSING_CODES = frozenset(
+    {
+        "ResourceNotFoundException",
+        "NotFound",
+        "NotFoundException",
+        "404",
+        "NoSuchBucket",
+        "AWS.SimpleQueueService.NonExistentQueue",
+        "QueueDoesNotExist",
+        "NonExistentQueue",
+    }
+)
+CREDENTIAL_CODES = frozenset(
+    {
+        "UnrecognizedClientException",
+        "InvalidClientTokenId",
+        "ExpiredToken",
+        "ExpiredTokenException",
+        "InvalidSignatureException",
+        "SignatureDoesNotMatch",
+    }
+)
+T = TypeVar("T")
+
+
+class DiscoveryError(RuntimeError):
+    """Nothing could be read (no region, no credentials, endpoint down): the message is a sentence."""
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    function: str
+    qualifier: str | None
+    route: RouteKind | None
+    destination: str | None
+    destination_type: DestinationType | None
+    via: str | None = None
+    watch: Watch = "none"
+    problem: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+@dataclass
+class Plan:
+    routes: list[Route] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # e.g. "f ($LATEST) has no OnFailure destination: ..."
+    function_arns: dict[str, str] = field(default_factory=dict)  # every function read -> unqualified ARN
+
+    @property
+    def problems(self) -> list[Route]:
+        return [route for route in self.routes if route.problem is not None]
+
+    def _watched(self, watch: Watch) -> list[Route]:
+        return [route for route in self.routes if route.watch == watch and route.problem is None]
+
+    def _unique(self, watch: Watch, kind: DestinationType) -> list[str]:
+        found: dict[str, None] = {}
+        for route in self._watched(watch):
+            if route.destination_type == kind and route.destination:
+                found[route.destination] = None
+        return list(found)
+
+    def queues(self) -> list[str]:
+        return self._unique("peek", "sqs")
+
+    def topics(self) -> list[str]:
+        return self._unique("tap", "sns")
+
+    def buses(self) -> list[str]:
+        return self._unique("tap", "events")
+
+    def buckets(self) -> dict[str, list[str]]:
+        """Bucket name -> the functions whose failure records land there."""
+        found: dict[str, list[str]] = {}
+        for route in self._watched("bucket"):
+            if route.destination:
+                functions = found.setdefault(bucket_name(route.destination), [])
+                if route.function not in functions:
+                    functions.append(route.function)
+        return found
+
+    def senders(self, destination: str) -> list[str]:
+        """The unqualified ARNs of the functions whose records go to `destination`."""
+        names = dict.fromkeys(r.function for r in self.routes if r.destination == destination)
+        return [self.function_arns[name] for name in names if name in self.function_arns]
+
+    @property
+    def watchable(self) -> bool:
+        return bool(self.queues() or self.topics() or self.buses() or self.buckets())
+
+
+def is_glob(text: str) -> bool:
+    return any(char in GLOB_CHARS for char in text)
+
+
+def split_function(text: str) -> tuple[str, str | None]:
+    """`name`, `name:qualifier`, `arn:...:function:name[:qualifier]` -> (name, qualifier or None)."""
+    if text.startswith("arn:"):
+        parts = text.split(":")
+        name = parts[6] if len(parts) > 6 else text
+        return name, parts[7] if len(parts) > 7 else None
+    name, _, qualifier = text.partition(":")
+    return name, qualifier or None
+
+
+def bucket_name(arn: str) -> str:
+    return arn.rsplit(":", 1)[-1].split("/", 1)[0]
+
+
+def destination_type(arn: str) -> DestinationType | None:
+    if arn.startswith("kafka://"):
+        return "kafka"
+    service = arn.split(":")[2] if arn.startswith("arn:") and arn.count(":") >= 5 else ""
+    return service if service in ("sqs", "sns", "events", "lambda", "s3") else None  # type: ignore[return-value]
+
+
+def _error(exc: ClientError) -> tuple[str, str]:
+    error = exc.response.get("Error", {})
+    code = str(error.get("Code") or exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", "Error"))
+    return code, str(error.get("Message") or "")
+
+
+def fatal(exc: BaseException, aws: AwsOptions) -> DiscoveryError | None:
+    """The sentence for an error that stops everything, or None when it concerns one resource."""
+    if isinstance(exc, NoRegionError):
+        return DiscoveryError("no AWS region is set: pass --region REGION or set AWS_REGION")
+    if isinstance(exc, NoCredentialsError | PartialCredentialsError):
+        return DiscoveryError(
+            "no AWS credentials were found: run `aws configure` or `aws sso login`, pass --profile, "
+            "or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"
+        )
+    if isinstance(exc, ProfileNotFound):
+        return DiscoveryError(f"the AWS profile {aws.profile or ''} is not in ~/.aws/config: check --profile")
+    if isinstance(exc, EndpointConnectionError):
+        return DiscoveryError(f"cannot reach the AWS endpoint {exc.kwargs.get('endpoint_url', '')}: is it running?")
+    if isinstance(exc, ClientError):
+        code, message = _error(exc)
+        if code in CREDENTIAL_CODES:
+            return DiscoveryError(f"AWS refused the credentials ({code}: {message}): log in again, e.g. aws sso login")
+    if isinstance(exc, BotoCoreError) and "token" in str(exc).lower():
+        return DiscoveryError(f"the AWS session has expired ({exc}): log in again, e.g. aws sso login")
+    return None
+
+
+class _Reader:
+    """The clients, the concurrency bound and the cache of destination checks of one discovery."""
+
+    def __init__(self, aws: AwsOptions, concurrency: int, clients: Mapping[str, Any] | None) -> None:
+        from aiobotocore.config import AioConfig
+
+        self.aws = aws
+        self.limit = asyncio.Semaphore(concurrency)
+        self.config = AioConfig(retries={"mode": "standard", "max_attempts": 6}, max_pool_connections=concurrency)
+        self.stack = AsyncExitStack()
+        self.clients: dict[str, Any] = dict(clients or {})
+        self.session: Any = aws.session()  # typed per service by the stubs; services vary here
+        self.checks: dict[str, asyncio.Task[str | None]] = {}
+        self.configs: dict[str, dict[str, Any] | str] = {}  # function name -> configuration or a problem
+
+    async def client(self, service: str) -> Any:
+        if service not in self.clients:
+            self.clients[service] = await self.stack.enter_async_context(
+                self.session.create_client(service, config=self.config, **self.aws.client_kwargs())
+            )
+        return self.clients[service]
+
+    async def call(self, service: str, operation: str, **params: Any) -> dict[str, Any]:
+        client = await self.client(service)
+        async with self.limit:
+            try:
+                result: dict[str, Any] = await getattr(client, operation)(**params)
+            except (ClientError, BotoCoreError) as exc:
+                stop = fatal(exc, self.aws)
+                if stop is not None:
+                    raise stop from exc
+                raise
+        return result
+
+    async def pages(self, operation: str, key: str, **params: Any) -> list[dict[str, Any]]:
+        client = await self.client("lambda")
+        items: list[dict[str, Any]] = []
+        paginator = client.get_paginator(operation)
+        iterator = paginator.paginate(**params).__aiter__()
+        while True:
+            async with self.limit:
+                try:
+                    page = await iterator.__anext__()
+                except StopAsyncIteration:
+                    return items
+                except (ClientError, BotoCoreError) as exc:
+                    stop = fatal(exc, self.aws)
+                    if stop is not None:
+                        raise stop from exc
+                    raise
+            items.extend(page.get(key) or [])
+
+    def once(self, key: str, check: Callable[[], Awaitable[str | None]]) -> asyncio.Task[str | None]:
+        if key not in self.checks:
+            self.checks[key] = asyncio.ensure_future(check())
+        return self.checks[key]
+
+
+def _problem(exc: ClientError | BotoCoreError, what: str) -> str:
+    if isinstance(exc, ClientError):
+        code, message = _error(exc)
+        if code in ACCESS_CODES:
+            return f"not readable: the caller may not read {what} ({code})"
+        if code in MISSING_CODES:
+            return f"missing: {what} does not exist"
+        return f"reading {what} failed: {code}: {message}".rstrip(": ")
+    return f"reading {what} failed: {exc}"
+
+
+async def _configuration(reader: _Reader, name: str) -> dict[str, Any] | str:
+    """The function's configuration, or a sentence saying why it cannot be read."""
+    if name not in reader.configs:
+        try:
+            reader.configs[name] = await reader.call("lambda", "get_function_configuration", FunctionName=name)
+        except (ClientError, BotoCoreError) as exc:
+            reader.configs[name] = _problem(exc, f"function {name}")
+    return reader.configs[name]
+
+
+async def _check(reader: _Reader, arn: str, kind: DestinationType) -> str | None:
+    """None when the destination exists and can be watched; otherwise the problem."""
+    parts = arn.split(":")
+    resource = ":".join(parts[5:]) if len(parts) > 5 else ""
+    if kind in ("sqs", "sns") and resource.endswith(".fifo"):
+        noun = "queue" if kind == "sqs" else "topic"
+        return f"FIFO: Lambda does not deliver records to a FIFO {noun}, so nothing arrives"
+    try:
+        if kind == "sqs":
+            owner = {"QueueOwnerAWSAccountId": parts[4]} if parts[4] else {}
+            await reader.call("sqs", "get_queue_url", QueueName=resource, **owner)
+        elif kind == "sns":
+            await reader.call("sns", "get_topic_attributes", TopicArn=arn)
+        elif kind == "events":
+            await reader.call("events", "describe_event_bus", Name=arn)
+        elif kind == "s3":
+            await reader.call("s3", "head_bucket", Bucket=bucket_name(arn))
+        elif kind == "lambda":
+            config = await _configuration(reader, split_function(arn)[0])
+            return config if isinstance(config, str) else None
+        else:
+            return "a Kafka topic cannot be watched by lambdest-tui"
+    except (ClientError, BotoCoreError) as exc:
+        noun = {"sqs": "queue", "sns": "topic", "events": "event bus", "s3": "bucket"}[kind]
+        return _problem(exc, f"{noun} {arn}")
+    return None
+
+
+async def _route(
+    reader: _Reader, function: str, qualifier: str | None, route: RouteKind, arn: str, via: str | None
+) -> Route:
+    kind = destination_type(arn)
+    if kind is None:
+        return Route(function, qualifier, route, arn, None, via, "none", f"{arn} is not a service Lambda delivers to")
+    problem = await reader.once(arn, lambda: _check(reader, arn, kind))
+    return Route(function, qualifier, route, arn, kind, via, "none" if problem else WATCH.get(kind, "none"), problem)
+
+
+def _qualifier(function_arn: str) -> str:
+    parts = function_arn.split(":")
+    return parts[7] if len(parts) > 7 else "$LATEST"
+
+
+async def _function_routes(
+    reader: _Reader, name: str, only: str | None, config: dict[str, Any], via: str | None, explicit: bool
+) -> tuple[list[Route], list[str]]:
+    """Every route of one function (its qualifier `only`, when given) and notes about it."""
+    routes: list[Route] = []
+    notes: list[str] = []
+    pending: list[Awaitable[Route]] = []
+    try:
+        configs = await reader.pages(
+            "list_function_event_invoke_configs", "FunctionEventInvokeConfigs", FunctionName=name
+        )
+        mappings = await reader.pages("list_event_source_mappings", "EventSourceMappings", FunctionName=name)
+    except (ClientError, BotoCoreError) as exc:
+        return [Route(name, only, None, None, None, via, "none", _problem(exc, f"the destinations of {name}"))], []
+    for item in configs:
+        qualifier = _qualifier(str(item.get("FunctionArn", "")))
+        if only is not None and qualifier != only:
+            continue
+        destinations = item.get("DestinationConfig") or {}
+        for key, kind in (("OnSuccess", "on-success"), ("OnFailure", "on-failure")):
+            arn = (destinations.get(key) or {}).get("Destination")
+            if arn:
+                pending.append(_route(reader, name, qualifier, kind, str(arn), via))  # type: ignore[arg-type]
+            else:
+                notes.append(f"{name} ({qualifier}) has no {key} destination: such records go nowhere")
+    dead_letter = (config.get("DeadLetterConfig") or {}).get("TargetArn")
+    if dead_letter and only in (None, str(config.get("Version", "$LATEST"))):
+        pending.append(_route(reader, name, str(config.get("Version", "$LATEST")), "dead-letter", dead_letter, via))
+    for mapping in mappings:
+        arn = ((mapping.get("DestinationConfig") or {}).get("OnFailure") or {}).get("Destination")
+        if arn:
+            qualifier = _qualifier(str(mapping.get("FunctionArn", "")))
+            pending.append(_route(reader, name, qualifier, "stream-failure", str(arn), via))
+    routes.extend(await asyncio.gather(*pending))
+    if not routes and explicit:
+        problem = f"{name} has no destinations, dead-letter queue or stream failure destinations: nothing to watch"
+        routes.append(Route(name, only, None, None, None, via, "none", problem))
+    return routes, notes
+
+
+async def _list_functions(reader: _Reader) -> dict[str, dict[str, Any]]:
+    functions = await reader.pages("list_functions", "Functions")
+    return {str(item["FunctionName"]): item for item in functions}
+
+
+async def _select(
+    reader: _Reader, specs: Sequence[str], plan: Plan
+) -> list[tuple[str, str | None, dict[str, Any], bool]]:
+    """(name, qualifier, configuration, named explicitly) of each function asked for, in order."""
+    listing = await _list_functions(reader) if not specs or any(is_glob(spec) for spec in specs) else {}
+    reader.configs.update(listing)
+    chosen: dict[str, tuple[str, str | None, bool]] = {}
+    if not specs:
+        chosen = {name: (name, None, False) for name in listing}
+    for spec in specs:
+        if is_glob(spec):
+            matched = [name for name in listing if fnmatch.fnmatchcase(name, spec)]
+            if not matched:
+                plan.routes.append(
+                    Route(spec, None, None, None, None, None, "none", f"no function in the region matches {spec!r}")
+                )
+            for name in matched:
+                chosen.setdefault(name, (name, None, False))
+        else:
+            name, qualifier = split_function(spec)
+            chosen[name] = (name, qualifier, True)
+    found: list[tuple[str, str | None, dict[str, Any], bool]] = []
+    configs = await asyncio.gather(*(_configuration(reader, name) for name in chosen))
+    for (name, qualifier, explicit), config in zip(chosen.values(), configs, strict=True):
+        if isinstance(config, str):
+            plan.routes.append(Route(name, qualifier, None, None, None, None, "none", config))
+        else:
+            found.append((name, qualifier, config, explicit))
+    return found
+
+
+async def discover(
+    functions: Sequence[str],
+    aws: AwsOptions,
+    *,
+    concurrency: int = 16,
+    follow: bool = True,
+    clients: Mapping[str, Any] | None = None,
+) -> Plan:
+    """The plan of every place the functions' records go (see the module docstring). `clients`:
+    clients already made, by service name (the caller closes them; tests stub them)."""
+    plan = Plan()
+    try:
+        reader = _Reader(aws, concurrency, clients)
+        async with reader.stack:
+            wave = await _select(reader, functions, plan)
+            seen = {name for name, *_ in wave}
+            via: dict[str, str | None] = dict.fromkeys(seen)
+            while wave:
+                results = await asyncio.gather(
+                    *(
+                        _function_routes(reader, name, q, config, via[name], explicit)
+                        for name, q, config, explicit in wave
+                    )
+                )
+                downstream: list[tuple[str, str | None, dict[str, Any], bool]] = []
+                for (name, _, config, _), (routes, notes) in zip(wave, results, strict=True):
+                    plan.function_arns[name] = str(config.get("FunctionArn", name)).split(":$", 1)[0]
+                    plan.routes.extend(routes)
+                    plan.notes.extend(notes)
+                    for route in routes:
+                        if not follow or route.watch != "follow" or route.destination is None:
+                            continue
+                        target, qualifier = split_function(route.destination)
+                        target_config = reader.configs.get(target)
+                        if target in seen or not isinstance(target_config, dict):
+                            continue
+                        seen.add(target)
+                        via[target] = name
+                        downstream.append((target, qualifier or "$LATEST", target_config, False))
+                wave = downstream
+    except (ClientError, BotoCoreError) as exc:
+        raise fatal(exc, aws) or DiscoveryError(f"reading the functions failed: {exc}") from exc
+    return plan
