@@ -4,8 +4,10 @@ Public API:
     invoke_event(function, payload, aws) -> request id        InvocationType Event; real AWS or the sandbox
     generate_order(kind=None, rng=None) -> dict               a realistic test order for the order system
     ORDER_KINDS, PRESETS                                       "good" | "out-of-stock" | "declined" -> a sample order
-    discover_destinations(function, aws) -> FlowPlan           the function's event-invoke config, followed
-                                                               through Lambda destinations downstream
+    discover_destinations(function, aws) -> FlowPlan           the function's on-success/on-failure routes as
+                                                               `records.discovery` finds them (followed through
+                                                               Lambda destinations downstream)
+    flow_plan(function, plan) -> FlowPlan                      the same from a discovery plan already made
     follow_flow(function, payload, aws, wait) -> AsyncGenerator[FlowEvent, None]
         taps the plan's topics and buses, peeks its queues, polls its S3 failure buckets (BucketPoller),
         invokes, and yields FlowEvent items:
@@ -36,6 +38,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from records.aws_options import AwsOptions
 from records.decode import Decoded, decode
+from records.discovery import DiscoveryError, Plan, discover, split_function
 from records.lines import iso_timestamp
 from records.message import Message
 from records.models import AsyncInvocationRecord
@@ -146,63 +149,33 @@ class FlowPlan:
         return bool(self.queues or self.topics or self.buses or self.buckets)
 
 
-def _function_name(arn_or_name: str) -> str:
-    if arn_or_name.startswith("arn:"):
-        parts = arn_or_name.split(":")
-        return parts[6] if len(parts) > 6 else arn_or_name
-    return arn_or_name.split(":", maxsplit=1)[0]
-
-
 async def discover_destinations(function: str, aws: AwsOptions) -> FlowPlan:
-    plan = FlowPlan(function)
-    async with aws.session().create_client("lambda", **aws.client_kwargs()) as client:
-        todo = [function]
-        while todo:
-            current = todo.pop(0)
-            name = _function_name(current)
-            if name in plan.functions:
-                continue
-            plan.functions.append(name)
-            try:
-                config = await client.get_function_event_invoke_config(FunctionName=current)
-            except ClientError as exc:
-                code = exc.response.get("Error", {}).get("Code")
-                if code == "ResourceNotFoundException":
-                    plan.problems.append(
-                        f"{name} has no event-invoke config, so it has no destinations: "
-                        "its records go nowhere (aws lambda put-function-event-invoke-config)"
-                    )
-                    continue
-                raise _client_error(exc, name) from exc
-            except BotoCoreError as exc:
-                raise _client_error(exc, name) from exc
-            destinations: dict[str, Any] = dict(config.get("DestinationConfig") or {})
-            for key in ("OnSuccess", "OnFailure"):
-                arn = (destinations.get(key) or {}).get("Destination")
-                if not arn:
-                    plan.problems.append(f"{name} has no {key} destination: such a record goes nowhere")
-                    continue
-                _classify(plan, name, key, arn, todo)
+    """Where an async invocation of `function` leaves records: `records.discovery` (the one place
+    that reads destinations), limited to the OnSuccess/OnFailure routes a flow passes through."""
+    try:
+        found = await discover([function], aws)
+    except DiscoveryError as exc:
+        raise InvokeError(f"reading the destinations of {function} failed: {exc}") from exc
+    return flow_plan(function, found)
+
+
+def flow_plan(function: str, found: Plan) -> FlowPlan:
+    """The FlowPlan of a discovery plan: its on-success/on-failure routes; problems as sentences."""
+    routes = [route for route in found.routes if route.route in ("on-success", "on-failure", None)]
+    flow = Plan(routes, list(found.notes), dict(found.function_arns))
+    plan = FlowPlan(
+        split_function(function)[0],
+        functions=list(found.function_arns),
+        queues=flow.queues(),
+        topics=flow.topics(),
+        buses=flow.buses(),
+        buckets=flow.buckets(),
+    )
+    for route in flow.problems:
+        where = f"{route.function}'s {route.route} destination {route.destination}" if route.destination else ""
+        plan.problems.append(f"{where}: {route.problem}" if where else str(route.problem))
+    plan.problems.extend(found.notes)
     return plan
-
-
-def _classify(plan: FlowPlan, name: str, key: str, arn: str, todo: list[str]) -> None:
-    service = arn.split(":")[2] if arn.count(":") >= 5 else ""
-    if arn.endswith(".fifo") and service in ("sqs", "sns"):
-        plan.problems.append(f"{name}'s {key} destination {arn} is FIFO: Lambda cannot deliver records to it")
-        return
-    target = {"sqs": plan.queues, "sns": plan.topics, "events": plan.buses}.get(service)
-    if service == "lambda":
-        todo.append(arn)
-    elif service == "s3":
-        functions = plan.buckets.setdefault(arn.rsplit(":", maxsplit=1)[-1].split("/", maxsplit=1)[0], [])
-        if name not in functions:
-            functions.append(name)
-    elif target is not None:
-        if arn not in target:
-            target.append(arn)
-    else:
-        plan.problems.append(f"{name}'s {key} destination {arn} is not a service Lambda delivers to")
 
 
 # -- following it ----------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from records.decode import decode
-from records.invoke import ORDER_KINDS, PRESETS, FlowPlan, _classify, chain, generate_order
+from records.invoke import ORDER_KINDS, PRESETS, chain, flow_plan, generate_order
 from records.models import AsyncInvocationRecord
 from records.sandbox.order_system import handlers
 from records.sandbox.runtime import EventInvokeConfig, Function, Outcome, PendingEvent, make_record
@@ -163,17 +163,27 @@ def test_chain_unnests_records_innermost_first() -> None:
     assert links[0][1] == inner and links[1][1] is None
 
 
-def test_plan_classifies_destinations() -> None:
-    plan = FlowPlan("f")
-    todo: list[str] = []
-    _classify(plan, "f", "OnSuccess", "arn:aws:lambda:us-east-1:123456789012:function:g", todo)
-    _classify(plan, "f", "OnFailure", "arn:aws:sqs:us-east-1:123456789012:q.fifo", todo)
-    _classify(plan, "g", "OnSuccess", "arn:aws:events:us-east-1:123456789012:event-bus/b", todo)
-    _classify(plan, "g", "OnFailure", "arn:aws:s3:::bucket", todo)
-    assert todo == ["arn:aws:lambda:us-east-1:123456789012:function:g"]
-    assert plan.buses == ["arn:aws:events:us-east-1:123456789012:event-bus/b"] and plan.queues == []
-    assert any("FIFO" in p for p in plan.problems)
+def test_flow_plan_keeps_the_flow_routes_and_says_what_cannot_be_watched() -> None:
+    from records.discovery import Plan, Route
+
+    arn = "arn:aws:{}:us-east-1:123456789012:{}"
+    found = Plan(
+        [
+            Route("f", "$LATEST", "on-success", arn.format("lambda", "function:g"), "lambda", None, "follow"),
+            Route("f", "$LATEST", "on-failure", arn.format("sqs", "q.fifo"), "sqs", None, "none", "FIFO: no"),
+            Route("g", "$LATEST", "on-success", arn.format("events", "event-bus/b"), "events", "f", "tap"),
+            Route("g", "$LATEST", "on-failure", "arn:aws:s3:::bucket", "s3", "f", "bucket"),
+            Route("g", "$LATEST", "dead-letter", arn.format("sqs", "dlq"), "sqs", "f", "peek"),
+        ],
+        ["g ($LATEST) has no OnFailure destination: such records go nowhere"],
+        {"f": arn.format("lambda", "function:f"), "g": arn.format("lambda", "function:g")},
+    )
+    plan = flow_plan("f:$LATEST", found)
+    assert plan.function == "f" and plan.functions == ["f", "g"]
+    assert plan.buses == [arn.format("events", "event-bus/b")] and plan.queues == []  # no dead-letter queue
     assert plan.buckets == {"bucket": ["g"]}
+    assert any("FIFO" in p and "q.fifo" in p for p in plan.problems)
+    assert any("no OnFailure destination" in p for p in plan.problems)
     assert plan.watchable
 
 
