@@ -9,7 +9,7 @@ Public API:
                                                                Lambda destinations downstream)
     flow_plan(function, plan) -> FlowPlan                      the same from a discovery plan already made
     follow_flow(function, payload, aws, wait) -> AsyncGenerator[FlowEvent, None]
-        taps the plan's topics and buses, peeks its queues, polls its S3 failure buckets (BucketPoller),
+        taps the plan's topics and buses, peeks its queues, polls its S3 failure buckets (records.sources.bucket.BucketPoller),
         invokes, and yields FlowEvent items:
         FlowInvoked (request id), FlowRecord (a record of this invocation's flow, as it arrived), then one FlowEnd
         (outcome "succeeded" | "failed" | "timeout", with a diagnosis on timeout).
@@ -29,9 +29,8 @@ import logging
 import random
 import time
 import uuid
-from collections.abc import AsyncGenerator, AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncGenerator, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -39,10 +38,10 @@ from botocore.exceptions import BotoCoreError, ClientError
 from records.aws_options import AwsOptions
 from records.decode import Decoded, decode
 from records.discovery import DiscoveryError, Plan, discover, split_function
-from records.lines import iso_timestamp
 from records.message import Message
 from records.models import AsyncInvocationRecord
-from records.sources.base import FactsBatch, Mode, Source, SourceEvent, SourceStatus, State
+from records.sources.base import FactsBatch, Source, SourceStatus
+from records.sources.bucket import BucketPoller
 
 log = logging.getLogger(__name__)
 
@@ -235,60 +234,6 @@ def _sources(plan: FlowPlan, aws: AwsOptions) -> list[Source]:
     for bucket, functions in plan.buckets.items():
         sources.append(BucketPoller(bucket, functions, aws))
     return sources
-
-
-class BucketPoller:
-    """An S3 failure destination as a read-only source: polls for new objects under Lambda's key
-    layout `aws/lambda/async/<function>/YYYY/MM/DD/...` (keys sort by time, so it lists only keys
-    after the moment it started) and yields each object as a Message."""
-
-    def __init__(self, bucket: str, functions: Sequence[str], aws: AwsOptions, interval: float = 0.5) -> None:
-        self.bucket = bucket
-        self.functions = list(functions)
-        self.aws = aws
-        self.interval = interval
-        self.label = f"bucket:{bucket}"
-        self.mode: Mode = "peek"
-        self._stack = contextlib.AsyncExitStack()
-        self._closed = False
-
-    def _status(self, state: State, reason: str | None = None) -> SourceStatus:
-        return SourceStatus(self.label, self.mode, state, reason)
-
-    async def __aiter__(self) -> AsyncIterator[SourceEvent]:
-        yield self._status("connecting")
-        since = datetime.now(UTC) - timedelta(seconds=5)  # some slack for clock skew
-        after = {
-            f"aws/lambda/async/{fn}/": f"aws/lambda/async/{fn}/{since:%Y/%m/%d}/{since:%Y-%m-%dT%H.%M.%S}"
-            for fn in self.functions
-        }
-        live = False
-        try:
-            client = await self._stack.enter_async_context(
-                self.aws.session().create_client("s3", **self.aws.client_kwargs())
-            )
-            while not self._closed:
-                for prefix, start in after.items():
-                    listed = await client.list_objects_v2(Bucket=self.bucket, Prefix=prefix, StartAfter=start)
-                    for item in listed.get("Contents", []):
-                        key = str(item["Key"])
-                        after[prefix] = max(after[prefix], key)
-                        obj = await client.get_object(Bucket=self.bucket, Key=key)
-                        async with obj["Body"] as stream:
-                            raw = (await stream.read()).decode("utf-8", "replace")
-                        meta = {"Bucket": self.bucket, "Key": key}
-                        received = iso_timestamp(datetime.now(UTC))
-                        yield Message(raw, self.label, received, meta, tuple(decode(raw, meta=meta)))
-                if not live:
-                    live = True
-                    yield self._status("live")
-                await asyncio.sleep(self.interval)
-        except (ClientError, BotoCoreError) as exc:
-            yield self._status("failed", str(_client_error(exc, f"s3 bucket {self.bucket}")))
-
-    async def aclose(self) -> None:
-        self._closed = True
-        await self._stack.aclose()
 
 
 async def _pump(source: Source, out: asyncio.Queue[Message | SourceStatus]) -> None:

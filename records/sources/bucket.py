@@ -1,0 +1,81 @@
+"""An S3 failure destination as a live, read-only source (moved from records/invoke.py).
+
+Public API:
+    BucketPoller(bucket, functions, aws, interval=0.5)   a `Source` labelled "bucket:NAME", mode "peek"
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Sequence
+from datetime import UTC, datetime, timedelta
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from records.aws_options import AwsOptions
+from records.decode import decode
+from records.lines import iso_timestamp
+from records.message import Message
+from records.sources.base import Mode, SourceEvent, SourceStatus, State
+
+
+def _reason(exc: ClientError | BotoCoreError, bucket: str) -> str:
+    if isinstance(exc, ClientError):
+        error = exc.response.get("Error", {})
+        return f"reading s3 bucket {bucket} failed: {error.get('Code', 'Error')}: {error.get('Message', '')}"
+    return f"reading s3 bucket {bucket} failed: {exc}"
+
+
+class BucketPoller:
+    """An S3 failure destination as a read-only source: polls for new objects under Lambda's key
+    layout `aws/lambda/async/<function>/YYYY/MM/DD/...` (keys sort by time, so it lists only keys
+    after the moment it started) and yields each object as a Message."""
+
+    def __init__(self, bucket: str, functions: Sequence[str], aws: AwsOptions, interval: float = 0.5) -> None:
+        self.bucket = bucket
+        self.functions = list(functions)
+        self.aws = aws
+        self.interval = interval
+        self.label = f"bucket:{bucket}"
+        self.mode: Mode = "peek"
+        self._stack = contextlib.AsyncExitStack()
+        self._closed = False
+
+    def _status(self, state: State, reason: str | None = None) -> SourceStatus:
+        return SourceStatus(self.label, self.mode, state, reason)
+
+    async def __aiter__(self) -> AsyncIterator[SourceEvent]:
+        yield self._status("connecting")
+        since = datetime.now(UTC) - timedelta(seconds=5)  # some slack for clock skew
+        after = {
+            f"aws/lambda/async/{fn}/": f"aws/lambda/async/{fn}/{since:%Y/%m/%d}/{since:%Y-%m-%dT%H.%M.%S}"
+            for fn in self.functions
+        }
+        live = False
+        try:
+            client = await self._stack.enter_async_context(
+                self.aws.session().create_client("s3", **self.aws.client_kwargs())
+            )
+            while not self._closed:
+                for prefix, start in after.items():
+                    listed = await client.list_objects_v2(Bucket=self.bucket, Prefix=prefix, StartAfter=start)
+                    for item in listed.get("Contents", []):
+                        key = str(item["Key"])
+                        after[prefix] = max(after[prefix], key)
+                        obj = await client.get_object(Bucket=self.bucket, Key=key)
+                        async with obj["Body"] as stream:
+                            raw = (await stream.read()).decode("utf-8", "replace")
+                        meta = {"Bucket": self.bucket, "Key": key}
+                        received = iso_timestamp(datetime.now(UTC))
+                        yield Message(raw, self.label, received, meta, tuple(decode(raw, meta=meta)))
+                if not live:
+                    live = True
+                    yield self._status("live")
+                await asyncio.sleep(self.interval)
+        except (ClientError, BotoCoreError) as exc:
+            yield self._status("failed", _reason(exc, self.bucket))
+
+    async def aclose(self) -> None:
+        self._closed = True
+        await self._stack.aclose()
