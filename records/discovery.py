@@ -177,7 +177,9 @@ def _error(exc: ClientError) -> tuple[str, str]:
 def fatal(exc: BaseException, aws: AwsOptions) -> DiscoveryError | None:
     """The sentence for an error that stops everything, or None when it concerns one resource."""
     if isinstance(exc, NoRegionError):
-        return DiscoveryError("no AWS region is set: pass --region REGION or set AWS_REGION")
+        return DiscoveryError(
+            "no AWS region is set: pass --region REGION, set AWS_DEFAULT_REGION or give the profile a region"
+        )
     if isinstance(exc, NoCredentialsError | PartialCredentialsError):
         return DiscoveryError(
             "no AWS credentials were found: run `aws configure` or `aws sso login`, pass --profile, "
@@ -213,9 +215,14 @@ class _Reader:
 
     async def client(self, service: str) -> Any:
         if service not in self.clients:
-            self.clients[service] = await self.stack.enter_async_context(
-                self.session.create_client(service, config=self.config, **self.aws.client_kwargs())
-            )
+            try:
+                if not (self.aws.region or self.session.get_config_variable("region")):
+                    raise NoRegionError()
+                self.clients[service] = await self.stack.enter_async_context(
+                    self.session.create_client(service, config=self.config, **self.aws.client_kwargs())
+                )
+            except BotoCoreError as exc:
+                raise fatal(exc, self.aws) or DiscoveryError(f"cannot make an AWS {service} client: {exc}") from exc
         return self.clients[service]
 
     async def call(self, service: str, operation: str, **params: Any) -> dict[str, Any]:

@@ -20,6 +20,7 @@ COMMANDS: dict[str, str] = {
     "tail": "tui.commands.tail",
     "inspect": "tui.commands.inspect",
     "invoke": "tui.commands.invoke",
+    "destinations": "tui.commands.destinations",
     "sandbox": "tui.commands.sandbox",
 }
 
@@ -41,11 +42,23 @@ def _load(name: str) -> CommandModule | None:
         raise
 
 
+def version() -> str:
+    """The installed package's version (importlib.metadata), or "unknown" when it is not installed."""
+    from importlib.metadata import PackageNotFoundError
+    from importlib.metadata import version as installed
+
+    try:
+        return installed("lambdest-tui")
+    except PackageNotFoundError:
+        return "unknown"
+
+
 def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="lambdest-tui",
         description="Watch AWS Lambda Destinations at work: decode, link and inspect execution records.",
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name in COMMANDS:
         if only is not None and name != only:
