@@ -9,7 +9,7 @@ Public API:
                                                                Lambda destinations downstream)
     flow_plan(function, plan) -> FlowPlan                      the same from a discovery plan already made
     follow_flow(function, payload, aws, wait) -> AsyncGenerator[FlowEvent, None]
-        taps the plan's topics and buses, peeks its queues, polls its S3 failure buckets (records.sources.bucket.BucketPoller),
+        taps the plan's topics and buses, peeks its queues, polls its S3 failure buckets (sources.bucket),
         invokes, and yields FlowEvent items:
         FlowInvoked (request id), FlowRecord (a record of this invocation's flow, as it arrived), then one FlowEnd
         (outcome "succeeded" | "failed" | "timeout", with a diagnosis on timeout).

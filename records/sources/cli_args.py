@@ -1,12 +1,13 @@
 """Source options shared by `watch` and `tail` (and anything else that reads live sources).
 
 Public API:
-    add_source_arguments(parser)          --queue/--topic/--bus (repeatable, mixable), --mode,
+    add_source_arguments(parser)          --function/--queue/--topic/--bus (repeatable, mixable), --mode,
                                           --pollers, --visibility-timeout, --wait-time, --pattern,
                                           --allow-redrive-peek, --raw-delivery
-    sources_from_args(args, session, aws=None, *, correlator=DEFAULT_CORRELATOR) -> list[Source]
+    sources_from_args(args, session, aws=None, *, correlator=DEFAULT_CORRELATOR, plan=None) -> list[Source]
         builds SqsQueueSource / SnsTap / EventBridgeTap objects in the order given on the command
-        line (queues, then topics, then buses); raises SourceArgumentError (a ValueError with a
+        line (queues, then topics, then buses), then the sources of `plan` (the discovery plan of
+        --function, made by tui.commands.functions.plan_for); raises SourceArgumentError (a ValueError with a
         sentence for the user) when the arguments do not make sense.
     has_sources(args) -> bool
 """
@@ -17,9 +18,11 @@ import argparse
 
 from records.aws_options import AwsOptions
 from records.decode import DEFAULT_CORRELATOR, Correlator
+from records.discovery import Plan
 from records.files import SessionWriter
 from records.sources.base import Source
 from records.sources.eventbridge import EventBridgeTap, parse_pattern
+from records.sources.plan import sources_for_plan
 from records.sources.sns import SnsTap
 from records.sources.sqs import SqsQueueSource
 
@@ -87,6 +90,14 @@ def add_source_arguments(parser: argparse.ArgumentParser) -> None:
         help="an EventBridge bus, tapped through a temporary rule and queue that are removed on exit",
     )
     group.add_argument(
+        "--function",
+        action="append",
+        default=[],
+        metavar="NAME|ARN|GLOB",
+        help="watch every destination of this function (and of the functions its Lambda destinations lead to), "
+        "found by `lambdest-tui destinations`; globs such as 'order*' work; `o` sends test orders to the first",
+    )
+    group.add_argument(
         "--mode",
         choices=("peek", "consume"),
         default="peek",
@@ -122,7 +133,12 @@ def add_source_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def has_sources(args: argparse.Namespace) -> bool:
-    return bool(getattr(args, "queue", None) or getattr(args, "topic", None) or getattr(args, "bus", None))
+    return bool(
+        getattr(args, "queue", None)
+        or getattr(args, "topic", None)
+        or getattr(args, "bus", None)
+        or getattr(args, "function", None)
+    )
 
 
 def sources_from_args(
@@ -131,9 +147,12 @@ def sources_from_args(
     aws: AwsOptions | None = None,
     *,
     correlator: Correlator = DEFAULT_CORRELATOR,
+    plan: Plan | None = None,
 ) -> list[Source]:
     if not has_sources(args):
-        raise SourceArgumentError("name at least one source: --queue NAME|URL|ARN, --topic NAME|ARN or --bus NAME")
+        raise SourceArgumentError(
+            "name at least one source: --function NAME, --queue NAME|URL|ARN, --topic NAME|ARN or --bus NAME"
+        )
     aws = aws or AwsOptions(
         profile=getattr(args, "profile", None),
         region=getattr(args, "region", None),
@@ -187,5 +206,19 @@ def sources_from_args(
                 visibility_timeout=visibility,
                 correlator=correlator,
             )
+        )
+    if plan is not None:  # --function: its destinations (records.sources.plan), without what is named above
+        sources += sources_for_plan(
+            plan,
+            aws=aws,
+            session=session,
+            correlator=correlator,
+            mode=getattr(args, "mode", "peek"),
+            pollers=pollers,
+            visibility_timeout=visibility,
+            wait_time=wait_time,
+            allow_redrive_peek=getattr(args, "allow_redrive_peek", False),
+            raw_delivery=getattr(args, "raw_delivery", False),
+            given=[*args.queue, *args.topic, *args.bus],
         )
     return sources

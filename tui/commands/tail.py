@@ -1,7 +1,11 @@
 """`lambdest-tui tail SOURCES`: records from live queues, topics and buses as lines on stdout.
 
+`--function F` (repeatable, globs) adds every destination discovery finds for F; a route that
+cannot be watched gets a `not watched: ...` status line.
+
 Status (connecting, live, reconnecting and why, failed and why) goes to stderr. Exit codes:
 0 when --max-records or --idle-timeout ended it; 1 when a source failed (missing credentials,
+--function found nothing to watch,
 AccessDenied, no such queue/topic/bus...: one line on stderr names the resource and the fix);
 2 on usage errors; 130 on Ctrl+C; 143 on SIGTERM. Temporary tap resources are removed in every case
 but kill -9 (the next start sweeps those after an hour).
@@ -26,6 +30,7 @@ from pathlib import Path
 from typing import TextIO
 
 from records.decode import Correlator, Decoded
+from records.discovery import DiscoveryError
 from records.files import SessionWriter
 from records.lines import dumps_json_line, text_line, visible
 from records.message import Message
@@ -39,6 +44,7 @@ from records.sources.cli_args import (
 )
 from records.sources.merge import MergedSource
 from tui.commands.common import add_aws_arguments, add_format_argument, aws_options
+from tui.commands.functions import plan_for
 
 HELP = "print records from live queues, topics and buses as lines (no UI)"
 PROG = "lambdest-tui tail"
@@ -155,13 +161,14 @@ async def _main(args: argparse.Namespace, tail: _Tail) -> int:
     session: SessionWriter | None = None
     if args.save:
         session = SessionWriter(args.save)
-    elif args.mode == "consume" and (args.queue or args.topic or args.bus):
+    elif args.mode == "consume" and (args.queue or args.topic or args.bus or args.function):
         path = default_session_path()
         session = SessionWriter(path)
         tail.err.write(f"{PROG}: consume mode: every message is saved to {path} before it is deleted\n")
     correlator = Correlator(args.correlate) if args.correlate else Correlator()
     try:
-        sources = sources_from_args(args, session, aws_options(args), correlator=correlator)
+        plan = await plan_for(args, aws_options(args))  # --function
+        sources = sources_from_args(args, session, aws_options(args), correlator=correlator, plan=plan)
         merged = MergedSource(sources)
         loop = asyncio.get_running_loop()
         main_task = asyncio.current_task()
@@ -206,6 +213,9 @@ def run(args: argparse.Namespace) -> int:
     except SourceArgumentError as exc:
         print(f"{PROG}: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except DiscoveryError as exc:  # --function: nothing could be read, or nothing can be watched
+        print(visible(f"{PROG}: {exc}"), file=sys.stderr)
+        return EXIT_FAILED
     except KeyboardInterrupt:
         return EXIT_SIGINT
     except BrokenPipeError:

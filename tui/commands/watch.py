@@ -1,4 +1,7 @@
-"""`lambdest-tui watch SOURCES [--function NAME]`: the UI on live queues, topics and buses.
+"""`lambdest-tui watch SOURCES`: the UI on live queues, topics and buses, or a function's destinations.
+
+`--function F` (repeatable, globs) watches every destination discovery finds for F (see
+`lambdest-tui destinations`); `o` sends test orders to the first function.
 
 Every message received is appended to a session file (`--save FILE`, or one under the state
 directory), so payloads are re-read from disk on demand instead of being held in memory, and the
@@ -8,22 +11,18 @@ session can be replayed later with `lambdest-tui replay FILE`.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import sys
 from pathlib import Path
 
-HELP = "the UI on live queues, topics and buses (--queue, --topic, --bus)"
+HELP = "the UI on a function's destinations or live queues, topics and buses (--function, --queue, --topic, --bus)"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     from records.sources.cli_args import add_source_arguments
     from tui.commands.common import add_aws_arguments
 
-    add_source_arguments(parser)
-    parser.add_argument(
-        "--function",
-        metavar="NAME|ARN",
-        help="the function `o` sends test orders to (and `r` re-drives failures through Lambda's async invoke)",
-    )
+    add_source_arguments(parser)  # includes --function: `o` sends test orders to the first
     parser.add_argument(
         "--save", metavar="FILE", help="the session file every received message is appended to (JSON Lines)"
     )
@@ -31,15 +30,23 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from records.discovery import DiscoveryError
     from records.files import SessionWriter
+    from records.lines import visible
     from records.sources.cli_args import SourceArgumentError, has_sources, sources_from_args
     from tui.commands.common import aws_options
+    from tui.commands.functions import order_function, plan_for
     from tui.commands.tail import default_session_path
 
     if not has_sources(args):
-        print("lambdest-tui watch: name at least one source: --queue, --topic or --bus", file=sys.stderr)
+        print("lambdest-tui watch: name at least one source: --function, --queue, --topic or --bus", file=sys.stderr)
         return 2
     aws = aws_options(args)
+    try:
+        plan = asyncio.run(plan_for(args, aws))  # --function: its destinations
+    except DiscoveryError as exc:
+        print(visible(f"lambdest-tui watch: {exc}"), file=sys.stderr)
+        return 1
     session_path = Path(args.save) if args.save else default_session_path("watch")
     try:
         session = SessionWriter(session_path)
@@ -47,7 +54,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"lambdest-tui watch: cannot write the session file {session_path}: {exc}", file=sys.stderr)
         return 2
     try:
-        sources = sources_from_args(args, session, aws)
+        sources = sources_from_args(args, session, aws, plan=plan)
     except SourceArgumentError as exc:
         session.close()
         if session_path.stat().st_size == 0 and not args.save:
@@ -57,7 +64,8 @@ def run(args: argparse.Namespace) -> int:
     try:
         from tui.launch import live_config, run_app
 
-        run_app(live_config(sources, aws, args.function, "lambdest-tui watch", f"session {session_path}"))
+        function = order_function(args, plan)
+        run_app(live_config(sources, aws, function, "lambdest-tui watch", f"session {session_path}"))
         return 0
     finally:
         session.close()

@@ -1,0 +1,140 @@
+"""Sources for a discovery plan (`watch --function`, `tail --function`).
+
+Public API:
+    sources_for_plan(plan, *, aws, session=None, correlator=DEFAULT_CORRELATOR, mode="peek", pollers=2,
+                     visibility_timeout=30, wait_time=20, allow_redrive_peek=False, raw_delivery=False,
+                     given=()) -> list[Source]
+        queues are peeked (or consumed, when `mode` says so), topics tapped, buses tapped with
+        `function_pattern` (only these functions' destination events), S3 failure buckets polled
+        under `aws/lambda/async/<function>/`; each route with a problem becomes a `NotWatched`
+        source. `given`: queues/topics/buses already named on the command line (names, URLs or
+        ARNs), which are not added twice.
+    function_pattern(function_arns) -> dict       the EventBridge pattern: source lambda or aws.lambda,
+                                                  Lambda's two detail-types, resources from these functions
+    NotWatched(label, reason)                     a source that only says why a route is not watched
+                                                  (one SourceStatus "done" with the reason)
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Collection, Sequence
+from typing import Any
+
+from records.aws_options import AwsOptions
+from records.decode import DEFAULT_CORRELATOR, Correlator
+from records.discovery import Plan, bucket_name
+from records.files import SessionWriter
+from records.sources.base import Mode, Source, SourceEvent, SourceStatus
+from records.sources.bucket import BucketPoller
+from records.sources.eventbridge import DEFAULT_PATTERN, EventBridgeTap
+from records.sources.sns import SnsTap
+from records.sources.sqs import QueueMode, SqsQueueSource
+
+_NOUN = {"sqs": "queue", "sns": "topic", "events": "bus", "s3": "bucket", "lambda": "function", "kafka": "kafka"}
+
+
+def function_pattern(function_arns: Sequence[str]) -> dict[str, Any]:
+    """Lambda destination events (both sources, both detail-types) of these functions only: their
+    events name the function's qualified ARN in `resources`."""
+    pattern = dict(DEFAULT_PATTERN)
+    pattern["resources"] = [{"prefix": f"{arn}:"} for arn in function_arns]
+    return pattern
+
+
+def _name(text: str) -> str:
+    """The last part of a queue/topic/bus name, URL or ARN (what two spellings of it share)."""
+    return text.rstrip("/").rsplit("/", 1)[-1].rsplit(":", 1)[-1]
+
+
+class NotWatched:
+    """A route that cannot be watched, as a source: it says why once, and ends."""
+
+    def __init__(self, label: str, reason: str) -> None:
+        self.label = label
+        self.mode: Mode = "peek"
+        self.reason = reason
+
+    async def __aiter__(self) -> AsyncIterator[SourceEvent]:
+        yield SourceStatus(self.label, self.mode, "done", self.reason)
+
+    async def aclose(self) -> None:
+        return None
+
+
+def _not_watched(plan: Plan) -> list[Source]:
+    sources: list[Source] = []
+    seen: set[str] = set()
+    for route in plan.problems:
+        target = route.destination or route.function
+        if target in seen:
+            continue
+        seen.add(target)
+        noun = _NOUN.get(route.destination_type or "", "function")
+        label = f"{noun}:{_name(route.destination)}" if route.destination else f"function:{route.function}"
+        why = f"not watched: {route.problem}"
+        if route.destination:
+            why += f" ({route.function} {route.route} destination)"
+        sources.append(NotWatched(label, why))
+    return sources
+
+
+def sources_for_plan(
+    plan: Plan,
+    *,
+    aws: AwsOptions,
+    session: SessionWriter | None = None,
+    correlator: Correlator = DEFAULT_CORRELATOR,
+    mode: QueueMode = "peek",
+    pollers: int = 2,
+    visibility_timeout: int = 30,
+    wait_time: int = 20,
+    allow_redrive_peek: bool = False,
+    raw_delivery: bool = False,
+    given: Collection[str] = (),
+) -> list[Source]:
+    taken = {_name(item) for item in given}
+    sources: list[Source] = []
+    for queue in plan.queues():
+        if _name(queue) not in taken:
+            sources.append(
+                SqsQueueSource(
+                    queue,
+                    mode=mode,
+                    pollers=pollers,
+                    visibility_timeout=visibility_timeout,
+                    allow_redrive_peek=allow_redrive_peek,
+                    session=session,
+                    aws=aws,
+                    wait_time=wait_time,
+                    correlator=correlator,
+                )
+            )
+    for topic in plan.topics():
+        if _name(topic) not in taken:
+            sources.append(
+                SnsTap(
+                    topic,
+                    raw_delivery=raw_delivery,
+                    session=session,
+                    aws=aws,
+                    wait_time=wait_time,
+                    visibility_timeout=visibility_timeout,
+                    correlator=correlator,
+                )
+            )
+    for bus in plan.buses():
+        if _name(bus) not in taken:
+            sources.append(
+                EventBridgeTap(
+                    bus.rsplit("/", 1)[-1],
+                    pattern=function_pattern(plan.senders(bus)),
+                    session=session,
+                    aws=aws,
+                    wait_time=wait_time,
+                    visibility_timeout=visibility_timeout,
+                    correlator=correlator,
+                )
+            )
+    for bucket, functions in plan.buckets().items():
+        sources.append(BucketPoller(bucket_name(bucket), functions, aws))
+    return sources + _not_watched(plan)
