@@ -57,7 +57,12 @@ name = "failed-records"
     f'\n[[functions]]\nname = "bulk-{n:02d}"\nhandler = "handlers.py:echo"\non_failure = "bus:results"\n'
     for n in range(60)
 )
-HANDLERS = "def echo(event, context):\n    return event\n"
+HANDLERS = """
+def echo(event, context):
+    if isinstance(event, dict) and event.get("fail"):
+        raise RuntimeError("asked to fail")
+    return event
+"""
 
 
 @pytest.fixture(scope="module")
