@@ -197,3 +197,23 @@ def test_route_json_has_the_contract_fields() -> None:
         "problem": None,
     }
     assert route.to_json() == expected
+
+
+def test_sandbox_answers_the_discovery_reads(custom: Sandbox) -> None:
+    import boto3
+    from botocore.exceptions import ClientError
+
+    lam = boto3.client("lambda", endpoint_url=custom.endpoint_url, region_name=custom.region)
+    first = lam.list_functions(MaxItems=10)
+    assert len(first["Functions"]) == 10 and first["NextMarker"] == "10"
+    names = [f["FunctionName"] for page in lam.get_paginator("list_functions").paginate() for f in page["Functions"]]
+    assert len(names) == len(set(names)) == 64
+    with pytest.raises(ClientError) as exc:
+        lam.list_functions(Marker="nonsense")
+    assert exc.value.response["Error"]["Code"] == "InvalidParameterValueException"
+    config = lam.get_function_configuration(FunctionName="a")
+    assert config["FunctionArn"] == ARN.format("lambda", "function:a") and "DeadLetterConfig" not in config
+    with pytest.raises(ClientError) as exc:
+        lam.get_function_configuration(FunctionName="nobody")
+    assert exc.value.response["Error"]["Code"] == "ResourceNotFoundException"
+    assert lam.list_event_source_mappings(FunctionName="a")["EventSourceMappings"] == []
