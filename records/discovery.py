@@ -206,7 +206,9 @@ class _Reader:
 
         self.aws = aws
         self.limit = asyncio.Semaphore(concurrency)
-        self.config = AioConfig(retries={"mode": "standard", "max_attempts": 6}, max_pool_connections=concurrency)
+        # Standard retries: throttling and connection errors are retried with jittered back-off; 4
+        # attempts keep an unreachable endpoint to a few seconds before its sentence.
+        self.config = AioConfig(retries={"mode": "standard", "max_attempts": 4}, max_pool_connections=concurrency)
         self.stack = AsyncExitStack()
         self.clients: dict[str, Any] = dict(clients or {})
         self.session: Any = aws.session()  # typed per service by the stubs; services vary here
