@@ -257,10 +257,26 @@ class _Reader:
                     raise
             items.extend(page.get(key) or [])
 
+    async def settle(self) -> None:
+        """Let every destination check end (cancelled if still running) before the clients close."""
+        for task in self.checks.values():
+            task.cancel()
+        await asyncio.gather(*self.checks.values(), return_exceptions=True)
+
     def once(self, key: str, check: Callable[[], Awaitable[str | None]]) -> asyncio.Task[str | None]:
         if key not in self.checks:
             self.checks[key] = asyncio.ensure_future(check())
         return self.checks[key]
+
+
+async def _all(awaitables: Sequence[Awaitable[T]]) -> list[T]:
+    """Like gather, but every one finishes before the first error is raised: nothing is left
+    running against clients about to close, and no exception goes unretrieved."""
+    results = await asyncio.gather(*awaitables, return_exceptions=True)
+    for result in results:
+        if isinstance(result, BaseException):
+            raise result
+    return results  # type: ignore[return-value]
 
 
 def _problem(exc: ClientError | BotoCoreError, what: str) -> str:
@@ -360,7 +376,7 @@ async def _function_routes(
         if arn:
             qualifier = _qualifier(str(mapping.get("FunctionArn", "")))
             pending.append(_route(reader, name, qualifier, "stream-failure", str(arn), via))
-    routes.extend(await asyncio.gather(*pending))
+    routes.extend(await _all(pending))
     if not routes and explicit:
         problem = f"{name} has no destinations, dead-letter queue or stream failure destinations: nothing to watch"
         routes.append(Route(name, only, None, None, None, via, "none", problem))
@@ -394,7 +410,7 @@ async def _select(
             name, qualifier = split_function(spec)
             chosen[name] = (name, qualifier, True)
     found: list[tuple[str, str | None, dict[str, Any], bool]] = []
-    configs = await asyncio.gather(*(_configuration(reader, name) for name in chosen))
+    configs = await _all([_configuration(reader, name) for name in chosen])
     for (name, qualifier, explicit), config in zip(chosen.values(), configs, strict=True):
         if isinstance(config, str):
             plan.routes.append(Route(name, qualifier, None, None, None, None, "none", config))
@@ -417,32 +433,37 @@ async def discover(
     try:
         reader = _Reader(aws, concurrency, clients)
         async with reader.stack:
-            wave = await _select(reader, functions, plan)
-            seen = {name for name, *_ in wave}
-            via: dict[str, str | None] = dict.fromkeys(seen)
-            while wave:
-                results = await asyncio.gather(
-                    *(
-                        _function_routes(reader, name, q, config, via[name], explicit)
-                        for name, q, config, explicit in wave
-                    )
-                )
-                downstream: list[tuple[str, str | None, dict[str, Any], bool]] = []
-                for (name, _, config, _), (routes, notes) in zip(wave, results, strict=True):
-                    plan.function_arns[name] = str(config.get("FunctionArn", name)).split(":$", 1)[0]
-                    plan.routes.extend(routes)
-                    plan.notes.extend(notes)
-                    for route in routes:
-                        if not follow or route.watch != "follow" or route.destination is None:
-                            continue
-                        target, qualifier = split_function(route.destination)
-                        target_config = reader.configs.get(target)
-                        if target in seen or not isinstance(target_config, dict):
-                            continue
-                        seen.add(target)
-                        via[target] = name
-                        downstream.append((target, qualifier or "$LATEST", target_config, False))
-                wave = downstream
+            try:
+                await _read(reader, functions, plan, follow)
+            finally:
+                await reader.settle()  # before the clients close
     except (ClientError, BotoCoreError) as exc:
         raise fatal(exc, aws) or DiscoveryError(f"reading the functions failed: {exc}") from exc
     return plan
+
+
+async def _read(reader: _Reader, functions: Sequence[str], plan: Plan, follow: bool) -> None:
+    """Fill `plan`: the functions asked for, then, wave by wave, those their Lambda destinations reach."""
+    wave = await _select(reader, functions, plan)
+    seen = {name for name, *_ in wave}
+    via: dict[str, str | None] = dict.fromkeys(seen)
+    while wave:
+        results = await _all(
+            [_function_routes(reader, name, q, config, via[name], explicit) for name, q, config, explicit in wave]
+        )
+        downstream: list[tuple[str, str | None, dict[str, Any], bool]] = []
+        for (name, _, config, _), (routes, notes) in zip(wave, results, strict=True):
+            plan.function_arns[name] = str(config.get("FunctionArn", name)).split(":$", 1)[0]
+            plan.routes.extend(routes)
+            plan.notes.extend(notes)
+            for route in routes:
+                if not follow or route.watch != "follow" or route.destination is None:
+                    continue
+                target, qualifier = split_function(route.destination)
+                target_config = reader.configs.get(target)
+                if target in seen or not isinstance(target_config, dict):
+                    continue
+                seen.add(target)
+                via[target] = name
+                downstream.append((target, qualifier or "$LATEST", target_config, False))
+        wave = downstream

@@ -74,3 +74,13 @@ async def test_a_queue_the_caller_may_not_read_cannot_be_watched(clients: dict[s
     assert (route.qualifier, route.route, route.watch) == ("live", "on-failure", "none")
     assert route.problem == f"not readable: the caller may not read queue {DLQ} (AccessDenied)"
     assert plan.notes == ["f (live) has no OnSuccess destination: such records go nowhere"]
+
+
+async def test_expired_credentials_midway_end_discovery_with_a_sentence(clients: dict[str, Any]) -> None:
+    from records.discovery import DiscoveryError
+
+    with AioStubber(clients["lambda"]) as lam:
+        lam.add_response("get_function_configuration", {"FunctionName": "f", "FunctionArn": FN.format("f")})
+        lam.add_client_error("list_function_event_invoke_configs", "ExpiredTokenException", "expired", 403)
+        with pytest.raises(DiscoveryError, match="AWS refused the credentials \\(ExpiredTokenException"):
+            await discover(["f"], AwsOptions(region="us-east-1"), concurrency=1, clients=clients)
