@@ -378,7 +378,10 @@ async def _function_routes(
             pending.append(_route(reader, name, qualifier, "stream-failure", str(arn), via))
     routes.extend(await _all(pending))
     if not routes and explicit:
-        problem = f"{name} has no destinations, dead-letter queue or stream failure destinations: nothing to watch"
+        problem = (
+            f"{name} has no event-invoke config with destinations, no dead-letter queue and no stream failure "
+            "destination: its records go nowhere (aws lambda put-function-event-invoke-config)"
+        )
         routes.append(Route(name, only, None, None, None, via, "none", problem))
     return routes, notes
 

@@ -138,7 +138,7 @@ async def test_nothing_to_watch_and_no_match_are_problems(custom: Sandbox) -> No
     by_function = {r.function: r for r in plan.routes}
     assert by_function["zz*"].problem == "no function in the region matches 'zz*'"
     assert str(by_function["nobody"].problem).startswith("missing: function nobody")
-    assert "plain has no destinations" in str(by_function["plain"].problem)
+    assert "plain has no event-invoke config with destinations" in str(by_function["plain"].problem)
     assert all(r.watch == "none" and r.destination is None for r in plan.routes)
 
 
