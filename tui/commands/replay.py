@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from records.sources.cli_args import positive_float
+from tui.commands.sources_args import positive_float
 
 HELP = "the UI on saved record files (JSON, JSON Lines, .gz, folders, s3://bucket/prefix)"
 

@@ -15,8 +15,8 @@ HELP = "the UI on live queues, topics and buses (--queue, --topic, --bus)"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from records.sources.cli_args import add_source_arguments
     from tui.commands.common import add_aws_arguments
+    from tui.commands.sources_args import add_source_arguments
 
     add_source_arguments(parser)
     parser.add_argument(
@@ -32,8 +32,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from records.files import SessionWriter
-    from records.sources.cli_args import SourceArgumentError, has_sources, sources_from_args
     from tui.commands.common import aws_options
+    from tui.commands.sources_args import SourceArgumentError, has_sources, sources_from_args
     from tui.commands.tail import default_session_path
 
     if not has_sources(args):
