@@ -30,12 +30,13 @@ def run(args: argparse.Namespace) -> int:
         print(f"lambdest-tui replay: no such file or folder: {', '.join(missing)}", file=sys.stderr)
         return 2
     from records.sources.replay import ReplaySource
-    from tui.app import AppConfig, create_app
+    from tui.app import AppConfig
     from tui.commands.common import aws_options
+    from tui.launch import run_app
 
     source = ReplaySource(list(args.files), speed=args.speed, aws=aws_options(args), facts=True)
     first = Path(args.files[0]).name
-    app = create_app(
+    run_app(
         AppConfig(
             sources=[source],
             title="lambdest-tui replay",
@@ -44,6 +45,4 @@ def run(args: argparse.Namespace) -> int:
             quit_on_sigterm=True,
         )
     )
-    app.run()
-    app.wait_sources_closed()
     return 0

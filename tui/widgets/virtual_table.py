@@ -61,13 +61,13 @@ class VirtualTable(ScrollView, can_focus=True):
     """A table over a `TableSource`; a header line and a cursor row; newest rows on top."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("up,k", "cursor_up", "Up", show=False),
-        Binding("down,j", "cursor_down", "Down", show=False),
-        Binding("pageup", "page_up", "Page up", show=False),
-        Binding("pagedown", "page_down", "Page down", show=False),
-        Binding("home,g", "first", "Newest", show=False),
-        Binding("end,G", "last", "Oldest", show=False),
-        Binding("enter", "select", "Open", show=False),
+        Binding("up,k", "cursor_up", "Up", show=False, tooltip="move the cursor up"),
+        Binding("down,j", "cursor_down", "Down", show=False, tooltip="move the cursor down"),
+        Binding("pageup", "page_up", "Page up", show=False, tooltip="a page up"),
+        Binding("pagedown", "page_down", "Page down", show=False, tooltip="a page down"),
+        Binding("home,g", "first", "Newest", show=False, tooltip="newest row (the newest row follows new arrivals)"),
+        Binding("end,G", "last", "Oldest", show=False, tooltip="oldest row"),
+        Binding("enter", "select", "Open", show=False, tooltip="drill down (or click the selected row)"),
     ]
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {
