@@ -8,10 +8,13 @@ from pathlib import Path
 
 from tui.commands.sources_args import positive_float
 
+__all__ = ["HELP", "add_arguments", "run"]
+
 HELP = "the UI on saved record files (JSON, JSON Lines, .gz, folders, s3://bucket/prefix)"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The files, folders or s3:// prefixes, and --speed."""
     from tui.commands.common import add_aws_arguments
 
     parser.add_argument("files", nargs="+", metavar="FILE", help="record files, folders or s3://bucket/prefix")
@@ -25,6 +28,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    """Run the UI on the saved records (through `tui.launch.run_app`); the exit code."""
     missing = [name for name in args.files if not name.startswith("s3://") and not Path(name).exists()]
     if missing:
         print(f"lambdest-tui replay: no such file or folder: {', '.join(missing)}", file=sys.stderr)

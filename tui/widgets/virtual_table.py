@@ -27,9 +27,13 @@ from textual.strip import Strip
 
 from records.lines import visible
 
+__all__ = ["Column", "EmptySource", "TableSource", "VirtualTable"]
+
 
 @dataclass(frozen=True, slots=True)
 class Column:
+    """A column: its title and width (0: takes the rest)."""
+
     label: str
     width: int  # cells; 0 means "take the rest of the line"
 
@@ -47,6 +51,8 @@ class TableSource(Protocol):
 
 
 class EmptySource:
+    """A source with no rows (a table before it is given one)."""
+
     def __len__(self) -> int:
         return 0
 
