@@ -12,7 +12,7 @@ from records.decode import Decoded, decode
 from records.models import split_function_arn
 from records.store.record_store import RecordStore
 from records.store.rows import Flow, Outcome, Stage
-from records.store.views import RecordFilter
+from records.store.views import RecordFilter, RecordView
 
 __all__ = [
     "NESTED_SCAN_RECORDS",
@@ -74,14 +74,16 @@ def flow_stages(store: RecordStore, index: int) -> tuple[list[Stage], int | None
 
 def newest(store: RecordStore, function: str, outcome: Outcome) -> int | None:
     """The index of the newest row of `function` with `outcome`, or None."""
-    view = store.view(RecordFilter(outcome=outcome, function=function))
+    view = RecordView(store, RecordFilter(outcome=outcome, function=function))
+    view.update()
     return view[0] if len(view) else None
 
 
 def nested_success(store: RecordStore, function: str, limit: int = NESTED_SCAN_RECORDS) -> Decoded | None:
     """A successful record of `function` nested in one of the `limit` newest successful records
     (a function whose own records never reach a watched destination is still seen this way)."""
-    view = store.view(RecordFilter(outcome="succeeded"))
+    view = RecordView(store, RecordFilter(outcome="succeeded"))
+    view.update()
     for position in range(min(limit, len(view))):
         record = store.load(view[position]).record
         for nested in nested_records(record.request_payload if record is not None else None):
