@@ -152,25 +152,6 @@ def test_sources_from_args() -> None:
         _parse("--queue", "a", "--pollers", "0")
 
 
-def test_build_sources_from_plain_values() -> None:
-    from records.aws_options import AwsOptions
-    from records.sources.options import SourceOptions, SourceOptionsError, build_sources
-
-    aws = AwsOptions(region="eu-west-1")
-    options = SourceOptions(queues=("q",), topics=("t",), raw_delivery=True, wait_time=3, visibility_timeout=7)
-    queue, topic = build_sources(options, None, aws)
-    assert isinstance(queue, SqsQueueSource) and isinstance(topic, SnsTap)
-    assert (queue.queue_mode, queue.pollers, queue.visibility_timeout) == ("peek", 2, 7)
-    assert topic.label == "topic:t" and topic.raw_delivery
-    pattern = '{"source": ["aws.lambda"]}'
-    (bus,) = build_sources(SourceOptions(buses=("b",), pattern=pattern), None, aws)
-    assert isinstance(bus, EventBridgeTap) and json.loads(bus.pattern) == {"source": ["aws.lambda"]}
-    with pytest.raises(SourceOptionsError, match="at least one source"):
-        build_sources(SourceOptions(), None, aws)
-    with pytest.raises(SourceOptionsError, match="--bus sources only"):
-        build_sources(SourceOptions(topics=("t",), pattern=pattern), None, aws)
-
-
 def test_queue_names_and_regions() -> None:
     from records.sources.sqs import queue_display_name, queue_region
 

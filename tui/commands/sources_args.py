@@ -1,5 +1,15 @@
-"""The source options shared by `watch` and `tail` on the command line: argparse arguments in,
-`records.sources.options.SourceOptions` out."""
+"""Source options shared by `watch` and `tail` (and anything else that reads live sources).
+
+Public API:
+    add_source_arguments(parser)          --queue/--topic/--bus (repeatable, mixable), --mode,
+                                          --pollers, --visibility-timeout, --wait-time, --pattern,
+                                          --allow-redrive-peek, --raw-delivery
+    sources_from_args(args, session, aws=None, *, correlator=DEFAULT_CORRELATOR) -> list[Source]
+        builds SqsQueueSource / SnsTap / EventBridgeTap objects in the order given on the command
+        line (queues, then topics, then buses); raises SourceArgumentError (a ValueError with a
+        sentence for the user) when the arguments do not make sense.
+    has_sources(args) -> bool
+"""
 
 from __future__ import annotations
 
@@ -9,20 +19,13 @@ from records.aws_options import AwsOptions
 from records.decode import DEFAULT_CORRELATOR, Correlator
 from records.files import SessionWriter
 from records.sources.base import Source
-from records.sources.options import SourceOptions, SourceOptionsError, build_sources
+from records.sources.eventbridge import EventBridgeTap, parse_pattern
+from records.sources.sns import SnsTap
+from records.sources.sqs import SqsQueueSource
 
-__all__ = [
-    "SourceArgumentError",
-    "add_source_arguments",
-    "has_sources",
-    "options_from_args",
-    "positive_float",
-    "positive_int",
-    "sources_from_args",
-]
 
-SourceArgumentError = SourceOptionsError
-"""Arguments that name no source or contradict each other; the message is for the user."""
+class SourceArgumentError(ValueError):
+    """Arguments that name no source or contradict each other; the message is for the user."""
 
 
 def positive_float(text: str) -> float:
@@ -65,8 +68,6 @@ def _wait_time(text: str) -> int:
 
 
 def add_source_arguments(parser: argparse.ArgumentParser) -> None:
-    """--queue/--topic/--bus (repeatable, mixable), --mode, --pollers, --visibility-timeout,
-    --wait-time, --pattern, --allow-redrive-peek, --raw-delivery."""
     group = parser.add_argument_group("sources (each repeatable, mix freely)")
     group.add_argument(
         "--queue", action="append", default=[], metavar="NAME|URL|ARN", help="an SQS queue a destination sends to"
@@ -121,25 +122,7 @@ def add_source_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def has_sources(args: argparse.Namespace) -> bool:
-    """True when the command line names at least one queue, topic or bus."""
-    return options_from_args(args).any
-
-
-def options_from_args(args: argparse.Namespace) -> SourceOptions:
-    """The source options of a parsed command line (missing attributes take their defaults)."""
-    defaults = SourceOptions()
-    return SourceOptions(
-        queues=tuple(getattr(args, "queue", None) or ()),
-        topics=tuple(getattr(args, "topic", None) or ()),
-        buses=tuple(getattr(args, "bus", None) or ()),
-        mode=getattr(args, "mode", defaults.mode),
-        pollers=getattr(args, "pollers", defaults.pollers),
-        visibility_timeout=getattr(args, "visibility_timeout", defaults.visibility_timeout),
-        wait_time=getattr(args, "wait_time", defaults.wait_time),
-        pattern=getattr(args, "pattern", None),
-        allow_redrive_peek=getattr(args, "allow_redrive_peek", False),
-        raw_delivery=getattr(args, "raw_delivery", False),
-    )
+    return bool(getattr(args, "queue", None) or getattr(args, "topic", None) or getattr(args, "bus", None))
 
 
 def sources_from_args(
@@ -149,11 +132,60 @@ def sources_from_args(
     *,
     correlator: Correlator = DEFAULT_CORRELATOR,
 ) -> list[Source]:
-    """The sources a parsed command line names (`records.sources.options.build_sources`); raises
-    `SourceArgumentError` with a sentence for the user when they do not make sense."""
+    if not has_sources(args):
+        raise SourceArgumentError("name at least one source: --queue NAME|URL|ARN, --topic NAME|ARN or --bus NAME")
     aws = aws or AwsOptions(
         profile=getattr(args, "profile", None),
         region=getattr(args, "region", None),
         endpoint_url=getattr(args, "endpoint_url", None),
     )
-    return build_sources(options_from_args(args), session, aws, correlator=correlator)
+    pattern = getattr(args, "pattern", None)
+    if pattern is not None and not args.bus:
+        raise SourceArgumentError("--pattern applies to --bus sources only")
+    try:
+        pattern_text = parse_pattern(pattern) if pattern is not None else None
+    except ValueError as exc:
+        raise SourceArgumentError(str(exc)) from exc
+    wait_time = getattr(args, "wait_time", 20)
+    visibility = getattr(args, "visibility_timeout", 30)
+    pollers = getattr(args, "pollers", 2)
+    sources: list[Source] = []
+    for queue in args.queue:
+        sources.append(
+            SqsQueueSource(
+                queue,
+                mode=getattr(args, "mode", "peek"),
+                pollers=pollers,
+                visibility_timeout=visibility,
+                allow_redrive_peek=getattr(args, "allow_redrive_peek", False),
+                session=session,
+                aws=aws,
+                wait_time=wait_time,
+                correlator=correlator,
+            )
+        )
+    for topic in args.topic:
+        sources.append(
+            SnsTap(
+                topic,
+                raw_delivery=getattr(args, "raw_delivery", False),
+                session=session,
+                aws=aws,
+                wait_time=wait_time,
+                visibility_timeout=visibility,
+                correlator=correlator,
+            )
+        )
+    for bus in args.bus:
+        sources.append(
+            EventBridgeTap(
+                bus,
+                pattern=pattern_text,
+                session=session,
+                aws=aws,
+                wait_time=wait_time,
+                visibility_timeout=visibility,
+                correlator=correlator,
+            )
+        )
+    return sources
