@@ -42,6 +42,7 @@ from records.message import Message
 from records.sources.base import FactsBatch, Mode, SourceEvent, SourceStatus
 from records.sources.replay import ReplaySource
 from tui.app import AppConfig, LambdestApp, create_app
+from tui.heap import tune_process
 from tui.screens.main import MainScreen
 from tui.widgets.virtual_table import VirtualTable
 
@@ -91,8 +92,8 @@ def bare_pass(path: Path) -> float:
 
 async def pipeline(path: Path, store: bool) -> float:
     """The same replay without the UI, as `replay` runs it (decoded in the worker process): the
-    worker's batches alone, or stored in a record store (with the collector thresholds the app
-    sets while it runs)."""
+    worker's batches alone, or stored in a record store (with the collector thresholds the UI
+    process runs with)."""
     from records.store.record_store import RecordStore
 
     thresholds = gc.get_threshold()
@@ -175,9 +176,11 @@ async def replay_all(path: Path, count: int) -> dict[str, float]:
         spy_on(screen.records_table, lambda: None if painted else painted.append(time.perf_counter()))
         await wait_for(lambda: bool(painted), 600)
         # checked every 20 ms (not 2): the check itself must not take time from the app
-        await wait_for(lambda: app.store.stats().records >= count and len(app.records) >= count, 3600, 0.02)
+        await wait_for(
+            lambda: app.session.store.stats().records >= count and len(app.session.records) >= count, 3600, 0.02
+        )
         counted = time.perf_counter()
-        stats = app.store.stats()
+        stats = app.session.store.stats()
         assert stats.records == count, stats
     watcher.cancel()
     return {
@@ -223,8 +226,8 @@ async def key_latency(path: Path, seconds: float) -> dict[str, float]:
         table = screen.records_table
         painted: list[float] = []
         spy_on(table, lambda: painted.append(time.perf_counter()))
-        await wait_for(lambda: len(app.records) > 500, 60)
-        start_count = app.store.stats().records
+        await wait_for(lambda: len(app.session.records) > 500, 60)
+        start_count = app.session.store.stats().records
         started = time.perf_counter()
         while time.perf_counter() - started < seconds:
             before = table.cursor
@@ -235,7 +238,7 @@ async def key_latency(path: Path, seconds: float) -> dict[str, float]:
             if moved and await wait_for(lambda pressed=pressed: any(t > pressed for t in painted), 5):  # type: ignore[misc]
                 latencies.append(min(t for t in painted if t > pressed) - pressed)
             await asyncio.sleep(0.1)
-        rate = (app.store.stats().records - start_count) / (time.perf_counter() - started)
+        rate = (app.session.store.stats().records - start_count) / (time.perf_counter() - started)
     latencies.sort()
     return {
         "rate": rate,
@@ -267,6 +270,7 @@ def main() -> int:
         size = path.stat().st_size / 1e6
         bare = bare_pass(path)
         print(f"file: {args.records:,} records, {size:,.0f} MB; bare json.loads pass {bare:.1f} s", flush=True)
+        tune_process()  # as the `replay` command does before it runs the app
         figures = asyncio.run(replay_all(path, args.records))
         peak, worker_peak = rss_mb(), figures["worker_mb"]
         latency = asyncio.run(key_latency(paced, args.latency_seconds)) if args.latency_seconds > 0 else None

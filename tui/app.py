@@ -1,19 +1,20 @@
-"""The Textual app. `create_app(config)` is the one factory the commands and the tests share.
+"""The Textual app: wiring. `create_app(config)` is the one factory the commands and the tests share.
 
-Data flows one way: source workers post `SourceEvents` batches -> the app adds them to the store ->
-a timer (every ~100 ms, only when something changed) extends the views and repaints the screen.
-Test orders and re-drives go through the injected `invoker` in a worker that only posts messages.
+Data flows one way: source workers post `SourceEvents` batches -> the session stores them -> a
+timer (every ~100 ms, only when something changed) extends the views and sets the `refreshed`
+reactive, bound to the main screen -> the screen repaints. The screen posts what the user asks for
+(`OpenRecord`, `FilterChanged`, `MarkRecord`, `RedriveRecord`) back up. Test orders and re-drives
+go through the injected `invoker` in a worker that only posts messages.
 """
 
 from __future__ import annotations
 
 import asyncio
-import gc
+import functools
 import json
 import math
 import signal
 import time
-from collections import deque
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -24,44 +25,36 @@ from rich.text import Text
 from textual import on, work
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
+from textual.reactive import var
 from textual.screen import Screen
+from textual.widgets import Tabs, Tree
 from textual.worker import Worker, WorkerState
 
-from records.decode import DEFAULT_CORRELATOR, Correlator, Decoded, decode
-from records.facts import GC_THRESHOLDS, MessageFacts
+from records.decode import DEFAULT_CORRELATOR, Correlator
 from records.lines import iso_timestamp, visible
-from records.message import Message
-from records.models import split_function_arn
-from records.sources.base import FactsBatch, Source, SourceStatus
-from records.store.record_store import RecordStore
-from records.store.rows import Outcome
+from records.sources.base import Source
+from records.store.queries import comparison, flow_stages
 from records.store.views import FilterError, RecordFilter
-from tui.heap import limit_heap_fragmentation
-from tui.messages import OrderFailed, OrderSent, SourceEvents
+from tui.messages import FilterChanged, MarkRecord, OpenRecord, OrderFailed, OrderSent, RedriveRecord, SourceEvents
 from tui.render import Stage
 from tui.screens.detail import DetailScreen, RecordDetail
 from tui.screens.dialogs import ConfirmDialog, FilterDialog, OrderDialog, OrderRequest, SaveDialog, SaveRequest
-from tui.screens.help import HelpScreen
+from tui.screens.help import HelpScreen, HelpSection
 from tui.screens.main import MainScreen
-from tui.views import CHEAP_SCAN_ROWS, JMESPATH_SCAN_ROWS, FlowsSource, RecordsSource, ordered_stages
-from tui.workers import Pump, Ticket
+from tui.session import Refreshed, Session
+from tui.widgets.virtual_table import VirtualTable
+from tui.workers import Pump
+
+__all__ = ["AppConfig", "Invoker", "LambdestApp", "create_app"]
 
 Invoker = Callable[[str, Any], Awaitable[str]]
 """`await invoker(function, payload)` sends an asynchronous invoke and returns the request id."""
 
-RATE_WINDOW = 30  # seconds shown in the records/s sparkline
-INGEST_SLICE = 0.012  # seconds of storing before other messages (keys) get their turn
-INGEST_CHUNK = 100
-STATS_SECONDS = 0.5
-# While records pour in (more than BUSY_ROWS since the last refresh: a replay, a burst), the
-# tables take in new rows this often instead of every tick: each refresh and repaint costs
-# milliseconds that storing could use. Keys still repaint at once; a trickle shows at once.
-BUSY_REFRESH_SECONDS = 0.5
-BUSY_ROWS = 200
-
 
 @dataclass
 class AppConfig:
+    """What one run of the app shows and can do; the commands and the tests build one each."""
+
     sources: Sequence[Source] = ()
     invoker: Invoker | None = None
     order_function: str | None = None  # where `o` sends test orders
@@ -77,64 +70,54 @@ class AppConfig:
 
 
 class LambdestApp(App[None]):
+    """The sources' workers, the session, the screens and the actions, wired together."""
+
     CSS_PATH = "app.tcss"
     TITLE = "lambdest-tui"
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("q", "quit", "Quit"),
-        Binding("question_mark", "help", "Help"),
-        Binding("space,p", "toggle_pause", "Pause/follow"),
-        Binding("f", "filter", "Filter"),
-        Binding("x", "failures", "Failures", show=False),
-        Binding("m", "mark", "Mark", show=False),
-        Binding("o", "test_order", "Test order"),
-        Binding("O", "order_dialog", "Edit order"),
-        Binding("r", "redrive", "Re-drive"),
-        Binding("s", "save", "Save"),
+        Binding("q", "quit", "Quit", tooltip="quit (the sources are closed, temporary taps removed)"),
+        Binding("question_mark", "help", "Help", tooltip="every key (this help)"),
+        Binding(
+            "space,p", "toggle_pause", "Pause/follow", tooltip="pause or follow (while paused, new records are counted)"
+        ),
+        Binding("f", "filter", "Filter", tooltip="filter: outcome, function, source, free text, JMESPath"),
+        Binding("x", "failures", "Show only failures", show=False, tooltip="show only failures / clear the filter"),
+        Binding("X", "clear_filter", "Clear the filter", show=False, tooltip="clear the filter: every record"),
+        Binding("o", "test_order", "Test order", tooltip="send a generated test order"),
+        Binding("O", "order_dialog", "Edit order", tooltip="edit a test order or pick a preset, then send"),
+        Binding("r", "redrive", "Re-drive", tooltip="(record screen) re-drive this record (asks first)"),
+        Binding("s", "save", "Save", tooltip="save the session or the filtered view as JSON Lines"),
+        Binding(
+            "ctrl+p", "command_palette", "palette", show=False, priority=True, tooltip="command palette (every action)"
+        ),
     ]
+    """The keys of the main and the record screen; the help screen and the palette are made from them."""
+
+    paused: var[bool] = var(False)
+    """Both tables frozen (new records counted); bound to the main screen's."""
+    refreshed: var[Refreshed] = var(Refreshed(0))
+    """The last refresh of the views; bound to the main screen's."""
 
     def __init__(self, config: AppConfig) -> None:
         super().__init__()
         self.config = config
         self.title = config.title
         self.sub_title = config.subtitle
-        self.store = RecordStore(correlator=config.correlator, clock=self.now)
-        self.records = RecordsSource(self.store)
-        self.flows = FlowsSource(self.store, self.now)
-        self.statuses: dict[str, SourceStatus] = {}
-        for source in config.sources:
-            self.statuses[source.label] = SourceStatus(source.label, source.mode, "connecting")
-        self.paused = False
-        self.marked: int | None = None
-        self._dirty = True
-        self._last_second = -1
-        self._refreshed_at = 0.0
-        self._rows_at_refresh = 0
-        self.batches_handled = 0
-        self.refreshes = 0
-        self.ingest_failures = 0
-        self._backlog: deque[tuple[list[Message | SourceStatus | MessageFacts], object | None]] = deque()
-        self._draining = False
-        self._stats_at = -math.inf
-        self._stats_stale = True
-        self.totals = (0, 0, 0, 0)  # records, succeeded, failed, undecodable (shown in the status bar)
+        order_function = config.order_function if config.invoker is not None else None
+        self.session = Session(
+            config.sources,
+            correlator=config.correlator,
+            clock=config.clock,
+            order_function=order_function,
+            report=lambda text: self.notify(text, severity="error", markup=False),
+        )
         self.pumps: list[Pump] = []
-        self._gc_thresholds = gc.get_threshold()
-
-    @property
-    def order_function(self) -> str | None:
-        return self.config.order_function if self.config.invoker is not None else None
-
-    def now(self) -> float:
-        return self.config.clock() if self.config.clock is not None else time.time()
 
     # ----- life cycle ---------------------------------------------------------------------------
 
     def on_mount(self) -> None:
-        self._gc_thresholds = gc.get_threshold()
-        gc.set_threshold(*GC_THRESHOLDS)
-        limit_heap_fragmentation()  # process-wide and for good (harmless for whatever runs next)
-        self.push_screen(MainScreen())
+        self.push_screen(MainScreen(self.session).data_bind(LambdestApp.paused, LambdestApp.refreshed))
         self.set_interval(self.config.refresh_seconds, self._tick)
         if self.config.quit_on_sigterm:
             asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, lambda: self.call_later(self.action_quit))
@@ -148,9 +131,6 @@ class LambdestApp(App[None]):
                 exit_on_error=False,
                 name=source.label,
             )
-
-    def on_unmount(self) -> None:
-        gc.set_threshold(*self._gc_thresholds)
 
     async def stop_sources(self, grace: float = 10.0) -> None:
         """Cancel the source workers and wait until each source is closed (taps removed)."""
@@ -173,162 +153,48 @@ class LambdestApp(App[None]):
             if pump.started:
                 pump.finished.wait(max(deadline - time.monotonic(), 0))
 
-    @property
-    def main(self) -> MainScreen | None:
-        for screen in self.screen_stack:
-            if isinstance(screen, MainScreen):
-                return screen
-        return None
-
-    # ----- ingestion ----------------------------------------------------------------------------
+    # ----- ingestion and refreshes --------------------------------------------------------------
 
     def on_source_events(self, message: SourceEvents) -> None:
         """Queue the batch; `_drain` stores it in slices so key presses get in between."""
-        events: list[Message | SourceStatus | MessageFacts] = []
-        for event in message.events:
-            if isinstance(event, FactsBatch):  # stored message by message, like the others
-                events.extend(event.messages)
-            else:
-                events.append(event)
-        self._backlog.append((events, message.ticket))
-        self.batches_handled += 1
-        if not self._draining:
-            self._draining = True
+        if self.session.queue(message.events, message.ticket):
             self.call_later(self._drain)
 
     def _drain(self) -> None:
-        """Store queued events for at most `INGEST_SLICE` seconds, then let other messages (keys,
-        repaints) through and go on."""
-        deadline = time.perf_counter() + INGEST_SLICE
-        while self._backlog and time.perf_counter() < deadline:
-            events, ticket = self._backlog[0]
-            take = events[:INGEST_CHUNK]
-            del events[:INGEST_CHUNK]
-            self.ingest(take)
-            if not events:
-                self._backlog.popleft()
-                if isinstance(ticket, Ticket):
-                    ticket.release()
-        if self._backlog:
+        if self.session.drain():
             self.call_later(self._drain)
-        else:
-            self._draining = False
-
-    def ingest(self, events: Iterable[Message | SourceStatus | MessageFacts]) -> None:
-        store = self.store
-        facts: list[MessageFacts] = []  # a run of messages decoded elsewhere, stored together
-        for event in events:
-            if isinstance(event, tuple):
-                facts.append(event)
-                continue
-            if facts:
-                self._ingest_facts(facts)
-                facts = []
-            if isinstance(event, SourceStatus):
-                self.statuses[event.source] = event
-                if event.state == "failed":
-                    self.notify(
-                        f"{visible(event.source)}: {visible(event.reason or 'failed')}", severity="error", markup=False
-                    )
-            else:
-                try:
-                    store.ingest(event)
-                except Exception as exc:  # a store bug must not take the session down: say so, go on
-                    self._ingest_failed(event.source, exc)
-        if facts:
-            self._ingest_facts(facts)
-        self._dirty = True
-
-    def _ingest_facts(self, facts: list[MessageFacts]) -> None:
-        pending = iter(facts)
-        while True:
-            try:
-                self.store.ingest_facts_many(pending)
-                return
-            except Exception as exc:  # as in ingest(); the messages after this one are still stored
-                self._ingest_failed("a replayed file", exc)
-
-    def _ingest_failed(self, source: str, exc: Exception) -> None:
-        self.ingest_failures += 1
-        if self.ingest_failures <= 3:
-            self.notify(
-                f"Could not store a message from {visible(source)}: {type(exc).__name__}: {visible(str(exc))}",
-                severity="error",
-                markup=False,
-            )
-
-    def rates(self) -> list[float]:
-        return [float(count) for count in self.store.rate(RATE_WINDOW, self.now())]
 
     def _tick(self) -> None:
-        second = int(self.now())
-        if not self._dirty and second == self._last_second:
-            return
-        if (
-            self._rows_at_refresh  # the first rows show at once
-            and len(self.store) - self._rows_at_refresh > BUSY_ROWS
-            and time.monotonic() - self._refreshed_at < BUSY_REFRESH_SECONDS
-        ):
-            return  # records pour in: repaint the tables less often, store more
-        self._last_second = second
-        self.refresh_views()
+        if self.session.due():
+            self.refresh_views()
 
     def refresh_views(self, *, totals_now: bool = False) -> None:
         """Take in what arrived and repaint (coalesced: at most once a tick). `totals_now` updates
         the totals even when they were computed less than `STATS_SECONDS` ago."""
-        self.refreshes += 1
-        self._refreshed_at = time.monotonic()
-        self._rows_at_refresh = len(self.store)
-        changes = self.store.drain_changes()
-        new_records = self.records.catch_up()
-        new_flows = self.flows.catch_up(changes.flows)
-        self._dirty = not self.records.complete
-        # Stats cost O(functions + sources): at most twice a second; a skipped update keeps the
-        # app dirty so the next tick brings the totals up to date.
-        now = time.monotonic()
-        self._stats_stale = self._stats_stale or bool(changes)
-        if totals_now or (self._stats_stale and now - self._stats_at >= STATS_SECONDS):
-            stats = self.store.stats()
-            self.totals = (stats.records, stats.succeeded, stats.failed, stats.undecodable)
-            self._stats_at = now
-            self._stats_stale = False
-        elif self._stats_stale:
-            self._dirty = True
-        main = self.main
-        if main is not None and main.is_mounted:
-            main.refresh_data(new_records, new_flows)
+        self.refreshed = self.session.refresh(totals_now=totals_now)
 
     # ----- filter and pause ---------------------------------------------------------------------
 
-    @property
-    def record_filter(self) -> RecordFilter:
-        return self.records.spec or RecordFilter()
-
     def apply_filter(self, spec: RecordFilter) -> None:
         try:
-            records = RecordsSource(self.store, spec)
+            self.session.set_filter(spec)
         except FilterError as exc:
             self.notify(str(exc), severity="error", markup=False)
             return
-        records.pause(self.paused)
-        records.view.scan(JMESPATH_SCAN_ROWS if records.slow else CHEAP_SCAN_ROWS)
-        records.shown = len(records.view)
-        self.records = records
-        self._dirty = True
-        main = self.main
-        if main is not None:
-            main.reset_records()
         self.refresh_views()
+
+    def on_filter_changed(self, message: FilterChanged) -> None:
+        self.apply_filter(message.spec)
 
     def action_filter(self) -> None:
         def done(spec: RecordFilter | None) -> None:
             if spec is not None:
                 self.apply_filter(spec)
 
-        self.push_screen(FilterDialog(self.record_filter, self.store.functions()), done)
+        self.push_screen(FilterDialog(self.session.record_filter, self.session.store.functions()), done)
 
     def action_failures(self) -> None:
-        current = self.record_filter
+        current = self.session.record_filter
         self.apply_filter(RecordFilter() if current.outcome == "failed" else replace(current, outcome="failed"))
 
     def action_clear_filter(self) -> None:
@@ -336,104 +202,48 @@ class LambdestApp(App[None]):
 
     def action_toggle_pause(self) -> None:
         self.paused = not self.paused
-        self.records.pause(self.paused)
-        self.flows.pause(self.paused)
-        self._dirty = True
+
+    def watch_paused(self, paused: bool) -> None:
+        self.session.set_paused(paused)
         self.refresh_views()
 
     # ----- drill-down ---------------------------------------------------------------------------
 
+    def on_open_record(self, message: OpenRecord) -> None:
+        self.open_record(message.index)
+
     def open_record(self, index: int) -> None:
-        store = self.store
+        store = self.session.store
         row = store.row(index)
         decoded = store.load(index)
         raw = store.raw(index) or decoded.raw
         label = f"{row.file}@{row.offset}" if row.file else None
-        stages, current = self._stages(index)
-        compare, compare_name = self._comparison(index)
+        stages, current = flow_stages(store, index)
+        compare = comparison(store, index, self.session.marked)
         received = iso_timestamp(datetime.fromtimestamp(row.received, UTC)) if not math.isnan(row.received) else None
-        detail = RecordDetail(index, decoded, raw, row.source, received, label, stages, current, compare, compare_name)
+        shown = tuple(
+            Stage(
+                datetime.fromtimestamp(stage.timestamp, UTC) if stage.timestamp is not None else None,
+                stage.function_name,
+                stage.condition or stage.state,
+                stage.attempts or 0,
+                stage.state != "failed",
+                _stage_note(stage.error_type, stage.nested),
+            )
+            for stage in stages
+        )
+        detail = RecordDetail(
+            index, decoded, raw, row.source, received, label, shown, current, compare.decoded, compare.name
+        )
         self.push_screen(DetailScreen(detail))
 
-    def _stages(self, index: int) -> tuple[tuple[Stage, ...], int | None]:
-        flow_id = self.store.flow_of(index)
-        flow = self.store.flow(flow_id) if flow_id is not None else None
-        if flow is None:
-            return (), None
-        stages: list[Stage] = []
-        current = None
-        for number, stage in enumerate(ordered_stages(flow)):
-            if stage.row == index:
-                current = number
-            when = datetime.fromtimestamp(stage.timestamp, UTC) if stage.timestamp is not None else None
-            note = stage.error_type
-            if stage.nested:
-                note = f"{note}  (seen nested)" if note else "(seen nested in a downstream record)"
-            stages.append(
-                Stage(
-                    when,
-                    stage.function_name,
-                    stage.condition or stage.state,
-                    stage.attempts or 0,
-                    stage.state != "failed",
-                    note,
-                )
-            )
-        return tuple(stages), current
-
-    def _comparison(self, index: int) -> tuple[Decoded | None, str]:
-        """What the Diff tab compares with: the marked record, else for a failure the newest success
-        of the same function (its own record, or one nested in a downstream record), else for a
-        success the newest failure of the same function."""
-        store = self.store
-        if self.marked is not None and self.marked != index:
-            return store.load(self.marked), "marked record"
-        row = store.row(index)
-        if not row.ok or row.function_name is None:
-            return None, ""
-        if not row.succeeded:
-            other = self._newest(row.function_name, "succeeded")
-            if other is not None:
-                return store.load(other), "newest success of this function"
-            nested = self._nested_success(row.function_name)
-            if nested is not None:
-                return nested, "newest success of this function (nested in a downstream record)"
-            return None, ""
-        other = self._newest(row.function_name, "failed")
-        return (store.load(other), "newest failure of this function") if other is not None else (None, "")
-
-    def _newest(self, function: str, outcome: Outcome) -> int | None:
-        view = self.store.view(RecordFilter(outcome=outcome, function=function))
-        return view[0] if len(view) else None
-
-    def _nested_success(self, function_name: str, limit: int = 50) -> Decoded | None:
-        """A successful record of `function_name` nested in one of the newest successful records."""
-        view = self.store.view(RecordFilter(outcome="succeeded"))
-        for position in range(min(limit, len(view))):
-            record = self.store.load(view[position]).record
-            payload = record.request_payload if record is not None else None
-            for _ in range(16):
-                if not isinstance(payload, dict) or not isinstance(payload.get("requestContext"), dict):
-                    break
-                arn = payload["requestContext"].get("functionArn")
-                if isinstance(arn, str) and split_function_arn(arn)[0] == function_name:
-                    found = decode(payload, correlator=self.config.correlator)[0]
-                    if found.record is not None and found.record.succeeded:
-                        return found
-                payload = payload.get("requestPayload")
-        return None
-
-    def action_mark(self) -> None:
-        main = self.main
-        index = main.current_record() if main is not None else None
-        if index is None:
-            return
-        self.marked = index
+    def on_mark_record(self, message: MarkRecord) -> None:
+        self.session.marked = message.index
         self.notify("Marked this record: open another one and press d to diff them.")
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):
-            self.push_screen(HelpScreen())
+            self.push_screen(HelpScreen(self.help_sections()))
 
     # ----- test orders and re-drive -------------------------------------------------------------
 
@@ -446,14 +256,14 @@ class LambdestApp(App[None]):
         return {}
 
     def action_test_order(self) -> None:
-        function = self.order_function
+        function = self.session.order_function
         if function is None:
             self.notify("No order function: test orders work with `demo` or `watch --function NAME`.")
             return
         self.send(function, self._new_order())
 
     def action_order_dialog(self) -> None:
-        function = self.order_function
+        function = self.session.order_function
         if function is None:
             self.notify("No order function: test orders work with `demo` or `watch --function NAME`.")
             return
@@ -469,8 +279,7 @@ class LambdestApp(App[None]):
 
     def send(self, function: str, payload: Any) -> None:
         key = _order_id(payload)
-        self.store.expect(key, function)
-        self._dirty = True
+        self.session.expect(key, function)
         self.refresh_views()
         self._invoke(function, payload, key)
 
@@ -486,8 +295,7 @@ class LambdestApp(App[None]):
         self.post_message(OrderSent(function, key, request_id))
 
     def on_order_sent(self, message: OrderSent) -> None:
-        self.store.expect(message.correlation_id, message.function, message.request_id)
-        self._dirty = True
+        self.session.expect(message.correlation_id, message.function, message.request_id)
         what = message.correlation_id or "the event"
         self.notify(f"Sent {visible(what)} to {visible(message.function)}", timeout=2, markup=False)
 
@@ -496,26 +304,25 @@ class LambdestApp(App[None]):
             f"Could not invoke {visible(message.function)}: {visible(message.reason)}", severity="error", markup=False
         )
 
-    def _redrive_target(self) -> int | None:
+    def action_redrive(self) -> None:
+        """`r` on the record screen (the main screen has its own, posting `RedriveRecord`)."""
         screen = self.screen
         if isinstance(screen, DetailScreen):
-            return screen.detail.index
-        main = self.main
-        return main.current_record() if main is not None else None
+            self.redrive(screen.detail.index)
 
-    def action_redrive(self) -> None:
+    def on_redrive_record(self, message: RedriveRecord) -> None:
+        self.redrive(message.index)
+
+    def redrive(self, index: int) -> None:
+        """Ask, then send the request payload of the failed record `index` to its function again."""
         if self.config.invoker is None:
             self.notify("Re-drive needs AWS access: use `demo` or `watch`.", severity="warning")
             return
-        index = self._redrive_target()
-        if index is None:
-            return
-        row = self.store.row(index)
+        row = self.session.store.row(index)
         if not row.ok or row.succeeded:
             self.notify("Only a failed record can be re-driven.", severity="warning")
             return
-        decoded = self.store.load(index)
-        record = decoded.record
+        record = self.session.store.load(index).record
         if record is None or record.kind != "async-invocation":
             self.notify("Only an async-invocation record can be re-driven.", severity="warning")
             return
@@ -542,19 +349,14 @@ class LambdestApp(App[None]):
             if request is not None:
                 self.save(request)
 
-        self.push_screen(SaveDialog(self.config.save_path, self.records.spec is not None), done)
+        self.push_screen(SaveDialog(self.config.save_path, self.session.records.spec is not None), done)
 
     def save(self, request: SaveRequest) -> None:
-        records = self.records
-        rows: Sequence[int] | None = None
-        if request.filtered and records.spec is not None:
-            view = records.view
-            rows = list(view.indices())
-        self._save(request.path, rows)
+        self._save(request.path, self.session.current_rows() if request.filtered else None)
 
     @work(thread=True, group="save", exit_on_error=False)
     def _save(self, path: str, rows: Sequence[int] | None) -> int:
-        return self.store.save(Path(path), rows)
+        return self.session.store.save(Path(path), rows)
 
     @on(Worker.StateChanged)
     def worker_changed(self, event: Worker.StateChanged) -> None:
@@ -568,19 +370,29 @@ class LambdestApp(App[None]):
     # ----- command palette ----------------------------------------------------------------------
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        """Textual's commands, then one per binding in force on `screen` that has a tooltip: its
+        description as the title, its tooltip as the help."""
         yield from super().get_system_commands(screen)
-        yield SystemCommand("Pause or follow", "Freeze the tables; count new records", self.action_toggle_pause)
-        yield SystemCommand("Filter records", "By outcome, function, source, text, JMESPath", self.action_filter)
-        yield SystemCommand("Show only failures", "Toggle the failed-records filter", self.action_failures)
-        yield SystemCommand("Clear the filter", "Show every record", self.action_clear_filter)
-        yield SystemCommand("Send a test order", "Asynchronous invoke of the order function", self.action_test_order)
-        yield SystemCommand("Edit and send a test order", "Pick a preset or edit the payload", self.action_order_dialog)
-        yield SystemCommand(
-            "Re-drive the selected failure", "Invoke its function with its request", self.action_redrive
-        )
-        yield SystemCommand("Save the session", "As JSON Lines that replay identically", self.action_save)
-        yield SystemCommand("Mark the selected record", "To diff another record against it", self.action_mark)
-        yield SystemCommand("Help", "Every key", self.action_help)
+        seen = {"quit", "command_palette"}  # Textual's own list has these
+        for active in screen.active_bindings.values():
+            binding = active.binding
+            if binding.tooltip and binding.action not in seen:
+                seen.add(binding.action)
+                run = functools.partial(self.run_action, binding.action, active.node)
+                yield SystemCommand(binding.description, binding.tooltip, run)
+
+    def help_sections(self) -> list[HelpSection]:
+        """What the help screen lists: the bindings of the app, the main screen and the record screen."""
+        tree_keys = [
+            binding
+            for binding in Binding.make_bindings(Tree.BINDINGS)
+            if binding.action in ("select_cursor", "toggle_node")
+        ]
+        return [
+            ("Main and record screens", [*self.BINDINGS, *App.BINDINGS]),
+            ("Main screen", [*VirtualTable.BINDINGS, *MainScreen.BINDINGS]),
+            ("Record screen", [*DetailScreen.BINDINGS, *Tabs.BINDINGS, *tree_keys]),
+        ]
 
 
 def _order_id(payload: Any) -> str | None:
@@ -592,8 +404,10 @@ def _order_id(payload: Any) -> str | None:
     return None
 
 
-def _dt(timestamp: float) -> datetime | None:
-    return None if math.isnan(timestamp) else datetime.fromtimestamp(timestamp, UTC)
+def _stage_note(error_type: str | None, nested: bool) -> str | None:
+    if not nested:
+        return error_type
+    return f"{error_type}  (seen nested)" if error_type else "(seen nested in a downstream record)"
 
 
 def create_app(config: AppConfig | None = None) -> LambdestApp:

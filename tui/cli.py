@@ -12,6 +12,8 @@ import sys
 from collections.abc import Sequence
 from typing import Protocol, cast
 
+__all__ = ["COMMANDS", "CommandModule", "build_parser", "main"]
+
 # name -> module holding the command (kept in the order `--help` lists them)
 COMMANDS: dict[str, str] = {
     "demo": "tui.commands.demo",
@@ -26,6 +28,8 @@ COMMANDS: dict[str, str] = {
 
 
 class CommandModule(Protocol):
+    """What a module under `tui.commands` provides: `HELP`, `add_arguments(parser)`, `run(args)`."""
+
     HELP: str
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None: ...
@@ -54,6 +58,7 @@ def version() -> str:
 
 
 def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The `lambdest-tui` parser; with `only`, only that command's module is imported."""
     parser = argparse.ArgumentParser(
         prog="lambdest-tui",
         description="Watch AWS Lambda Destinations at work: decode, link and inspect execution records.",
@@ -74,6 +79,7 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command `argv` names; its exit code (130 on Ctrl+C)."""
     args_list = list(sys.argv[1:] if argv is None else argv)
     # Only import the module of the command asked for (keeps `inspect` and `tail` free of Textual).
     only = args_list[0] if args_list and args_list[0] in COMMANDS else None

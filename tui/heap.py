@@ -1,4 +1,8 @@
-"""Process memory tuning for the UI process.
+"""Process memory tuning for the UI process, applied by the commands that run the UI (`tune_process`
+in `tui.launch.run_app`), never by the App itself: a test creating apps leaves its process alone.
+
+The collector: storing allocates (and frees) dozens of objects a record, so the UI process raises
+the generation-0 threshold (`records.facts.GC_THRESHOLDS`, as the replay worker does).
 
 The record store keeps a million rows in a few dozen `array` columns and string blobs of several
 megabytes each, grown by `realloc` as rows arrive. glibc serves blocks under its mmap threshold
@@ -12,7 +16,12 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import gc
 import sys
+
+from records.facts import GC_THRESHOLDS
+
+__all__ = ["MMAP_THRESHOLD", "limit_heap_fragmentation", "tune_process"]
 
 M_MMAP_THRESHOLD = -3  # glibc's mallopt parameter
 MMAP_THRESHOLD = 128 * 1024
@@ -29,3 +38,10 @@ def limit_heap_fragmentation() -> bool:
     except (OSError, AttributeError):
         return False
     return bool(mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD))
+
+
+def tune_process() -> bool:
+    """Set the UI process's collector thresholds and limit heap fragmentation; process-wide and for
+    good. Returns whether the heap part took effect (see `limit_heap_fragmentation`)."""
+    gc.set_threshold(*GC_THRESHOLDS)
+    return limit_heap_fragmentation()

@@ -6,9 +6,14 @@ import functools
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from textual.app import AutopilotCallbackType
+
 from records.aws_options import AwsOptions
 from records.sources.base import Source
 from tui.app import AppConfig, LambdestApp, create_app
+from tui.heap import tune_process
+
+__all__ = ["live_config", "run_app"]
 
 
 def live_config(
@@ -33,9 +38,16 @@ def live_config(
     )
 
 
-def run_app(config: AppConfig) -> LambdestApp:
-    """Run the app until the user quits; returns once every source is closed (taps removed)."""
+def run_app(
+    config: AppConfig,
+    *,
+    headless: bool = False,
+    auto_pilot: AutopilotCallbackType | None = None,
+) -> LambdestApp:
+    """The entry point of every command that runs the UI: tune the process (`tui.heap`), run the app
+    until the user quits (or `auto_pilot` returns), return once every source is closed (taps removed)."""
+    tune_process()
     app = create_app(config)
-    app.run()
+    app.run(headless=headless, auto_pilot=auto_pilot)
     app.wait_sources_closed()
     return app

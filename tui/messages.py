@@ -1,18 +1,33 @@
-"""Messages workers post to the app (workers never touch widgets)."""
+"""Messages posted up: from the source workers to the app (workers never touch widgets), and from
+the main screen to the app (the screen reads the session it was given and asks for the rest)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from textual.message import Message
 
 from records.sources.base import SourceEvent
+from records.store.views import RecordFilter
+from tui.session import Releasable
+
+__all__ = [
+    "FilterChanged",
+    "MarkRecord",
+    "OpenRecord",
+    "OrderFailed",
+    "OrderSent",
+    "RedriveRecord",
+    "SourceEvents",
+    "SourcesFinished",
+]
 
 
 class SourceEvents(Message):
     """A batch of events from the sources (messages and status changes), oldest first."""
 
-    def __init__(self, events: Sequence[SourceEvent], ticket: object | None = None) -> None:
+    def __init__(self, events: Sequence[SourceEvent], ticket: Releasable | None = None) -> None:
         super().__init__()
         self.events = events
         self.ticket = ticket  # released when handled (back-pressure for fast sources)
@@ -22,16 +37,46 @@ class SourcesFinished(Message):
     """Every source has ended (a replay read to its end)."""
 
 
+@dataclass
 class OrderSent(Message):
-    def __init__(self, function: str, correlation_id: str | None, request_id: str) -> None:
-        super().__init__()
-        self.function = function
-        self.correlation_id = correlation_id
-        self.request_id = request_id
+    """An asynchronous invoke was accepted: `request_id` is Lambda's id for it."""
+
+    function: str
+    correlation_id: str | None
+    request_id: str
 
 
+@dataclass
 class OrderFailed(Message):
-    def __init__(self, function: str, reason: str) -> None:
-        super().__init__()
-        self.function = function
-        self.reason = reason
+    """An asynchronous invoke was refused; `reason` says why."""
+
+    function: str
+    reason: str
+
+
+@dataclass
+class OpenRecord(Message):
+    """Open the record screen of the store row `index`."""
+
+    index: int
+
+
+@dataclass
+class FilterChanged(Message):
+    """Show the records `spec` matches."""
+
+    spec: RecordFilter
+
+
+@dataclass
+class MarkRecord(Message):
+    """Mark the store row `index` to diff other records against."""
+
+    index: int
+
+
+@dataclass
+class RedriveRecord(Message):
+    """Re-drive the request payload of the store row `index` (after asking)."""
+
+    index: int

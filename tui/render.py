@@ -19,8 +19,24 @@ from records.decode import Decoded
 from records.lines import iso_timestamp, receive_count, visible
 from records.models import StreamFailureRecord
 
+__all__ = [
+    "Stage",
+    "contexts",
+    "diff_text",
+    "envelope_meta",
+    "error_text",
+    "field_lines",
+    "lit",
+    "outcome",
+    "pretty_raw",
+    "record_document",
+    "summary",
+    "timeline_text",
+]
+
 
 def lit(value: object, style: str = "") -> Text:
+    """A value as literal text: never markup, control characters made visible."""
     return Text(visible(str(value)), style=style)
 
 
@@ -38,6 +54,7 @@ def field_lines(rows: Iterable[tuple[str, object]]) -> Text:
 
 
 def outcome(decoded: Decoded) -> Text:
+    """A record's outcome in a word or two, coloured (undecodable, succeeded, failed)."""
     record = decoded.record
     if record is None:
         return Text("✗ undecodable", style="bold yellow")
@@ -143,6 +160,7 @@ def contexts(decoded: Decoded) -> dict[str, Any]:
 def envelope_meta(
     decoded: Decoded, source: str | None, received: str | None, input_label: str | None
 ) -> dict[str, Any]:
+    """The Envelope tab: how the record arrived (source, time, input, transport metadata)."""
     return {
         "source": source,
         "received": received,

@@ -11,10 +11,27 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
 from records.lines import iso_timestamp
+from records.store.queries import ordered_stages
 from records.store.record_store import RecordStore
-from records.store.rows import Flow, RowSummary, Stage
+from records.store.rows import Flow, RowSummary
 from records.store.views import RecordFilter, RecordView
 from tui.widgets.virtual_table import Column
+
+__all__ = [
+    "CHEAP_SCAN_ROWS",
+    "FLOW_COLUMNS",
+    "FLOW_TONES",
+    "JMESPATH_SCAN_ROWS",
+    "RECORD_COLUMNS",
+    "FlowsSource",
+    "RecordsSource",
+    "age_text",
+    "clock_text",
+    "describe",
+    "record_cells",
+    "record_tone",
+    "stages_text",
+]
 
 RECORD_COLUMNS = (
     Column("time", 12),
@@ -40,12 +57,14 @@ CHEAP_SCAN_ROWS = 200_000
 
 
 def clock_text(timestamp: float | None) -> str:
+    """The time of day of a timestamp, to the millisecond (UTC); "?" when unknown."""
     if timestamp is None or math.isnan(timestamp):
         return "?"
     return iso_timestamp(datetime.fromtimestamp(timestamp, UTC))[11:23]
 
 
 def age_text(seconds: float) -> str:
+    """A short age: 42s, 5m, 3h, 2d."""
     if math.isnan(seconds):
         return ""
     seconds = max(seconds, 0)
@@ -59,6 +78,7 @@ def age_text(seconds: float) -> str:
 
 
 def describe(spec: RecordFilter | None) -> str:
+    """A filter in a few words, for the banner."""
     if spec is None or spec.is_empty:
         return "none"
     parts: list[str] = []
@@ -76,6 +96,7 @@ def describe(spec: RecordFilter | None) -> str:
 
 
 def record_cells(row: RowSummary) -> tuple[str, ...]:
+    """The records table's cells of one row."""
     when = clock_text(row.timestamp if row.timestamp is not None else row.received)
     if not row.ok:
         return (when, row.source, "-", "undecodable", "", row.error_message or "", "")
@@ -91,29 +112,14 @@ def record_cells(row: RowSummary) -> tuple[str, ...]:
 
 
 def record_tone(row: RowSummary) -> str:
+    """The colour class of a row: ok, fail or bad (undecodable)."""
     if not row.ok:
         return "bad"
     return "ok" if row.succeeded else "fail"
 
 
-def ordered_stages(flow: Flow) -> list[Stage]:
-    """The flow's stages by time, upstream before downstream when times are equal (Lambda writes
-    a failure record and the next function's record in the same millisecond)."""
-    parent_of = {stage.request_id: stage.parent_request_id for stage in flow.stages if stage.request_id}
-
-    def depth(stage: Stage) -> int:
-        count, parent = 0, stage.parent_request_id
-        while parent is not None and parent in parent_of and count < 64:
-            count += 1
-            parent = parent_of[parent]
-        return count
-
-    return sorted(
-        flow.stages, key=lambda stage: (math.inf if stage.timestamp is None else stage.timestamp, depth(stage))
-    )
-
-
 def stages_text(flow: Flow) -> str:
+    """A flow's stages on one line: order✓ → update-inventory✗ x3 → rollback-order✓."""
     parts = []
     for stage in ordered_stages(flow):
         mark = {"succeeded": "✓", "failed": "✗"}.get(stage.state, "…")
@@ -129,7 +135,7 @@ class RecordsSource:
         self.store = store
         self.spec = spec if spec is not None and not spec.is_empty else None
         # Raises records.store.FilterError for a bad JMESPath expression.
-        self.view: RecordView = store.view(self.spec, scan=False)
+        self.view = RecordView(store, self.spec)
         self.shown = 0
         self.paused = False
 

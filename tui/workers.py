@@ -20,6 +20,8 @@ from textual.worker import get_current_worker
 from records.sources.base import FactsBatch, Source, SourceEvent, SourceStatus
 from tui.messages import SourceEvents
 
+__all__ = ["BATCH", "FLUSH_SECONDS", "IN_FLIGHT", "Pump", "Ticket"]
+
 BATCH = 1000
 FLUSH_SECONDS = 0.05
 IN_FLIGHT = 4

@@ -7,7 +7,6 @@
     replay_worker              an instant replay's files read and decoded in a worker process
     file_messages              inputs read from files as Messages (what a replay sends)
     merge.MergedSource         several sources as one stream
-    cli_args                   add_source_arguments(parser), sources_from_args(args, session)
     faults                     back-off and the classification of AWS errors
     taps                       tagging, clean-up and the orphan sweep shared by the taps
 

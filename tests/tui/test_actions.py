@@ -52,8 +52,8 @@ async def test_test_order_shows_awaiting_flow_then_fills_in() -> None:
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("o")
         await until(pilot, lambda: invoker.calls == [("order", order("ord-00042"))], "invoke")
-        await until(pilot, lambda: len(app.flows) == 1, "awaiting flow")
-        flow = app.store.flow(app.flows.flow_id_at(0))
+        await until(pilot, lambda: len(app.session.flows) == 1, "awaiting flow")
+        flow = app.session.store.flow(app.session.flows.flow_id_at(0))
         assert flow is not None and flow.status == "awaiting records" and flow.correlation_id == "ord-00042"
         screen = app.screen
         assert isinstance(screen, MainScreen)
@@ -62,7 +62,7 @@ async def test_test_order_shows_awaiting_flow_then_fills_in() -> None:
         raws = [json.dumps(document) for document in flow_records(42, "good", T0)]
         app.post_message(SourceEvents([message(raw) for raw in raws]))
         await until(pilot, lambda: "completed" in screen.flows_table.render_line(1).text, "completed")
-        assert len(app.flows) == 1
+        assert len(app.session.flows) == 1
         assert "order✓ → update-inventory✓" in screen.flows_table.render_line(1).text
 
 
@@ -106,7 +106,7 @@ async def test_redrive_asks_then_invokes_the_failed_request() -> None:
     raws = [json.dumps(document) for document in flow_records(7, "out-of-stock", T0)]
     app = app_with(raws, invoker)
     async with app.run_test(size=SIZE) as pilot:
-        await until(pilot, lambda: len(app.records) == 2, "records")
+        await until(pilot, lambda: len(app.session.records) == 2, "records")
         await pilot.press("r")  # the newest row is the rollback's success: refused
         await pilot.pause()
         assert not isinstance(app.screen, ConfirmDialog)
@@ -130,16 +130,16 @@ async def test_save_then_replay_gives_the_same_records(tmp_path: Path) -> None:
     saved = tmp_path / "saved.jsonl"
     app = create_app(AppConfig(sources=[ReplaySource([str(source_file)], facts=True)], clock=lambda: FIXED_NOW))
     async with app.run_test(size=SIZE) as pilot:
-        await until(pilot, lambda: len(app.records) == 15, "records")
+        await until(pilot, lambda: len(app.session.records) == 15, "records")
         await pilot.press("s")
         await until(pilot, lambda: isinstance(app.screen, SaveDialog), "dialog")
         app.screen.query_one("#save-path", Input).value = str(saved)
         await pilot.press("enter")
         await until(pilot, lambda: saved.exists() and any("Saved 15" in n.message for n in app._notifications), "saved")
-        before = [app.store.row(index) for index in range(len(app.store))]
+        before = [app.session.store.row(index) for index in range(len(app.session.store))]
         # the filtered view alone
         await pilot.press("x")
-        await until(pilot, lambda: len(app.records) == 4, "failures")
+        await until(pilot, lambda: len(app.session.records) == 4, "failures")
         await pilot.press("s")
         await until(pilot, lambda: isinstance(app.screen, SaveDialog), "dialog")
         app.screen.query_one("#save-path", Input).value = str(tmp_path / "failures.jsonl")
@@ -147,8 +147,8 @@ async def test_save_then_replay_gives_the_same_records(tmp_path: Path) -> None:
         await until(pilot, (tmp_path / "failures.jsonl").exists, "saved failures")
     replayed = create_app(AppConfig(sources=[ReplaySource([str(saved)], facts=True)], clock=lambda: FIXED_NOW))
     async with replayed.run_test(size=SIZE) as pilot:
-        await until(pilot, lambda: len(replayed.records) == 15, "replayed")
-        after = [replayed.store.row(index) for index in range(len(replayed.store))]
+        await until(pilot, lambda: len(replayed.session.records) == 15, "replayed")
+        after = [replayed.session.store.row(index) for index in range(len(replayed.session.store))]
     key = lambda row: (row.ok, row.function_name, row.condition, row.request_id, row.correlation_id, row.error_type)  # noqa: E731
     assert [key(row) for row in after] == [key(row) for row in before]
     lines = (tmp_path / "failures.jsonl").read_text().splitlines()

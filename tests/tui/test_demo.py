@@ -47,12 +47,14 @@ async def test_demo_shows_live_order_flows(sandbox: Sandbox, tmp_path: Path) -> 
         config.order_generator = next_order
         app = create_app(config)
         async with app.run_test(size=(150, 45)) as pilot:
-            await until(pilot, lambda: all(s.state == "live" for s in app.statuses.values()), "sources live", 3000)
-            assert set(app.statuses) == {"topic:order-notifications", "queue:order-failures"}
+            await until(
+                pilot, lambda: all(s.state == "live" for s in app.session.statuses.values()), "sources live", 3000
+            )
+            assert set(app.session.statuses) == {"topic:order-notifications", "queue:order-failures"}
 
             def flow_of(order_id: str) -> Flow | None:
-                for position in range(app.store.flow_count()):
-                    flow = app.store.flow(app.store.flows()[position])
+                for position in range(app.session.store.flow_count()):
+                    flow = app.session.store.flow(app.session.store.flows()[position])
                     if flow is not None and flow.correlation_id == order_id:
                         return flow
                 return None

@@ -34,9 +34,9 @@ async def test_replay_fills_tables_newest_first(tmp_path: Path) -> None:
     path = write_jsonl(tmp_path / "records.jsonl", mixed_records(20), ["not json {"])
     app = replay_app(path)
     async with app.run_test(size=SIZE) as pilot:
-        await until(pilot, lambda: app.statuses[app.config.sources[0].label].state == "done", "replay done")
-        await until(pilot, lambda: len(app.records) == 25, "records shown")
-        stats = app.store.stats()
+        await until(pilot, lambda: app.session.statuses[app.config.sources[0].label].state == "done", "replay done")
+        await until(pilot, lambda: len(app.session.records) == 25, "records shown")
+        stats = app.session.store.stats()
         assert (stats.records, stats.succeeded, stats.failed, stats.undecodable) == (25, 16, 8, 1)
         screen = app.screen
         assert isinstance(screen, MainScreen)
@@ -59,7 +59,7 @@ async def test_select_shows_detail_and_enter_drills_down(tmp_path: Path) -> None
     path = write_jsonl(tmp_path / "records.jsonl", mixed_records(5))
     app = replay_app(path)
     async with app.run_test(size=SIZE) as pilot:
-        await until(pilot, lambda: len(app.records) == 6, "records shown")
+        await until(pilot, lambda: len(app.session.records) == 6, "records shown")
         screen = app.screen
         assert isinstance(screen, MainScreen)
         await pilot.press("down")  # row 1: update-inventory success of ord-00003
@@ -95,7 +95,7 @@ async def test_flow_enter_opens_latest_record_with_timeline(tmp_path: Path) -> N
     path = write_jsonl(tmp_path / "records.jsonl", mixed_records(3))  # order 2 is out of stock
     app = replay_app(path)
     async with app.run_test(size=SIZE) as pilot:
-        await until(pilot, lambda: len(app.flows) == 3, "flows")
+        await until(pilot, lambda: len(app.session.flows) == 3, "flows")
         await pilot.press("shift+tab")  # focus the flows list
         screen = app.screen
         assert isinstance(screen, MainScreen)
@@ -123,7 +123,7 @@ async def test_diff_against_newest_success(tmp_path: Path) -> None:
     path = write_jsonl(tmp_path / "records.jsonl", mixed_records(3))
     app = replay_app(path)
     async with app.run_test(size=SIZE) as pilot:
-        await until(pilot, lambda: len(app.records) == 4, "records")
+        await until(pilot, lambda: len(app.session.records) == 4, "records")
         await pilot.press("down")  # the out-of-stock failure of update-inventory
         await pilot.press("enter")
         await until(pilot, lambda: isinstance(app.screen, DetailScreen), "detail")
@@ -138,12 +138,12 @@ async def test_filters(tmp_path: Path) -> None:
     path = write_jsonl(tmp_path / "records.jsonl", mixed_records(10), ["not json {"])
     app = replay_app(path)
     async with app.run_test(size=SIZE) as pilot:
-        await until(pilot, lambda: len(app.records) == 13, "records")
+        await until(pilot, lambda: len(app.session.records) == 13, "records")
         await pilot.press("x")  # failures only
-        await until(pilot, lambda: len(app.records) == 4, "failures")
-        assert all(not app.store.row(app.records.index_at(row)).succeeded for row in range(4))
+        await until(pilot, lambda: len(app.session.records) == 4, "failures")
+        assert all(not app.session.store.row(app.session.records.index_at(row)).succeeded for row in range(4))
         await pilot.press("x")
-        await until(pilot, lambda: len(app.records) == 13, "cleared")
+        await until(pilot, lambda: len(app.session.records) == 13, "cleared")
         # the filter dialog: function + JMESPath
         await pilot.press("f")
         await until(pilot, lambda: isinstance(app.screen, FilterDialog), "dialog")
@@ -155,8 +155,8 @@ async def test_filters(tmp_path: Path) -> None:
         dialog.query_one("#jmespath", Input).value = "requestPayload.requestPayload.items[?qty > `100`]"
         await pilot.click("#apply")
         await until(pilot, lambda: isinstance(app.screen, MainScreen), "applied")
-        await until(pilot, lambda: app.records.complete and len(app.records) == 2, "jmespath matches")
-        assert app.record_filter.function == "update-inventory"
+        await until(pilot, lambda: app.session.records.complete and len(app.session.records) == 2, "jmespath matches")
+        assert app.session.record_filter.function == "update-inventory"
         # a bad expression is refused in the dialog with a reason
         await pilot.press("f")
         await until(pilot, lambda: isinstance(app.screen, FilterDialog), "dialog")
@@ -172,17 +172,19 @@ async def test_filters(tmp_path: Path) -> None:
         await pilot.press("slash")
         await pilot.press(*"ord-00007")
         await pilot.press("enter")
-        await until(pilot, lambda: app.record_filter.text == "ord-00007" and len(app.records) == 2, "text")
+        await until(
+            pilot, lambda: app.session.record_filter.text == "ord-00007" and len(app.session.records) == 2, "text"
+        )
         # undecodable
         app.apply_filter(RecordFilter(outcome="undecodable"))
-        await until(pilot, lambda: len(app.records) == 1, "undecodable")
+        await until(pilot, lambda: len(app.session.records) == 1, "undecodable")
 
 
 async def test_pause_counts_new_records_and_follow_resumes() -> None:
     raws = [json.dumps(document) for document in mixed_records(2)]
     app = create_app(AppConfig(sources=[ListSource(raws, stay_open=True)], clock=lambda: FIXED_NOW))
     async with app.run_test(size=SIZE) as pilot:
-        await until(pilot, lambda: len(app.records) == 2, "first records")
+        await until(pilot, lambda: len(app.session.records) == 2, "first records")
         screen = app.screen
         assert isinstance(screen, MainScreen)
         await pilot.press("space")
@@ -192,7 +194,7 @@ async def test_pause_counts_new_records_and_follow_resumes() -> None:
             for n in range(3)
         ]
         app.post_message(SourceEvents(more))
-        await until(pilot, lambda: app.records.pending == 3, "pending count")
+        await until(pilot, lambda: app.session.records.pending == 3, "pending count")
         await pilot.pause(0.15)
         assert screen.records_table.row_count == 2
         assert "3 new records" in str(screen.query_one("#banner").render())
@@ -207,17 +209,17 @@ async def test_cursor_stays_on_its_record_when_records_arrive() -> None:
     raws = [json.dumps(document) for document in mixed_records(4)]
     app = create_app(AppConfig(sources=[ListSource(raws, stay_open=True)], clock=lambda: FIXED_NOW))
     async with app.run_test(size=SIZE) as pilot:
-        await until(pilot, lambda: len(app.records) == 5, "records")
+        await until(pilot, lambda: len(app.session.records) == 5, "records")
         screen = app.screen
         assert isinstance(screen, MainScreen)
         await pilot.press("down", "down")
-        chosen = app.records.index_at(2)
+        chosen = app.session.records.index_at(2)
         app.post_message(SourceEvents([message(json.dumps(record("order", order("new-1"), number=999, when=T0)))]))
-        await until(pilot, lambda: len(app.records) == 6, "arrival")
-        assert app.records.index_at(screen.records_table.cursor) == chosen
+        await until(pilot, lambda: len(app.session.records) == 6, "arrival")
+        assert app.session.records.index_at(screen.records_table.cursor) == chosen
         await pilot.press("home")  # back on the newest row: it follows again
         app.post_message(SourceEvents([message(json.dumps(record("order", order("new-2"), number=998, when=T0)))]))
-        await until(pilot, lambda: len(app.records) == 7, "arrival")
+        await until(pilot, lambda: len(app.session.records) == 7, "arrival")
         assert screen.records_table.cursor == 0
         assert "new-2" in line_text(screen.records_table, 1)
 
@@ -226,7 +228,7 @@ async def test_command_palette_runs_actions(tmp_path: Path) -> None:
     path = write_jsonl(tmp_path / "records.jsonl", mixed_records(5))
     app = replay_app(path)
     async with app.run_test(size=SIZE) as pilot:
-        await until(pilot, lambda: len(app.records) == 6, "records")
+        await until(pilot, lambda: len(app.session.records) == 6, "records")
         await pilot.press("ctrl+p")
         await pilot.press(*"only failures")
         await until(pilot, lambda: isinstance(app.screen, CommandPalette), "palette")
@@ -235,7 +237,11 @@ async def test_command_palette_runs_actions(tmp_path: Path) -> None:
         first = hits.get_option_at_index(0).prompt
         assert "Show only failures" in str(first)
         await pilot.press("enter")
-        await until(pilot, lambda: app.record_filter.outcome == "failed" and len(app.records) == 2, "palette action")
+        await until(
+            pilot,
+            lambda: app.session.record_filter.outcome == "failed" and len(app.session.records) == 2,
+            "palette action",
+        )
 
 
 async def test_stages_upstream_first_when_times_are_equal() -> None:
@@ -243,7 +249,7 @@ async def test_stages_upstream_first_when_times_are_equal() -> None:
     rollback["timestamp"] = failed["timestamp"]  # as the sandbox writes them: the same millisecond
     app = create_app(AppConfig(sources=[ListSource([json.dumps(rollback)])], clock=lambda: FIXED_NOW))
     async with app.run_test(size=SIZE) as pilot:
-        await until(pilot, lambda: len(app.flows) == 1 and len(app.records) == 1, "flow")
+        await until(pilot, lambda: len(app.session.flows) == 1 and len(app.session.records) == 1, "flow")
         screen = app.screen
         assert isinstance(screen, MainScreen)
         await until(pilot, lambda: "rolled back" in line_text(screen.flows_table, 1), "status")
@@ -254,7 +260,7 @@ async def test_mouse_click_selects_and_second_click_opens(tmp_path: Path) -> Non
     path = write_jsonl(tmp_path / "records.jsonl", mixed_records(5))
     app = replay_app(path)
     async with app.run_test(size=SIZE) as pilot:
-        await until(pilot, lambda: len(app.records) == 6, "records")
+        await until(pilot, lambda: len(app.session.records) == 6, "records")
         screen = app.screen
         assert isinstance(screen, MainScreen)
         table = screen.records_table
@@ -264,4 +270,4 @@ async def test_mouse_click_selects_and_second_click_opens(tmp_path: Path) -> Non
         assert not isinstance(app.screen, DetailScreen)
         await pilot.click(table, offset=(5, 4))
         await until(pilot, lambda: isinstance(app.screen, DetailScreen), "second click opens")
-        assert app.screen.detail.index == app.records.index_at(2)
+        assert app.screen.detail.index == app.session.records.index_at(2)

@@ -47,16 +47,16 @@ async def test_keeps_up_with_100k_records(tmp_path: Path) -> None:
             app.simulate_key("down")  # posted like a key from the terminal, behind whatever is queued
             await until(pilot, lambda before=before: table.cursor != before, "key handled", pauses=5_000)  # type: ignore[misc]
             latencies.append(time.perf_counter() - pressed)
-        await until(pilot, lambda: len(app.records) == RECORDS, "all records shown", pauses=60_000)
+        await until(pilot, lambda: len(app.session.records) == RECORDS, "all records shown", pauses=60_000)
         elapsed = time.perf_counter() - started
-        stats = app.store.stats()
+        stats = app.session.store.stats()
         assert stats.records == RECORDS, stats
         assert stats.undecodable == 0, stats
         assert screen.records_table.row_count == RECORDS
         totals = screen.query_one("#status-totals")
         await until(pilot, lambda: "records 100000" in str(totals.render()), "totals (refreshed twice a second)")
         # refreshes are coalesced: about ten a second whatever the rate, not one per record or batch
-        refreshes, seconds = app.refreshes, time.perf_counter() - started
+        refreshes, seconds = app.session.refreshes, time.perf_counter() - started
         assert refreshes <= seconds * 12 + 10, f"{refreshes} refreshes in {seconds:.1f} s"
     print(f"100k: {elapsed:.1f} s, key latencies {[round(x * 1000) for x in latencies]} ms")
     # generous bounds: the suite may share two cores with other tests (the benchmark measures properly)

@@ -39,7 +39,10 @@ def make_app() -> LambdestApp:
 async def loaded(pilot: Pilot[None]) -> None:
     app = pilot.app
     assert isinstance(app, LambdestApp)
-    await until(pilot, lambda: len(app.records) == len(RAWS) and app.statuses["queue:order-failures"].state == "done")
+    await until(
+        pilot,
+        lambda: len(app.session.records) == len(RAWS) and app.session.statuses["queue:order-failures"].state == "done",
+    )
     app.refresh_views(totals_now=True)
     await pilot.pause()
 

@@ -45,7 +45,7 @@ def plain(renderable: object) -> str:
 async def test_markup_and_escape_sequences_render_literally() -> None:
     app = create_app(AppConfig(sources=[ListSource(nasty_records())], clock=lambda: FIXED_NOW))
     async with app.run_test(size=(160, 45)) as pilot:
-        await until(pilot, lambda: len(app.records) == 2, "records")
+        await until(pilot, lambda: len(app.session.records) == 2, "records")
         screen = app.screen
         assert isinstance(screen, MainScreen)
         table = screen.records_table

@@ -12,7 +12,6 @@ import pytest
 from records.files import SessionWriter
 from records.invoke import generate_order
 from records.sandbox import Sandbox
-from records.sources.cli_args import sources_from_args
 from records.store.rows import Flow
 from tests.integration.sandbox_fixtures import sandbox
 from tests.tui.conftest import until
@@ -20,6 +19,7 @@ from tui.app import create_app
 from tui.cli import build_parser
 from tui.commands.common import aws_options
 from tui.commands.functions import order_function, plan_for
+from tui.commands.sources_args import sources_from_args
 from tui.launch import live_config
 
 __all__ = ["sandbox"]
@@ -45,12 +45,14 @@ async def test_watch_function_order_shows_complete_and_rolled_back_flows(sandbox
         config.order_generator = next_order
         app = create_app(config)
         async with app.run_test(size=(150, 45)) as pilot:
-            await until(pilot, lambda: all(s.state == "live" for s in app.statuses.values()), "sources live", 3000)
-            assert set(app.statuses) == {"topic:order-notifications", "queue:order-failures"}
+            await until(
+                pilot, lambda: all(s.state == "live" for s in app.session.statuses.values()), "sources live", 3000
+            )
+            assert set(app.session.statuses) == {"topic:order-notifications", "queue:order-failures"}
 
             def flow_of(order_id: str) -> Flow | None:
-                for position in range(app.store.flow_count()):
-                    flow = app.store.flow(app.store.flows()[position])
+                for position in range(app.session.store.flow_count()):
+                    flow = app.session.store.flow(app.session.store.flows()[position])
                     if flow is not None and flow.correlation_id == order_id:
                         return flow
                 return None

@@ -13,12 +13,12 @@ import pytest
 from records.files import SessionWriter, read_at
 from records.message import Message
 from records.sources.base import SourceStatus
-from records.sources.cli_args import SourceArgumentError, add_source_arguments, sources_from_args
 from records.sources.eventbridge import DEFAULT_PATTERN, EventBridgeTap
 from records.sources.merge import MergedSource
 from records.sources.replay import ReplaySource
 from records.sources.sns import SnsTap
 from records.sources.sqs import SqsQueueSource
+from tui.commands.sources_args import SourceArgumentError, add_source_arguments, sources_from_args
 
 
 def _record(index: int) -> dict[str, Any]:

@@ -10,7 +10,7 @@ def test_tail_and_sources_import_no_ui() -> None:
     code = (
         "import sys\n"
         "import tui.commands.tail, records.sources.sqs, records.sources.sns, records.sources.eventbridge\n"
-        "import records.sources.replay, records.sources.merge, records.sources.cli_args\n"
+        "import records.sources.replay, records.sources.merge, tui.commands.sources_args\n"
         "print(','.join(sorted(m for m in sys.modules if m.split('.')[0] in ('textual', 'rich'))))\n"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -6,8 +6,11 @@ import argparse
 
 from records.aws_options import AwsOptions
 
+__all__ = ["add_aws_arguments", "add_format_argument", "aws_options"]
+
 
 def add_aws_arguments(parser: argparse.ArgumentParser) -> None:
+    """--profile, --region, --endpoint-url."""
     group = parser.add_argument_group("AWS options (the standard AWS_* variables work too)")
     group.add_argument("--profile", help="named profile from ~/.aws/config")
     group.add_argument("--region", help="AWS region, e.g. eu-west-1")
@@ -19,6 +22,7 @@ def add_aws_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def aws_options(args: argparse.Namespace) -> AwsOptions:
+    """The AWS options of a parsed command line."""
     return AwsOptions(
         profile=getattr(args, "profile", None),
         region=getattr(args, "region", None),
@@ -27,6 +31,7 @@ def aws_options(args: argparse.Namespace) -> AwsOptions:
 
 
 def add_format_argument(parser: argparse.ArgumentParser, default: str = "text") -> None:
+    """--format jsonl|text."""
     parser.add_argument(
         "--format",
         choices=("jsonl", "text"),

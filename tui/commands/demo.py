@@ -18,10 +18,13 @@ if TYPE_CHECKING:
     from records.sandbox import Sandbox
     from tui.app import AppConfig
 
+__all__ = ["HELP", "add_arguments", "demo_config", "run"]
+
 HELP = "try it with no AWS account: a local sandbox running the order system, with the UI on it"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """--stack, --save."""
     parser.add_argument("--stack", metavar="FILE", help="a sandbox stack file (TOML); default: the order system")
     parser.add_argument(
         "--save", metavar="FILE", help="the session file every received message is appended to (JSON Lines)"
@@ -50,6 +53,7 @@ def demo_config(sandbox: Sandbox, session: SessionWriter) -> AppConfig:
 
 
 def run(args: argparse.Namespace) -> int:
+    """Start the sandbox, run the UI on it, stop the sandbox; the exit code."""
     from records.files import SessionWriter
     from records.sandbox import Sandbox, SandboxError, StackError
     from tui.commands.tail import default_session_path

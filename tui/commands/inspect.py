@@ -15,10 +15,13 @@ from records.files import read_inputs, read_stream
 from records.lines import dumps_json_line, text_line
 from tui.commands.common import add_format_argument
 
+__all__ = ["HELP", "add_arguments", "run"]
+
 HELP = "decode saved record files (JSON, JSON Lines, .gz, folders) without the UI"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The files to decode and how to print them."""
     parser.add_argument("files", nargs="+", metavar="FILE", help="files or folders; - for standard input")
     add_format_argument(parser, default="text")
     parser.add_argument(
@@ -31,6 +34,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    """Decode the files and print their records (no UI); the exit code."""
     try:
         correlator = Correlator(args.correlate) if args.correlate else Correlator()
     except ValueError as exc:

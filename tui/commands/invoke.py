@@ -22,10 +22,13 @@ from tui.commands.common import add_aws_arguments, add_format_argument, aws_opti
 if TYPE_CHECKING:
     from records.invoke import FlowEvent
 
+__all__ = ["HELP", "UsageError", "add_arguments", "run"]
+
 HELP = "invoke a function asynchronously (InvocationType Event); --wait follows its destinations"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The function, the payload and what to wait for."""
     parser.add_argument("function", metavar="FUNCTION", help="function name, name:qualifier or ARN")
     payload = parser.add_mutually_exclusive_group()
     payload.add_argument("--payload", metavar="JSON|@FILE", help="the event: JSON text, or @FILE to read it from")
@@ -70,6 +73,7 @@ def _payload(args: argparse.Namespace) -> Any:
 
 
 def run(args: argparse.Namespace) -> int:
+    """Send the asynchronous invoke(s) and report; the exit code."""
     try:
         payload = _payload(args)
     except UsageError as exc:

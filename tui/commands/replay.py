@@ -6,12 +6,15 @@ import argparse
 import sys
 from pathlib import Path
 
-from records.sources.cli_args import positive_float
+from tui.commands.sources_args import positive_float
+
+__all__ = ["HELP", "add_arguments", "run"]
 
 HELP = "the UI on saved record files (JSON, JSON Lines, .gz, folders, s3://bucket/prefix)"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The files, folders or s3:// prefixes, and --speed."""
     from tui.commands.common import add_aws_arguments
 
     parser.add_argument("files", nargs="+", metavar="FILE", help="record files, folders or s3://bucket/prefix")
@@ -25,17 +28,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    """Run the UI on the saved records (through `tui.launch.run_app`); the exit code."""
     missing = [name for name in args.files if not name.startswith("s3://") and not Path(name).exists()]
     if missing:
         print(f"lambdest-tui replay: no such file or folder: {', '.join(missing)}", file=sys.stderr)
         return 2
     from records.sources.replay import ReplaySource
-    from tui.app import AppConfig, create_app
+    from tui.app import AppConfig
     from tui.commands.common import aws_options
+    from tui.launch import run_app
 
     source = ReplaySource(list(args.files), speed=args.speed, aws=aws_options(args), facts=True)
     first = Path(args.files[0]).name
-    app = create_app(
+    run_app(
         AppConfig(
             sources=[source],
             title="lambdest-tui replay",
@@ -44,6 +49,4 @@ def run(args: argparse.Namespace) -> int:
             quit_on_sigterm=True,
         )
     )
-    app.run()
-    app.wait_sources_closed()
     return 0

@@ -15,10 +15,13 @@ import sys
 import threading
 from types import FrameType
 
+__all__ = ["HELP", "add_arguments", "run"]
+
 HELP = "run the local stand-in for AWS (moto + Lambda with destinations) with the order system"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """--stack, --port and the rest of the sandbox's options."""
     parser.add_argument("--stack", metavar="FILE", help="stack file (TOML); default: the shipped order system")
     parser.add_argument(
         "--time-factor",
@@ -41,6 +44,7 @@ def _report(failure: object) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    """Run the sandbox until interrupted; the exit code."""
     from records.sandbox import DEFAULT_TIME_FACTOR, Sandbox, SandboxError, StackError
 
     logging.basicConfig(level=logging.ERROR, stream=sys.stderr, format="%(message)s")

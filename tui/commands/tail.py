@@ -35,16 +35,16 @@ from records.files import SessionWriter
 from records.lines import dumps_json_line, text_line, visible
 from records.message import Message
 from records.sources.base import FactsBatch, SourceEvent, SourceStatus
-from records.sources.cli_args import (
+from records.sources.merge import MergedSource
+from tui.commands.common import add_aws_arguments, add_format_argument, aws_options
+from tui.commands.functions import plan_for
+from tui.commands.sources_args import (
     SourceArgumentError,
     add_source_arguments,
     positive_float,
     positive_int,
     sources_from_args,
 )
-from records.sources.merge import MergedSource
-from tui.commands.common import add_aws_arguments, add_format_argument, aws_options
-from tui.commands.functions import plan_for
 
 HELP = "print records from live queues, topics and buses as lines (no UI)"
 PROG = "lambdest-tui tail"

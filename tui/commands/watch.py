@@ -19,8 +19,8 @@ HELP = "the UI on a function's destinations or live queues, topics and buses (--
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from records.sources.cli_args import add_source_arguments
     from tui.commands.common import add_aws_arguments
+    from tui.commands.sources_args import add_source_arguments
 
     add_source_arguments(parser)  # includes --function: `o` sends test orders to the first
     parser.add_argument(
@@ -33,9 +33,9 @@ def run(args: argparse.Namespace) -> int:
     from records.discovery import DiscoveryError
     from records.files import SessionWriter
     from records.lines import visible
-    from records.sources.cli_args import SourceArgumentError, has_sources, sources_from_args
     from tui.commands.common import aws_options
     from tui.commands.functions import order_function, plan_for
+    from tui.commands.sources_args import SourceArgumentError, has_sources, sources_from_args
     from tui.commands.tail import default_session_path
 
     if not has_sources(args):

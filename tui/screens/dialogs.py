@@ -18,6 +18,8 @@ from textual.widgets import Button, Checkbox, Input, Label, Select, Static, Text
 from records.lines import visible
 from records.store.views import FilterError, RecordFilter, compile_jmespath
 
+__all__ = ["ConfirmDialog", "FilterDialog", "OrderDialog", "OrderRequest", "SaveDialog", "SaveRequest"]
+
 DIALOG_CSS = """
 {name} {{ align: center middle; }}
 {name} > Vertical {{
@@ -34,6 +36,8 @@ DIALOG_CSS = """
 
 @dataclass(frozen=True, slots=True)
 class OrderRequest:
+    """A test order to send: the function and the payload."""
+
     function: str
     payload: Any
 
@@ -98,6 +102,8 @@ class OrderDialog(ModalScreen[OrderRequest | None]):
 
 
 class ConfirmDialog(ModalScreen[bool]):
+    """A yes/no question; dismissed with True or False."""
+
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,n", "answer(False)", "No"),
         Binding("y", "answer(True)", "Yes"),
@@ -129,11 +135,15 @@ class ConfirmDialog(ModalScreen[bool]):
 
 @dataclass(frozen=True, slots=True)
 class SaveRequest:
+    """Where to save, and whether only the filtered view."""
+
     path: str
     filtered: bool
 
 
 class SaveDialog(ModalScreen[SaveRequest | None]):
+    """Asks where to save the session (and whether only the filtered view)."""
+
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel")]
     DEFAULT_CSS = DIALOG_CSS.format(name="SaveDialog")
 
@@ -168,6 +178,8 @@ OUTCOMES = ("all", "succeeded", "failed", "undecodable")
 
 
 class FilterDialog(ModalScreen[RecordFilter | None]):
+    """The filter form: outcome, function, source, free text, JMESPath."""
+
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel")]
     DEFAULT_CSS = DIALOG_CSS.format(name="FilterDialog")
 

@@ -1,9 +1,11 @@
-"""The help screen (`?`): every key, grouped by where it works."""
+"""The help screen (`?`): every key, grouped by where it works, generated from the bindings."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from typing import ClassVar
 
+from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
@@ -12,72 +14,72 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-KEYS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
-    (
-        "Main screen",
-        (
-            ("tab / shift+tab", "move between the flows list and the records table"),
-            ("↑ ↓ j k, pgup pgdn", "move the cursor"),
-            ("home g / end G", "newest / oldest row (the newest row follows new arrivals)"),
-            ("enter, click", "drill down into the record (or the flow's latest record)"),
-            ("space / p", "pause or follow (while paused, new records are counted)"),
-            ("f", "filter: outcome, function, source, free text, JMESPath"),
-            ("/", "quick free-text filter"),
-            ("x", "show only failures / clear the filter"),
-            ("m", "mark this record to diff others against"),
-            ("o", "send a generated test order"),
-            ("O", "edit a test order or pick a preset, then send"),
-            ("r", "re-drive a failed record's request payload (asks first)"),
-            ("s", "save the session or the filtered view as JSON Lines"),
-            ("ctrl+p", "command palette (every action, themes)"),
-            ("?", "this help"),
-            ("q / ctrl+q", "quit"),
-        ),
-    ),
-    (
-        "Record screen",
-        (
-            ("1-8", "request, response, error, contexts, envelope, raw, timeline, diff"),
-            ("← → (on the tabs)", "previous / next tab"),
-            ("enter / space", "expand or collapse a JSON node"),
-            ("c", "copy the selected value"),
-            ("y", "copy the selected value's path"),
-            ("a", "copy the whole record"),
-            ("e / t / d", "error / timeline / diff tab"),
-            ("r", "re-drive this record (asks first)"),
-            ("escape / q", "back"),
-        ),
-    ),
-)
+__all__ = ["HelpScreen", "HelpSection", "help_table", "key_rows"]
+
+HelpSection = tuple[str, Sequence[BindingType]]
+"""A title ("Main screen") and the bindings in force there."""
 
 
-def help_table() -> Table:
-    table = Table.grid(padding=(0, 2))
-    table.add_column(style="bold")
-    table.add_column()
-    for number, (title, keys) in enumerate(KEYS):
-        if number:
-            table.add_row("", "")
-        table.add_row(Text(title, style="bold underline"), "")
-        for key, what in keys:
-            table.add_row(Text(key), Text(what))
-    return table
+def key_rows(bindings: Sequence[BindingType], key_display: Callable[[Binding], str]) -> list[tuple[str, str]]:
+    """One row per action, in the bindings' order: its keys (`key_display` of each binding, joined
+    with " / ") and what it does (the first binding's tooltip, else its description). System
+    bindings and bindings without a description are left out."""
+    rows: dict[str, tuple[list[str], str]] = {}
+    for binding in Binding.make_bindings(bindings):
+        what = binding.tooltip or binding.description
+        if binding.system or not what:
+            continue
+        keys, _ = rows.setdefault(binding.action, ([], what))
+        shown = key_display(binding)
+        if shown not in keys:
+            keys.append(shown)
+    return [(" / ".join(keys), what) for keys, what in rows.values()]
+
+
+def help_table(sections: Sequence[HelpSection], key_display: Callable[[Binding], str]) -> Table:
+    """The sections' keys in two columns of sections (the first half on the left), each section a
+    title and a grid of keys and what they do."""
+    half = (len(sections) + 1) // 2
+    layout = Table.grid(padding=(0, 3))
+    layout.add_column(ratio=1)
+    layout.add_column(ratio=1)
+    layout.add_row(*(_column(part, key_display) for part in (sections[:half], sections[half:])))
+    return layout
+
+
+def _column(sections: Sequence[HelpSection], key_display: Callable[[Binding], str]) -> Group:
+    parts: list[RenderableType] = []
+    for number, (title, bindings) in enumerate(sections):
+        parts.append(Text(("\n" if number else "") + title, style="bold underline"))
+        keys = Table.grid(padding=(0, 2))
+        keys.add_column(style="bold", no_wrap=True)
+        keys.add_column()
+        for shown, what in key_rows(bindings, key_display):
+            keys.add_row(Text(shown), Text(what))
+        parts.append(keys)
+    return Group(*parts)
 
 
 class HelpScreen(ModalScreen[None]):
+    """Every key of `sections` (the app passes its screens' bindings), and what a flow status means."""
+
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape,q,question_mark", "close", "Close")]
     DEFAULT_CSS = """
     HelpScreen { align: center middle; }
     HelpScreen > VerticalScroll {
-        width: 86; max-width: 95%; height: auto; max-height: 90%;
+        width: 136; max-width: 95%; height: auto; max-height: 95%;
         border: thick $primary; background: $surface; padding: 1 2;
     }
     """
 
+    def __init__(self, sections: Sequence[HelpSection]) -> None:
+        super().__init__()
+        self.sections = sections
+
     def compose(self) -> ComposeResult:
         with VerticalScroll():
             yield Static(Text("lambdest-tui keys", style="bold"))
-            yield Static(help_table())
+            yield Static(help_table(self.sections, self.app.get_key_display))
             yield Static(
                 Text(
                     "\nFlow status: completed (every stage seen succeeded), failed (a stage failed and nothing "

@@ -1,36 +1,52 @@
 """The main screen: flows list, records table, detail area, status bar.
 
-The app owns the store and the views; this screen lays them out and turns highlights into the detail
-area's text. `refresh_data()` is called by the app's coalescing timer, never per record.
+The app hands it the `Session` (store, views, statuses) and binds two reactives to it: `paused`
+and `refreshed` (set by the app's coalescing timer, never per record). The screen lays the session
+out, turns highlights into the detail area's text and posts what the user asks for up to the app
+(`OpenRecord`, `FilterChanged`, `MarkRecord`, `RedriveRecord`).
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar
+from dataclasses import replace
+from typing import ClassVar
 
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical, VerticalScroll
+from textual.reactive import var
 from textual.screen import Screen
 from textual.widgets import Footer, Input, Static
 
 from records.lines import visible
+from tui.messages import FilterChanged, MarkRecord, OpenRecord, RedriveRecord
 from tui.render import summary
+from tui.session import Refreshed, Session
 from tui.views import FLOW_COLUMNS, RECORD_COLUMNS, clock_text, describe, stages_text
 from tui.widgets.status import StatusBar
 from tui.widgets.virtual_table import VirtualTable
 
-if TYPE_CHECKING:
-    from tui.app import LambdestApp
+__all__ = ["MainScreen"]
 
 
 class MainScreen(Screen[None]):
+    """The flows list, the records table, the detail area and the status bar of a `Session`."""
+
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("slash", "quick_filter", "Search", show=False),
+        Binding("tab", "app.focus_next", "Next table", show=False, tooltip="move between the flows and the records"),
+        Binding("shift+tab", "app.focus_previous", "Previous table", show=False, tooltip="the other way round"),
+        Binding("slash", "quick_filter", "Search", show=False, tooltip="quick free-text filter"),
         Binding("escape", "close_search", "Close search", show=False),
+        Binding("m", "mark", "Mark", show=False, tooltip="mark this record to diff others against"),
+        Binding("r", "redrive", "Re-drive", tooltip="re-drive the failed record's request payload (asks first)"),
     ]
+
+    paused: var[bool] = var(False)
+    """Bound to the app's: the banner says paused or following."""
+    refreshed: var[Refreshed] = var(Refreshed(0))
+    """Bound to the app's: new rows arrived in the session's views."""
 
     DEFAULT_CSS = """
     MainScreen #banner { height: 1; background: $boost; padding: 0 1; }
@@ -43,17 +59,11 @@ class MainScreen(Screen[None]):
     MainScreen #detail { height: 8; border-top: solid $primary-muted; padding: 0 1; }
     """
 
-    def __init__(self) -> None:
+    def __init__(self, session: Session) -> None:
         super().__init__()
+        self.session = session
         self.selected_record: int | None = None  # store index shown in the detail area
         self.selected_flow: int | None = None
-
-    @property
-    def lambdest(self) -> LambdestApp:
-        from tui.app import LambdestApp
-
-        assert isinstance(self.app, LambdestApp)
-        return self.app
 
     def compose(self) -> ComposeResult:
         yield Static(id="banner", markup=False)
@@ -71,9 +81,8 @@ class MainScreen(Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        app = self.lambdest
-        self.flows_table.set_source(app.flows)
-        self.records_table.set_source(app.records)
+        self.flows_table.set_source(self.session.flows)
+        self.records_table.set_source(self.session.records)
         self.records_table.focus()
         self.refresh_data(0, 0)
 
@@ -87,30 +96,36 @@ class MainScreen(Screen[None]):
 
     # ----- updates from the app -----------------------------------------------------------------
 
+    def watch_refreshed(self, refreshed: Refreshed) -> None:
+        if self.is_mounted:
+            self.refresh_data(refreshed.new_records, refreshed.new_flows)
+
+    def watch_paused(self) -> None:
+        if self.is_mounted:
+            self.show_banner()
+
     def refresh_data(self, new_records: int, new_flows: int) -> None:
-        app = self.lambdest
+        session = self.session
         if not self.query("#records"):
             return  # the app is closing: the widgets are already gone
-        if new_records or len(app.records) != self.records_table.row_count:
-            self.records_table.rows_added(new_records)
-        if new_flows or len(app.flows) != self.flows_table.row_count:
+        records = self.records_table
+        if records.source is not session.records:  # the filter changed: the new view from the top
+            records.set_source(session.records)
+        elif new_records or len(session.records) != records.row_count:
+            records.rows_added(new_records)
+        if new_flows or len(session.flows) != self.flows_table.row_count:
             self.flows_table.rows_added(new_flows)
         self.flows_table.refresh()  # stages, status and ages change in place
         self.show_banner()
-        self.query_one(StatusBar).show(app.statuses, app.totals, app.rates())
-
-    def reset_records(self) -> None:
-        """The filter changed: the records table shows the new view from the top."""
-        self.records_table.set_source(self.lambdest.records)
-        self.show_banner()
+        self.query_one(StatusBar).show(session.statuses, session.totals, session.rates())
 
     def show_banner(self) -> None:
-        app = self.lambdest
-        records = app.records
-        total = len(app.store)
+        session = self.session
+        records = session.records
+        total = len(session.store)
         banner = self.query_one("#banner", Static)
         text = Text()
-        if app.paused:
+        if self.paused:
             text.append("⏸ PAUSED", style="bold")
             text.append(f"  {records.pending} new record{'s' if records.pending != 1 else ''}")
             text.append("  (space to follow)", style="dim")
@@ -125,16 +140,16 @@ class MainScreen(Screen[None]):
             error = records.view.runtime_error
             if error:
                 text.append(f"  {visible(error)}", style="red")
-        if app.order_function:
-            text.append(f"   o: test order to {visible(app.order_function)}", style="dim")
+        if session.order_function:
+            text.append(f"   o: test order to {visible(session.order_function)}", style="dim")
         banner.update(text, layout=False)  # one line, full width: its size never changes
-        banner.set_class(app.paused, "paused")
+        banner.set_class(self.paused, "paused")
 
     # ----- selection -> detail area -----------------------------------------------------------
 
     @on(VirtualTable.Highlighted, "#records")
     def record_highlighted(self, event: VirtualTable.Highlighted) -> None:
-        records = self.lambdest.records
+        records = self.session.records
         if event.index >= len(records):
             return
         index = records.index_at(event.index)
@@ -144,14 +159,14 @@ class MainScreen(Screen[None]):
         self.show_record(index)
 
     def show_record(self, index: int) -> None:
-        store = self.lambdest.store
+        store = self.session.store
         row = store.row(index)
         received = clock_text(row.received)
         self.query_one("#detail-text", Static).update(summary(store.load(index), row.source, received))
 
     @on(VirtualTable.Highlighted, "#flows")
     def flow_highlighted(self, event: VirtualTable.Highlighted) -> None:
-        flows = self.lambdest.flows
+        flows = self.session.flows
         if event.index >= len(flows):
             return
         flow_id = flows.flow_id_at(event.index)
@@ -160,7 +175,7 @@ class MainScreen(Screen[None]):
             self.show_flow(flow_id)
 
     def show_flow(self, flow_id: int) -> None:
-        flow = self.lambdest.store.flow(flow_id)
+        flow = self.session.store.flow(flow_id)
         text = Text()
         if flow is None:
             self.query_one("#detail-text", Static).update(text)
@@ -175,18 +190,18 @@ class MainScreen(Screen[None]):
 
     @on(VirtualTable.Selected, "#records")
     def record_selected(self, event: VirtualTable.Selected) -> None:
-        records = self.lambdest.records
+        records = self.session.records
         if event.index < len(records):
-            self.lambdest.open_record(records.index_at(event.index))
+            self.post_message(OpenRecord(records.index_at(event.index)))
 
     @on(VirtualTable.Selected, "#flows")
     def flow_selected(self, event: VirtualTable.Selected) -> None:
-        flows = self.lambdest.flows
+        flows = self.session.flows
         if event.index >= len(flows):
             return
-        flow = self.lambdest.store.flow(flows.flow_id_at(event.index))
+        flow = self.session.store.flow(flows.flow_id_at(event.index))
         if flow is not None and flow.rows:
-            self.lambdest.open_record(flow.rows[-1])
+            self.post_message(OpenRecord(flow.rows[-1]))
         else:
             self.notify("No record of this flow has arrived yet.")
 
@@ -199,9 +214,9 @@ class MainScreen(Screen[None]):
     def current_record(self) -> int | None:
         """The record under the cursor (in the flows list: the flow's latest record)."""
         if self.flows_table.has_focus and self.selected_flow is not None:
-            flow = self.lambdest.store.flow(self.selected_flow)
+            flow = self.session.store.flow(self.selected_flow)
             return flow.rows[-1] if flow is not None and flow.rows else None
-        records = self.lambdest.records
+        records = self.session.records
         row = self.records_table.cursor
         return records.index_at(row) if row < len(records) else None
 
@@ -209,7 +224,7 @@ class MainScreen(Screen[None]):
 
     def action_quick_filter(self) -> None:
         search = self.query_one("#search", Input)
-        search.value = self.lambdest.record_filter.text or ""
+        search.value = self.session.record_filter.text or ""
         search.add_class("visible")
         search.focus()
 
@@ -221,8 +236,17 @@ class MainScreen(Screen[None]):
 
     @on(Input.Submitted, "#search")
     def search_submitted(self, event: Input.Submitted) -> None:
-        from dataclasses import replace
-
         self.action_close_search()
-        app = self.lambdest
-        app.apply_filter(replace(app.record_filter, text=event.value.strip() or None))
+        self.post_message(FilterChanged(replace(self.session.record_filter, text=event.value.strip() or None)))
+
+    # ----- asking the app -----------------------------------------------------------------------
+
+    def action_mark(self) -> None:
+        index = self.current_record()
+        if index is not None:
+            self.post_message(MarkRecord(index))
+
+    def action_redrive(self) -> None:
+        index = self.current_record()
+        if index is not None:
+            self.post_message(RedriveRecord(index))

@@ -18,6 +18,8 @@ from textual.widgets.tree import TreeNode
 
 from records.lines import visible
 
+__all__ = ["AUTO_EXPAND_NODES", "MAX_CHILDREN", "NodeData", "PayloadTree", "child_path", "scalar_text"]
+
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
 MAX_CHILDREN = 500  # nodes shown per object or array; the rest is summarised in one line
 AUTO_EXPAND_NODES = 200  # small values open fully; large ones open one level
@@ -25,6 +27,8 @@ AUTO_EXPAND_NODES = 200  # small values open fully; large ones open one level
 
 @dataclass(frozen=True, slots=True)
 class NodeData:
+    """What a tree node holds: its path in the record and its value."""
+
     path: str
     value: Any
 
@@ -36,6 +40,7 @@ class NodeData:
 
 
 def child_path(parent: str, key: str | int) -> str:
+    """The path of a child: `parent.key`, `parent["odd key"]` or `parent[0]`."""
     if isinstance(key, int):
         return f"{parent}[{key}]"
     if _IDENTIFIER.match(key):

@@ -12,6 +12,8 @@ from textual.widgets import Sparkline, Static
 from records.lines import visible
 from records.sources.base import SourceStatus
 
+__all__ = ["STATE_STYLES", "StatusBar", "sources_text", "totals_text"]
+
 STATE_STYLES = {
     "live": "green",
     "done": "green",
@@ -22,6 +24,7 @@ STATE_STYLES = {
 
 
 def sources_text(statuses: Mapping[str, SourceStatus]) -> Text:
+    """Each source with its mode, state and reason."""
     text = Text()
     if not statuses:
         text.append("no sources", style="dim")
@@ -37,6 +40,7 @@ def sources_text(statuses: Mapping[str, SourceStatus]) -> Text:
 
 
 def totals_text(total: int, succeeded: int, failed: int, undecodable: int) -> Text:
+    """Records, succeeded, failed, undecodable and the success rate."""
     decided = succeeded + failed
     rate = f"{100 * succeeded / decided:.1f}%" if decided else "-"
     return Text.assemble(

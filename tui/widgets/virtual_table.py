@@ -27,9 +27,13 @@ from textual.strip import Strip
 
 from records.lines import visible
 
+__all__ = ["Column", "EmptySource", "TableSource", "VirtualTable"]
+
 
 @dataclass(frozen=True, slots=True)
 class Column:
+    """A column: its title and width (0: takes the rest)."""
+
     label: str
     width: int  # cells; 0 means "take the rest of the line"
 
@@ -47,6 +51,8 @@ class TableSource(Protocol):
 
 
 class EmptySource:
+    """A source with no rows (a table before it is given one)."""
+
     def __len__(self) -> int:
         return 0
 
@@ -61,13 +67,13 @@ class VirtualTable(ScrollView, can_focus=True):
     """A table over a `TableSource`; a header line and a cursor row; newest rows on top."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("up,k", "cursor_up", "Up", show=False),
-        Binding("down,j", "cursor_down", "Down", show=False),
-        Binding("pageup", "page_up", "Page up", show=False),
-        Binding("pagedown", "page_down", "Page down", show=False),
-        Binding("home,g", "first", "Newest", show=False),
-        Binding("end,G", "last", "Oldest", show=False),
-        Binding("enter", "select", "Open", show=False),
+        Binding("up,k", "cursor_up", "Up", show=False, tooltip="move the cursor up"),
+        Binding("down,j", "cursor_down", "Down", show=False, tooltip="move the cursor down"),
+        Binding("pageup", "page_up", "Page up", show=False, tooltip="a page up"),
+        Binding("pagedown", "page_down", "Page down", show=False, tooltip="a page down"),
+        Binding("home,g", "first", "Newest", show=False, tooltip="newest row (the newest row follows new arrivals)"),
+        Binding("end,G", "last", "Oldest", show=False, tooltip="oldest row"),
+        Binding("enter", "select", "Open", show=False, tooltip="drill down (or click the selected row)"),
     ]
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {
