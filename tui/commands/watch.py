@@ -2,7 +2,12 @@
 
 Every message received is appended to a session file (`--save FILE`, or one under the state
 directory), so payloads are re-read from disk on demand instead of being held in memory, and the
-session can be replayed later with `lambdest-tui replay FILE`.
+session can be replayed later with `lambdest-tui replay FILE`. When nothing was received no
+session file is kept (one named with --save that existed before is left as it was).
+
+Exit codes: 0 the user quit; 1 a source never became live (each named on stderr, with why);
+2 usage errors; 143 SIGTERM, 129 SIGHUP (a closed terminal): both quit like `q`, so the sources are
+closed and the taps removed first.
 """
 
 from __future__ import annotations
@@ -11,7 +16,10 @@ import argparse
 import sys
 from pathlib import Path
 
+from records.lines import visible
+
 HELP = "the UI on live queues, topics and buses (--queue, --topic, --bus)"
+PROG = "lambdest-tui watch"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -33,32 +41,38 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from records.files import SessionWriter
     from records.sources.cli_args import SourceArgumentError, has_sources, sources_from_args
-    from tui.commands.common import aws_options
+    from tui.commands.common import aws_options, file_size, say, session_outcome, settle_streams
     from tui.commands.tail import default_session_path
 
     if not has_sources(args):
-        print("lambdest-tui watch: name at least one source: --queue, --topic or --bus", file=sys.stderr)
+        print(f"{PROG}: name at least one source: --queue, --topic or --bus", file=sys.stderr)
         return 2
     aws = aws_options(args)
     session_path = Path(args.save) if args.save else default_session_path("watch")
+    size_before = file_size(session_path)
     try:
         session = SessionWriter(session_path)
     except OSError as exc:
-        print(f"lambdest-tui watch: cannot write the session file {session_path}: {exc}", file=sys.stderr)
+        print(f"{PROG}: cannot write the session file {session_path}: {exc}", file=sys.stderr)
         return 2
     try:
         sources = sources_from_args(args, session, aws)
     except SourceArgumentError as exc:
         session.close()
-        if session_path.stat().st_size == 0 and not args.save:
-            session_path.unlink()
-        print(f"lambdest-tui watch: {exc}", file=sys.stderr)
+        session_outcome(session_path, size_before)
+        print(f"{PROG}: {exc}", file=sys.stderr)
         return 2
+    code = 1
     try:
         from tui.launch import live_config, run_app
 
-        run_app(live_config(sources, aws, args.function, "lambdest-tui watch", f"session {session_path}"))
-        return 0
+        ran = run_app(live_config(sources, aws, args.function, PROG, f"session {session_path}"))
+        for label in ran.never_live:
+            why = ran.failures.get(label, "it had not connected when the UI closed")
+            say(visible(f"{PROG}: {label} never became live: {why}"))
+        code = ran.exit_code()
+        return code
     finally:
         session.close()
-        print(f"lambdest-tui watch: session saved in {session_path}", file=sys.stderr)
+        say(f"{PROG}: {session_outcome(session_path, size_before)}")
+        settle_streams()
