@@ -29,7 +29,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack
 from typing import Any
 
-from records.aws_options import AwsOptions
+from records.aws_options import AwsOptions, whereabouts
 from records.decode import DEFAULT_CORRELATOR, Correlator
 from records.files import SessionWriter
 from records.sources.base import Mode, SourceEvent, SourceStatus, State
@@ -167,6 +167,9 @@ class TapSource:
             except RETRYABLE as exc:
                 fault = classify(exc, resource, action)
                 if fault.fatal and not (fault.missing and time.monotonic() < self._missing_until):
+                    if fault.missing:  # say where it looked
+                        region = self._sqs.meta.region_name if self._sqs is not None else self.region
+                        fault = classify(exc, resource, action, await whereabouts(self.aws, region))
                     raise SourceFailed(fault.reason, missing=fault.missing) from exc
                 yield self._status("reconnecting", fault.reason)
                 await asyncio.sleep(backoff.next_delay())
@@ -235,7 +238,10 @@ class TapSource:
     async def __aiter__(self) -> AsyncIterator[SourceEvent]:
         yield self._status("connecting")
         try:
-            self._sqs = await self._client("sqs")
+            try:
+                self._sqs = await self._client("sqs")
+            except RETRYABLE as exc:  # no region, an unknown profile: say which and how to set it
+                raise SourceFailed(classify(exc, self.label, "setting up the tap").reason) from exc
             if self.sweep:
                 try:
                     self.removed = await self._sweep()

@@ -80,3 +80,28 @@ def session_outcome(path: Path, size_before: int | None) -> str:
             path.unlink()
         return "nothing was received; no session file kept"
     return f"nothing was received; {path} is unchanged"
+
+
+def sources_need_region(args: argparse.Namespace) -> bool:
+    """Whether the sources named need a configured region: a queue ARN or AWS queue URL, or a
+    topic ARN, carries its own; a name (or any bus) does not."""
+    from records.sources.sqs import queue_region
+
+    if any(queue_region(queue) is None for queue in getattr(args, "queue", None) or []):
+        return True
+    if any(not (topic.startswith("arn:") and topic.split(":")[3:4] != [""]) for topic in args.topic or []):
+        return True
+    return bool(getattr(args, "bus", None))
+
+
+def aws_config_error(args: argparse.Namespace, prog: str, *, needs_region: bool = True) -> int | None:
+    """Check the AWS profile and region before anything starts: None when they can work, else the
+    usage exit code (2) after one sentence on stderr saying what is missing and how to set it."""
+    from records.aws_options import AwsConfigError
+
+    try:
+        aws_options(args).check(needs_region=needs_region)
+    except AwsConfigError as exc:
+        print(f"{prog}: {exc}", file=sys.stderr)
+        return 2
+    return None

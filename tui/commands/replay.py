@@ -31,7 +31,12 @@ def run(args: argparse.Namespace) -> int:
         return 2
     from records.sources.replay import ReplaySource
     from tui.app import AppConfig, create_app
-    from tui.commands.common import aws_options
+    from tui.commands.common import aws_config_error, aws_options
+
+    if any(name.startswith("s3://") for name in args.files):
+        problem = aws_config_error(args, "lambdest-tui replay", needs_region=False)  # S3 finds the bucket's region
+        if problem is not None:
+            return problem
 
     source = ReplaySource(list(args.files), speed=args.speed, aws=aws_options(args), facts=True)
     first = Path(args.files[0]).name

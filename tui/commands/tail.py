@@ -4,9 +4,11 @@ Status (connecting, live, reconnecting and why, failed and why) goes to stderr. 
 0 when --max-records or --idle-timeout ended it; 1 when a source failed (missing credentials,
 AccessDenied, no such queue/topic/bus...: one line on stderr names the resource and the fix) or,
 at --idle-timeout, when a source never became live (each named on stderr with its last status);
-2 on usage errors; 130 on Ctrl+C; 143 on SIGTERM; 129 on SIGHUP (the terminal closed: a killed tmux
-session, a dropped SSH connection). Temporary tap resources are removed in every case but kill -9
-(the next start on this host sweeps those at once, one elsewhere once their heartbeat is an hour old).
+2 on usage errors (also an unknown AWS profile, or no region when a source needs one: one
+sentence says what is missing and how to set it); 130 on Ctrl+C; 143 on SIGTERM; 129 on SIGHUP
+(the terminal closed: a killed tmux session, a dropped SSH connection). Temporary tap resources
+are removed in every case but kill -9 (the next start on this host sweeps those at once, one
+elsewhere once their heartbeat is an hour old).
 
 In consume mode every message is appended to a session file and fsynced before it is deleted from
 its queue: --save FILE names it, otherwise one is created under the state directory
@@ -35,6 +37,7 @@ from records.sources.base import FactsBatch, SourceEvent, SourceStatus
 from records.sources.cli_args import (
     SourceArgumentError,
     add_source_arguments,
+    has_sources,
     positive_float,
     positive_int,
     sources_from_args,
@@ -43,10 +46,12 @@ from records.sources.merge import MergedSource
 from tui.commands.common import (
     add_aws_arguments,
     add_format_argument,
+    aws_config_error,
     aws_options,
     file_size,
     session_outcome,
     settle_streams,
+    sources_need_region,
 )
 
 HELP = "print records from live queues, topics and buses as lines (no UI)"
@@ -238,6 +243,10 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"{PROG}: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    if has_sources(args):
+        problem = aws_config_error(args, PROG, needs_region=sources_need_region(args))
+        if problem is not None:
+            return problem
     try:
         code = asyncio.run(_main(args, tail))
         settle_streams()

@@ -6,8 +6,9 @@ session can be replayed later with `lambdest-tui replay FILE`. When nothing was 
 session file is kept (one named with --save that existed before is left as it was).
 
 Exit codes: 0 the user quit; 1 a source never became live (each named on stderr, with why);
-2 usage errors; 143 SIGTERM, 129 SIGHUP (a closed terminal): both quit like `q`, so the sources are
-closed and the taps removed first.
+2 usage errors (also an unknown AWS profile, or no region when a source needs one);
+143 SIGTERM, 129 SIGHUP (a closed terminal): both quit like `q`, so the sources are closed and the
+taps removed first.
 """
 
 from __future__ import annotations
@@ -41,12 +42,23 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from records.files import SessionWriter
     from records.sources.cli_args import SourceArgumentError, has_sources, sources_from_args
-    from tui.commands.common import aws_options, file_size, say, session_outcome, settle_streams
+    from tui.commands.common import (
+        aws_config_error,
+        aws_options,
+        file_size,
+        say,
+        session_outcome,
+        settle_streams,
+        sources_need_region,
+    )
     from tui.commands.tail import default_session_path
 
     if not has_sources(args):
         print(f"{PROG}: name at least one source: --queue, --topic or --bus", file=sys.stderr)
         return 2
+    problem = aws_config_error(args, PROG, needs_region=sources_need_region(args))
+    if problem is not None:
+        return problem
     aws = aws_options(args)
     session_path = Path(args.save) if args.save else default_session_path("watch")
     size_before = file_size(session_path)
