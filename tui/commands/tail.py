@@ -136,7 +136,7 @@ class _Tail:
         missing = [label for label in labels if label not in self.live]
         for label in missing:
             last = self.last.get(label)
-            how = f" (last {last.state}{': ' + last.reason if last.reason else ''})" if last else ""
+            how = f" (last status: {last.state}{': ' + last.reason if last.reason else ''})" if last else ""
             self.err.write(visible(f"{PROG}: {label} never became live{how}") + "\n")
         self.err.flush()
         return EXIT_FAILED if missing else 0
