@@ -13,7 +13,6 @@ import asyncio
 import functools
 import json
 import math
-import signal
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -66,7 +65,6 @@ class AppConfig:
     save_path: str = "lambdest-session.jsonl"
     refresh_seconds: float = 0.1
     correlator: Correlator = DEFAULT_CORRELATOR
-    quit_on_sigterm: bool = False  # the commands set it: SIGTERM quits like `q` (sources closed, taps removed)
 
 
 class LambdestApp(App[None]):
@@ -119,8 +117,6 @@ class LambdestApp(App[None]):
     def on_mount(self) -> None:
         self.push_screen(MainScreen(self.session).data_bind(LambdestApp.paused, LambdestApp.refreshed))
         self.set_interval(self.config.refresh_seconds, self._tick)
-        if self.config.quit_on_sigterm:
-            asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, lambda: self.call_later(self.action_quit))
         for source in self.config.sources:
             pump = Pump(source, self.post_message)
             self.pumps.append(pump)

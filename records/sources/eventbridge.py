@@ -9,9 +9,10 @@ Public API:
         or a dict) replaces DEFAULT_PATTERN (`--pattern`).
 
 It sweeps orphans, creates a queue and a rule (both named lambdest-tap-events-..., both tagged
-lambdest-tui=tap + created, host, pid, rule, bus) on the bus; the queue's policy lets only
+lambdest-tui=tap + created, heartbeat, host, boot, pid, rule, bus) on the bus; the queue's policy lets only
 events.amazonaws.com send, only from that rule (aws:SourceArn); the rule targets the queue.
-`aclose()` removes the target, the rule and the queue.
+While it lives it refreshes the heartbeat tag of both. `aclose()` removes the target, the rule and
+the queue (without Force: the rule is an ordinary one of ours).
 """
 
 from __future__ import annotations
@@ -111,10 +112,17 @@ class EventBridgeTap(TapSource):
         if self.rule_name is None or self._events is None:
             return
         if self._target_added:
-            await self._events.remove_targets(Rule=self.rule_name, EventBusName=self.bus, Ids=[TARGET_ID], Force=True)
+            await self._events.remove_targets(Rule=self.rule_name, EventBusName=self.bus, Ids=[TARGET_ID])
             self._target_added = False
-        await self._events.delete_rule(Name=self.rule_name, EventBusName=self.bus, Force=True)
+        await self._events.delete_rule(Name=self.rule_name, EventBusName=self.bus)
         self.rule_name = None
+
+    async def _tag(self, tags: dict[str, str]) -> None:
+        await super()._tag(tags)
+        if self.rule_arn is not None:
+            await self._events.tag_resource(
+                ResourceARN=self.rule_arn, Tags=[{"Key": key, "Value": value} for key, value in tags.items()]
+            )
 
     def _forget(self) -> None:
         self.rule_name = None

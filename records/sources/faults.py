@@ -4,7 +4,8 @@ Public API:
     Backoff(base=0.5, cap=20.0, factor=2.0)   capped exponential back-off with full jitter
         .next_delay() -> float   the next pause (grows, capped, jittered); .reset() after a success
     SourceFailed(reason)                      raised inside a source for a fault that retrying cannot fix
-    classify(exc, resource, action) -> Fault  Fault(fatal: bool, reason: str)
+    classify(exc, resource, action, where=None) -> Fault  Fault(fatal: bool, reason: str)
+        `where` ("region R, account A") is named when the resource does not exist
 
 Transient (retried with back-off, reported as `reconnecting`): network errors, an endpoint that is
 down, time-outs, throttling, 5xx. Fatal (reported as `failed`, one sentence naming the resource and
@@ -24,10 +25,13 @@ from botocore.exceptions import (
     NoCredentialsError,
     NoRegionError,
     PartialCredentialsError,
+    ProfileNotFound,
 )
 from botocore.exceptions import (
     ConnectionError as BotoConnectionError,
 )
+
+from records.aws_options import config_problem
 
 THROTTLING_CODES = frozenset(
     {
@@ -129,7 +133,7 @@ def _status(exc: ClientError) -> int:
     return int(status) if isinstance(status, int) else 0
 
 
-def classify(exc: BaseException, resource: str, action: str) -> Fault:
+def classify(exc: BaseException, resource: str, action: str, where: str | None = None) -> Fault:
     """Decide whether `exc`, raised while doing `action` (an IAM action such as sqs:ReceiveMessage)
     on `resource` (e.g. "queue order-failures"), is worth retrying, and say what happened."""
     if isinstance(exc, NoCredentialsError | PartialCredentialsError):
@@ -138,8 +142,8 @@ def classify(exc: BaseException, resource: str, action: str) -> Fault:
             f"{resource}: no AWS credentials found; set AWS_PROFILE or pass --profile, "
             "or export AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY",
         )
-    if isinstance(exc, NoRegionError):
-        return Fault(True, f"{resource}: no AWS region configured; pass --region or set AWS_REGION")
+    if isinstance(exc, NoRegionError | ProfileNotFound):
+        return Fault(True, f"{resource}: {config_problem(exc)}")
     if isinstance(exc, ClientError):
         code = error_code(exc)
         message = str(exc.response.get("Error", {}).get("Message", "")).strip()
@@ -167,7 +171,10 @@ def classify(exc: BaseException, resource: str, action: str) -> Fault:
                 "(see docs/sources.md for the permissions each mode needs)",
             )
         if code in MISSING_CODES:
-            return Fault(True, f"{resource} does not exist (or is in another region or account){detail}", missing=True)
+            looked = f" in {where}" if where else ""
+            return Fault(
+                True, f"{resource} does not exist{looked} (or is in another region or account){detail}", missing=True
+            )
         return Fault(True, f"{resource}: {action} failed with {code or 'an error'}{detail}")
     if isinstance(exc, BotoConnectionError | HTTPClientError):
         return Fault(False, f"{resource}: cannot reach the endpoint ({type(exc).__name__}: {exc})")

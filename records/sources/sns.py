@@ -6,8 +6,8 @@ Public API:
         a `records.sources.base.Source` labelled "topic:NAME", mode "tap".
         `topic` is a topic name (looked up in the caller's account and region) or a topic ARN.
 
-At start it sweeps orphans (our tagged tap resources older than an hour), then creates a queue
-named lambdest-tap-sns-..., tagged lambdest-tui=tap (+ created, host, pid, topic), whose policy
+At start it sweeps orphans (see records.sources.sweep: our own, dead taps), then creates a queue
+named lambdest-tap-sns-..., tagged lambdest-tui=tap (+ created, heartbeat, host, boot, pid, topic), whose policy
 lets only sns.amazonaws.com send and only from this topic (aws:SourceArn), and subscribes it to the
 topic. By default delivery is enveloped (the body is the SNS Notification: TopicArn and MessageId
 are kept and decoded); `raw_delivery=True` turns RawMessageDelivery on. `aclose()` unsubscribes

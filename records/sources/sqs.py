@@ -43,7 +43,7 @@ from typing import Any, Literal
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from records.aws_options import AwsOptions
+from records.aws_options import AwsOptions, config_problem, whereabouts
 from records.decode import DEFAULT_CORRELATOR, Correlator, decode
 from records.files import SessionWriter, now_iso
 from records.message import Message
@@ -155,6 +155,7 @@ class SqsQueueSource:
         )
         self._closed = False
         self.failed_missing = False  # it failed because the queue does not exist
+        self._region: str | None = None  # the region its client talks to
 
     # -- the Source protocol ------------------------------------------------------------------
     async def __aiter__(self) -> AsyncIterator[SourceEvent]:
@@ -198,6 +199,7 @@ class SqsQueueSource:
                     if region and "region_name" not in kwargs:
                         kwargs["region_name"] = region
                     client = await stack.enter_async_context(self.aws.session().create_client("sqs", **kwargs))
+                self._region = str(client.meta.region_name)
                 try:
                     await self._serve(client)
                 finally:
@@ -207,7 +209,8 @@ class SqsQueueSource:
             self.failed_missing = exc.missing
             await self._status("failed", exc.reason)
         except Exception as error:
-            await self._status("failed", f"{self._resource}: unexpected error {type(error).__name__}: {error}")
+            problem = config_problem(error) or f"unexpected error {type(error).__name__}: {error}"
+            await self._status("failed", f"{self._resource}: {problem}")
         finally:
             if self._closed:
                 with suppress(asyncio.QueueFull):
@@ -263,6 +266,8 @@ class SqsQueueSource:
         if fault.fatal:
             recently_down = time.monotonic() - self._last_network_fault < self._missing_grace
             if not (fault.missing and recently_down):
+                if fault.missing:  # say where it looked
+                    fault = classify(exc, self._resource, action, await whereabouts(self.aws, self._region))
                 raise SourceFailed(fault.reason, missing=fault.missing) from exc
             fault_reason = f"{fault.reason}; the endpoint just came back, waiting for the queue to reappear"
         else:

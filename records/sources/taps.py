@@ -1,195 +1,81 @@
-"""What SNS and EventBridge taps share: a temporary, tagged SQS queue, its clean-up, the orphan sweep.
+"""What SNS and EventBridge taps share: a temporary, tagged SQS queue, its heartbeat, its clean-up.
 
 Public API:
-    TAG_KEY = "lambdest-tui"; tags: lambdest-tui=tap, lambdest-tui:created (ISO UTC),
-        lambdest-tui:host, lambdest-tui:pid, and what the queue is attached to
-        (lambdest-tui:topic, or lambdest-tui:rule + lambdest-tui:bus)
-    TAP_PREFIX = "lambdest-tap-"          every temporary queue and rule is named with it
-    tap_tags(**attached) -> dict[str, str]
-    sweep_orphans(sqs, *, sns=None, events=None, buses=(), older_than=3600.0, now=None) -> list[str]
-        removes queues, subscriptions and rules that carry our tag and were created more than
-        `older_than` seconds ago; touches nothing else; returns what it removed
-    TapSource: the base of SnsTap and EventBridgeTap (a `Source`): set-up with retries, then the
-        temporary queue is read by an SqsQueueSource in consume mode; `aclose()` removes everything.
+    TapSource: the base of SnsTap and EventBridgeTap (a `Source`): the orphan sweep
+        (`records.sources.sweep`), set-up with retries, then the temporary queue is read by an
+        SqsQueueSource in consume mode; `aclose()` removes everything.
+    queue_policy(queue_arn, principal, source_arn) -> str
+    Re-exported from records.sources.sweep: TAP_PREFIX, the TAG_* keys, HEARTBEAT_SECONDS,
+        ORPHAN_AGE, tap_name, tap_tags, sweep_orphans.
+
+While a tap lives it refreshes its heartbeat tag (queue, and rule) every `heartbeat` seconds
+(HEARTBEAT_SECONDS, 300), so another run's sweep never takes it for an orphan however old it is.
 
 If its temporary queue vanishes (an emulator restarted and lost its state, or someone deleted it),
 a tap reports `reconnecting` and sets itself up again (up to 5 times), waiting up to
 `missing_grace` seconds (30) for the topic or bus to reappear.
 
 A tap deletes what it created on `aclose()`: callers run `aclose()` in a `finally`, so it runs on a
-normal exit, on Ctrl+C and (tail installs a handler that cancels the main task) on SIGTERM.
+normal exit, on Ctrl+C and (the commands install handlers that cancel or quit) on SIGTERM and SIGHUP.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
-import os
-import secrets
-import socket
 import time
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack
-from datetime import UTC, datetime
 from typing import Any
 
-from botocore.exceptions import ClientError
-
-from records.aws_options import AwsOptions
+from records.aws_options import AwsOptions, whereabouts
 from records.decode import DEFAULT_CORRELATOR, Correlator
-from records.files import SessionWriter, now_iso
+from records.files import SessionWriter
 from records.sources.base import Mode, SourceEvent, SourceStatus, State
 from records.sources.faults import Backoff, SourceFailed, classify
 from records.sources.sqs import RETRYABLE, SqsQueueSource
+from records.sources.sweep import (
+    HEARTBEAT_SECONDS,
+    ORPHAN_AGE,
+    TAG_BUS,
+    TAG_CREATED,
+    TAG_HEARTBEAT,
+    TAG_HOST,
+    TAG_KEY,
+    TAG_PID,
+    TAG_RULE,
+    TAG_TOPIC,
+    TAG_VALUE,
+    TAP_PREFIX,
+    heartbeat_tags,
+    queue_arn,
+    sweep_orphans,
+    tap_name,
+    tap_tags,
+)
 
-TAG_KEY = "lambdest-tui"
-TAG_VALUE = "tap"
-TAG_CREATED = "lambdest-tui:created"
-TAG_HOST = "lambdest-tui:host"
-TAG_PID = "lambdest-tui:pid"
-TAG_TOPIC = "lambdest-tui:topic"
-TAG_RULE = "lambdest-tui:rule"
-TAG_BUS = "lambdest-tui:bus"
-TAP_PREFIX = "lambdest-tap-"
-ORPHAN_AGE = 3600.0
+__all__ = [
+    "HEARTBEAT_SECONDS",
+    "ORPHAN_AGE",
+    "TAG_BUS",
+    "TAG_CREATED",
+    "TAG_HEARTBEAT",
+    "TAG_HOST",
+    "TAG_KEY",
+    "TAG_PID",
+    "TAG_RULE",
+    "TAG_TOPIC",
+    "TAG_VALUE",
+    "TAP_PREFIX",
+    "TapSource",
+    "queue_policy",
+    "sweep_orphans",
+    "tap_name",
+    "tap_tags",
+]
+
 MAX_REBUILDS = 5  # times a tap sets itself up again after its queue vanished
-
-
-def tap_tags(**attached: str) -> dict[str, str]:
-    tags = {
-        TAG_KEY: TAG_VALUE,
-        TAG_CREATED: now_iso(),
-        TAG_HOST: socket.gethostname()[:200] or "unknown",
-        TAG_PID: str(os.getpid()),
-    }
-    for key, value in attached.items():
-        tags[f"{TAG_KEY}:{key}"] = value[:256]
-    return tags
-
-
-def tap_name(kind: str) -> str:
-    """A queue/rule name: lambdest-tap-<kind>-<pid>-<random> (SQS allows 80 characters)."""
-    return f"{TAP_PREFIX}{kind}-{os.getpid()}-{secrets.token_hex(4)}"[:64]
-
-
-def _created(tags: dict[str, str]) -> datetime | None:
-    value = tags.get(TAG_CREATED)
-    if not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-
-
-def _is_orphan(tags: dict[str, str], now: datetime, older_than: float) -> bool:
-    created = _created(tags)
-    return tags.get(TAG_KEY) == TAG_VALUE and created is not None and (now - created).total_seconds() > older_than
-
-
-def _ignore_missing(exc: ClientError) -> None:
-    code = str(exc.response.get("Error", {}).get("Code", ""))
-    if "NotFound" not in code and "NonExistent" not in code and "DoesNotExist" not in code:
-        raise exc
-
-
-async def _queue_arn(sqs: Any, url: str) -> str:
-    attributes = await sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])
-    return str(attributes["Attributes"]["QueueArn"])
-
-
-async def _unsubscribe_queue(sns: Any, topic_arn: str, queue_arn: str) -> list[str]:
-    removed: list[str] = []
-    kwargs: dict[str, Any] = {"TopicArn": topic_arn}
-    while True:
-        try:
-            page = await sns.list_subscriptions_by_topic(**kwargs)
-        except ClientError as exc:
-            _ignore_missing(exc)
-            return removed
-        for subscription in page.get("Subscriptions", []):
-            arn = subscription.get("SubscriptionArn", "")
-            if subscription.get("Endpoint") == queue_arn and arn.startswith("arn:"):
-                await sns.unsubscribe(SubscriptionArn=arn)
-                removed.append(arn)
-        if not page.get("NextToken"):
-            return removed
-        kwargs["NextToken"] = page["NextToken"]
-
-
-async def _delete_rule(events: Any, rule: str, bus: str) -> None:
-    try:
-        targets = await events.list_targets_by_rule(Rule=rule, EventBusName=bus)
-        ids = [target["Id"] for target in targets.get("Targets", [])]
-        if ids:
-            await events.remove_targets(Rule=rule, EventBusName=bus, Ids=ids, Force=True)
-        await events.delete_rule(Name=rule, EventBusName=bus, Force=True)
-    except ClientError as exc:
-        _ignore_missing(exc)
-
-
-async def sweep_orphans(
-    sqs: Any,
-    *,
-    sns: Any = None,
-    events: Any = None,
-    buses: Iterable[str] = (),
-    older_than: float = ORPHAN_AGE,
-    now: datetime | None = None,
-) -> list[str]:
-    """Remove tap resources left behind by a lambdest-tui that could not clean up (kill -9, power
-    loss): only queues and rules named `lambdest-tap-*` AND tagged lambdest-tui=tap AND created more
-    than `older_than` seconds ago. Returns the names/ARNs removed."""
-    now = now or datetime.now(UTC)
-    removed: list[str] = []
-    kwargs: dict[str, Any] = {"QueueNamePrefix": TAP_PREFIX, "MaxResults": 1000}
-    while True:
-        page = await sqs.list_queues(**kwargs)
-        for url in page.get("QueueUrls", []):
-            try:
-                tags = (await sqs.list_queue_tags(QueueUrl=url)).get("Tags", {})
-                if not _is_orphan(tags, now, older_than):
-                    continue
-                if (tags.get(TAG_TOPIC) and sns is None) or (tags.get(TAG_RULE) and events is None):
-                    continue  # left for a sweep that can also remove its subscription / rule
-                queue_arn = await _queue_arn(sqs, url)
-                if sns is not None and tags.get(TAG_TOPIC):
-                    removed.extend(await _unsubscribe_queue(sns, tags[TAG_TOPIC], queue_arn))
-                if events is not None and tags.get(TAG_RULE):
-                    await _delete_rule(events, tags[TAG_RULE], tags.get(TAG_BUS, "default"))
-                    removed.append(tags[TAG_RULE])
-                await sqs.delete_queue(QueueUrl=url)
-                removed.append(url)
-            except ClientError as exc:
-                _ignore_missing(exc)
-        if not page.get("NextToken"):
-            break
-        kwargs["NextToken"] = page["NextToken"]
-    if events is not None:
-        for bus in buses:
-            removed.extend(await _sweep_rules(events, bus, now, older_than))
-    return removed
-
-
-async def _sweep_rules(events: Any, bus: str, now: datetime, older_than: float) -> list[str]:
-    removed: list[str] = []
-    kwargs: dict[str, Any] = {"NamePrefix": TAP_PREFIX, "EventBusName": bus}
-    while True:
-        try:
-            page = await events.list_rules(**kwargs)
-        except ClientError as exc:
-            _ignore_missing(exc)
-            return removed
-        for rule in page.get("Rules", []):
-            tags_list = (await events.list_tags_for_resource(ResourceARN=rule["Arn"])).get("Tags", [])
-            tags = {tag["Key"]: tag["Value"] for tag in tags_list}
-            if _is_orphan(tags, now, older_than):
-                await _delete_rule(events, rule["Name"], bus)
-                removed.append(rule["Name"])
-        if not page.get("NextToken"):
-            return removed
-        kwargs["NextToken"] = page["NextToken"]
 
 
 def queue_policy(queue_arn: str, principal: str, source_arn: str) -> str:
@@ -231,6 +117,7 @@ class TapSource:
         correlator: Correlator = DEFAULT_CORRELATOR,
         backoff: Callable[[], Backoff] = Backoff,
         missing_grace: float = 30.0,
+        heartbeat: float = HEARTBEAT_SECONDS,
     ) -> None:
         self.label = label
         self.mode: Mode = "tap"
@@ -246,6 +133,9 @@ class TapSource:
         self.queue_arn: str | None = None
         self.region: str | None = None  # the region of an ARN given, used when no region is configured
         self.removed: list[str] = []  # what the orphan sweep removed
+        self.heartbeat = heartbeat  # seconds between refreshes of the heartbeat tag
+        self.heartbeats = 0  # refreshes that reached AWS
+        self._beating: asyncio.Task[None] | None = None
         self.cleanup_errors: list[str] = []  # what aclose() could not remove, as sentences
         self._backoff_factory = backoff
         self._stack = AsyncExitStack()
@@ -277,6 +167,9 @@ class TapSource:
             except RETRYABLE as exc:
                 fault = classify(exc, resource, action)
                 if fault.fatal and not (fault.missing and time.monotonic() < self._missing_until):
+                    if fault.missing:  # say where it looked
+                        region = self._sqs.meta.region_name if self._sqs is not None else self.region
+                        fault = classify(exc, resource, action, await whereabouts(self.aws, region))
                     raise SourceFailed(fault.reason, missing=fault.missing) from exc
                 yield self._status("reconnecting", fault.reason)
                 await asyncio.sleep(backoff.next_delay())
@@ -288,7 +181,7 @@ class TapSource:
             yield status
         self.queue_url = str(self._result["QueueUrl"])
         async for status in self._call(
-            lambda: _queue_arn(self._sqs, str(self.queue_url)), f"temporary queue {name}", "sqs:GetQueueAttributes"
+            lambda: queue_arn(self._sqs, str(self.queue_url)), f"temporary queue {name}", "sqs:GetQueueAttributes"
         ):
             yield status
         self.queue_arn = str(self._result)
@@ -308,6 +201,28 @@ class TapSource:
     async def _detach(self) -> None:
         """Remove the subscription / rule (subclasses)."""
 
+    async def _tag(self, tags: dict[str, str]) -> None:
+        """Tag what the tap created: the queue here, the rule too in EventBridgeTap."""
+        await self._sqs.tag_queue(QueueUrl=self.queue_url, Tags=tags)
+
+    async def _beat(self) -> None:
+        """Refresh the heartbeat tag while the tap lives; a failed refresh is tried at the next beat
+        (a tap is swept only after ORPHAN_AGE without one)."""
+        while True:
+            await asyncio.sleep(self.heartbeat)
+            try:
+                await self._tag(heartbeat_tags())
+                self.heartbeats += 1
+            except RETRYABLE:
+                continue
+
+    async def _stop_beating(self) -> None:
+        task, self._beating = self._beating, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
     async def _sweep(self) -> list[str]:
         """Sweep orphans of every kind of tap (an SNS tap's queue needs its subscription removed)."""
         self._sns = await self._client("sns")
@@ -323,7 +238,10 @@ class TapSource:
     async def __aiter__(self) -> AsyncIterator[SourceEvent]:
         yield self._status("connecting")
         try:
-            self._sqs = await self._client("sqs")
+            try:
+                self._sqs = await self._client("sqs")
+            except RETRYABLE as exc:  # no region, an unknown profile: say which and how to set it
+                raise SourceFailed(classify(exc, self.label, "setting up the tap").reason) from exc
             if self.sweep:
                 try:
                     self.removed = await self._sweep()
@@ -341,6 +259,7 @@ class TapSource:
             except SourceFailed as exc:
                 yield self._status("failed", exc.reason)
                 return
+            self._beating = asyncio.get_running_loop().create_task(self._beat(), name=f"heartbeat {self.label}")
             inner = self._inner = SqsQueueSource(
                 str(self.queue_url),
                 mode="consume",
@@ -382,6 +301,7 @@ class TapSource:
 
     async def _teardown(self, *, quiet: bool = False) -> None:
         """Remove the subscription/rule and the queue; what is already gone is fine. Idempotent."""
+        await self._stop_beating()
         try:
             await self._detach()
         except RETRYABLE as exc:
@@ -396,7 +316,8 @@ class TapSource:
                 fault = classify(exc, f"temporary queue {self.queue_url}", "sqs:DeleteQueue")
                 if not (fault.missing or quiet):
                     self.cleanup_errors.append(
-                        fault.reason + " (it is tagged lambdest-tui=tap and will be swept after an hour)"
+                        fault.reason
+                        + " (tagged lambdest-tui=tap: the next run on this host sweeps it, one elsewhere after an hour)"
                     )
         self.queue_url = None
         self.queue_arn = None

@@ -11,7 +11,7 @@ from records.message import Message
 from records.sources.base import SourceEvent
 from records.sources.eventbridge import EventBridgeTap
 from records.sources.sns import SnsTap
-from records.sources.taps import TAG_CREATED, TAP_PREFIX, sweep_orphans, tap_tags
+from records.sources.taps import TAG_CREATED, TAG_HEARTBEAT, TAP_PREFIX, sweep_orphans, tap_tags
 from tests.integration.sources_fixtures import aws, client, collect, record
 
 SUCCESS = "Lambda Function Invocation Result - Success"
@@ -140,7 +140,7 @@ async def test_orphan_sweep_removes_only_our_old_tagged_resources(moto_reset: st
     sqs, sns, events = client("sqs", moto_reset), client("sns", moto_reset), client("events", moto_reset)
     topic = sns.create_topic(Name="notifications")["TopicArn"]
     old = (datetime.now(UTC) - timedelta(hours=2)).isoformat().replace("+00:00", "Z")
-    old_tags = tap_tags(topic=topic) | {TAG_CREATED: old}
+    old_tags = tap_tags(topic=topic) | {TAG_CREATED: old, TAG_HEARTBEAT: old}
     orphan = _make_tap_queue(sqs, f"{TAP_PREFIX}sns-1-old", old_tags)
     orphan_arn = sqs.get_queue_attributes(QueueUrl=orphan, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=orphan_arn)
@@ -148,7 +148,7 @@ async def test_orphan_sweep_removes_only_our_old_tagged_resources(moto_reset: st
     untagged = _make_tap_queue(sqs, f"{TAP_PREFIX}not-ours", {"team": "x"})
     foreign = _make_tap_queue(sqs, "order-failures", {"lambdest-tui": "tap", TAG_CREATED: old})
     other_sub = sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint="arn:aws:sqs:us-east-1:123456789012:x")
-    rule_tags = tap_tags(rule=f"{TAP_PREFIX}events-1-old", bus="default") | {TAG_CREATED: old}
+    rule_tags = tap_tags(rule=f"{TAP_PREFIX}events-1-old", bus="default") | {TAG_CREATED: old, TAG_HEARTBEAT: old}
     events.put_rule(
         Name=f"{TAP_PREFIX}events-1-old",
         EventPattern='{"source": ["lambda"]}',

@@ -55,7 +55,9 @@ def demo_config(sandbox: Sandbox, session: SessionWriter) -> AppConfig:
 def run(args: argparse.Namespace) -> int:
     """Start the sandbox, run the UI on it, stop the sandbox; the exit code."""
     from records.files import SessionWriter
+    from records.lines import visible
     from records.sandbox import Sandbox, SandboxError, StackError
+    from tui.commands.common import file_size, say, session_outcome, settle_streams
     from tui.commands.tail import default_session_path
     from tui.launch import run_app
 
@@ -72,13 +74,20 @@ def run(args: argparse.Namespace) -> int:
         sandbox.stop()
         return 1
     session_path = Path(args.save) if args.save else default_session_path("demo")
+    size_before = file_size(session_path)
     session: SessionWriter | None = None
+    code = 1
     try:
         session = SessionWriter(session_path)
-        run_app(demo_config(sandbox, session))
+        ran = run_app(demo_config(sandbox, session))
+        for label in ran.never_live:
+            say(visible(f"lambdest-tui demo: {label} never became live: {ran.failures.get(label, 'still connecting')}"))
+        code = ran.exit_code()
     finally:
         if session is not None:
             session.close()
         sandbox.stop()
-    print(f"lambdest-tui demo: session saved in {session_path}", file=sys.stderr)
-    return 0
+        if session is not None:
+            say(f"lambdest-tui demo: {session_outcome(session_path, size_before)}")
+        settle_streams()
+    return code

@@ -1,7 +1,8 @@
 """`lambdest-tui invoke FUNCTION`: an asynchronous invocation, optionally followed through its flow.
 
 Exit codes: 0 invoked (with --wait: the flow succeeded), 1 the flow failed or the invocation was
-refused, 2 usage (bad --payload), 3 --wait ran out, with a diagnosis on stderr.
+refused, 2 usage (bad --payload, an unknown AWS profile, no region: one sentence says how to set
+it), 3 --wait ran out, with a diagnosis on stderr; 143 SIGTERM, 129 SIGHUP (taps removed first).
 With `--format jsonl` stdout carries only record lines (the request id and the outcome go to stderr).
 """
 
@@ -17,7 +18,7 @@ from collections.abc import AsyncGenerator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from tui.commands.common import add_aws_arguments, add_format_argument, aws_options
+from tui.commands.common import add_aws_arguments, add_format_argument, aws_config_error, aws_options
 
 if TYPE_CHECKING:
     from records.invoke import FlowEvent
@@ -82,26 +83,38 @@ def run(args: argparse.Namespace) -> int:
     if args.wait is not None and args.wait <= 0:
         print("lambdest-tui invoke: --wait must be a positive number of seconds", file=sys.stderr)
         return 2
+    problem = aws_config_error(args, "lambdest-tui invoke")
+    if problem is not None:
+        return problem
+    ended_by: list[int] = []
     try:
-        return asyncio.run(_run(args, payload))
-    except asyncio.CancelledError:  # SIGTERM: the taps were removed on the way out
-        return 143
+        return asyncio.run(_run(args, payload, ended_by))
+    except asyncio.CancelledError:  # SIGTERM or SIGHUP: the taps were removed on the way out
+        return 129 if ended_by[:1] == [signal.SIGHUP] else 143
 
 
-def _cancel_on_sigterm() -> None:
+def _cancel_on_signals(ended_by: list[int]) -> None:
+    """SIGTERM and SIGHUP (a closed terminal) cancel the run, so the taps are removed."""
     task = asyncio.current_task()
-    if task is not None:
+    if task is None:
+        return
+
+    def cancel(number: int) -> None:
+        ended_by.append(number)
+        task.cancel()
+
+    for number in (signal.SIGTERM, signal.SIGHUP):
         with contextlib.suppress(NotImplementedError, RuntimeError):
-            asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, task.cancel)
+            asyncio.get_running_loop().add_signal_handler(number, cancel, number)
 
 
-async def _run(args: argparse.Namespace, payload: Any) -> int:
+async def _run(args: argparse.Namespace, payload: Any, ended_by: list[int]) -> int:
     from records.invoke import InvokeError, follow_flow, invoke_event
     from records.lines import visible
 
     aws = aws_options(args)
     jsonl = args.format == "jsonl"
-    _cancel_on_sigterm()
+    _cancel_on_signals(ended_by)
     try:
         if args.wait is None:
             print(await invoke_event(args.function, payload, aws), flush=True)

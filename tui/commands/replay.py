@@ -35,18 +35,22 @@ def run(args: argparse.Namespace) -> int:
         return 2
     from records.sources.replay import ReplaySource
     from tui.app import AppConfig
-    from tui.commands.common import aws_options
+    from tui.commands.common import aws_config_error, aws_options
     from tui.launch import run_app
+
+    if any(name.startswith("s3://") for name in args.files):
+        problem = aws_config_error(args, "lambdest-tui replay", needs_region=False)  # S3 finds the bucket's region
+        if problem is not None:
+            return problem
 
     source = ReplaySource(list(args.files), speed=args.speed, aws=aws_options(args), facts=True)
     first = Path(args.files[0]).name
-    run_app(
+    ran = run_app(
         AppConfig(
             sources=[source],
             title="lambdest-tui replay",
             subtitle=first + (f" (+{len(args.files) - 1})" if len(args.files) > 1 else ""),
             save_path=f"{Path(first).stem}-saved.jsonl",
-            quit_on_sigterm=True,
         )
     )
-    return 0
+    return ran.exit_code()  # SIGTERM/SIGHUP quit like `q` (tui.launch)

@@ -5,10 +5,14 @@ cannot be watched gets a `not watched: ...` status line.
 
 Status (connecting, live, reconnecting and why, failed and why) goes to stderr. Exit codes:
 0 when --max-records or --idle-timeout ended it; 1 when a source failed (missing credentials,
---function found nothing to watch,
-AccessDenied, no such queue/topic/bus...: one line on stderr names the resource and the fix);
-2 on usage errors; 130 on Ctrl+C; 143 on SIGTERM. Temporary tap resources are removed in every case
-but kill -9 (the next start sweeps those after an hour).
+--function found nothing to watch, AccessDenied, no such queue/topic/bus...: one line on stderr
+names the resource and the fix) or,
+at --idle-timeout, when a source never became live (each named on stderr with its last status);
+2 on usage errors (also an unknown AWS profile, or no region when a source needs one: one
+sentence says what is missing and how to set it); 130 on Ctrl+C; 143 on SIGTERM; 129 on SIGHUP
+(the terminal closed: a killed tmux session, a dropped SSH connection). Temporary tap resources
+are removed in every case but kill -9 (the next start on this host sweeps those at once, one
+elsewhere once their heartbeat is an hour old).
 
 In consume mode every message is appended to a session file and fsynced before it is deleted from
 its queue: --save FILE names it, otherwise one is created under the state directory
@@ -36,11 +40,21 @@ from records.lines import dumps_json_line, text_line, visible
 from records.message import Message
 from records.sources.base import FactsBatch, SourceEvent, SourceStatus
 from records.sources.merge import MergedSource
-from tui.commands.common import add_aws_arguments, add_format_argument, aws_options
+from tui.commands.common import (
+    add_aws_arguments,
+    add_format_argument,
+    aws_config_error,
+    aws_options,
+    file_size,
+    session_outcome,
+    settle_streams,
+    sources_need_region,
+)
 from tui.commands.functions import plan_for
 from tui.commands.sources_args import (
     SourceArgumentError,
     add_source_arguments,
+    has_sources,
     positive_float,
     positive_int,
     sources_from_args,
@@ -52,6 +66,9 @@ EXIT_FAILED = 1
 EXIT_USAGE = 2
 EXIT_SIGINT = 130
 EXIT_SIGTERM = 143
+EXIT_SIGHUP = 129
+# Signals that end `tail` like Ctrl+C does (sources closed, taps removed), with their exit codes.
+ENDING_SIGNALS = {signal.SIGTERM: EXIT_SIGTERM, signal.SIGHUP: EXIT_SIGHUP}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -96,8 +113,13 @@ class _Tail:
         self.render: Callable[[Decoded, str], str] = dumps_json_line if args.format == "jsonl" else text_line
         self.lines = 0
         self.failed: list[str] = []
+        self.live: set[str] = set()  # sources that became live at least once
+        self.last: dict[str, SourceStatus] = {}
 
     def status(self, status: SourceStatus) -> None:
+        self.last[status.source] = status
+        if status.state == "live":
+            self.live.add(status.source)
         if status.state == "failed":
             self.failed.append(status.reason or status.source)
             self.err.write(visible(f"{PROG}: {status.reason or status.source + ' failed'}") + "\n")
@@ -115,7 +137,17 @@ class _Tail:
                 break
         return limit is None or self.lines < limit
 
-    async def run(self, merged: MergedSource) -> int:
+    def never_live(self, labels: list[str]) -> int:
+        """Name each source that never became live (with its last status); EXIT_FAILED if any."""
+        missing = [label for label in labels if label not in self.live]
+        for label in missing:
+            last = self.last.get(label)
+            how = f" (last status: {last.state}{': ' + last.reason if last.reason else ''})" if last else ""
+            self.err.write(visible(f"{PROG}: {label} never became live{how}") + "\n")
+        self.err.flush()
+        return EXIT_FAILED if missing else 0
+
+    async def run(self, merged: MergedSource, labels: list[str]) -> int:
         events: asyncio.Queue[SourceEvent | None] = asyncio.Queue(maxsize=100)
 
         async def pump() -> None:
@@ -134,9 +166,9 @@ class _Tail:
                 try:
                     event = await asyncio.wait_for(events.get(), timeout)
                 except TimeoutError:
-                    return 0
+                    return self.never_live(labels)
                 if event is None:
-                    return EXIT_FAILED if self.failed else 0
+                    return EXIT_FAILED if self.failed else self.never_live(labels)
                 if isinstance(event, SourceStatus):
                     self.status(event)
                     if event.state == "failed":
@@ -159,10 +191,15 @@ class _Tail:
 
 async def _main(args: argparse.Namespace, tail: _Tail) -> int:
     session: SessionWriter | None = None
+    path: Path | None = None
     if args.save:
-        session = SessionWriter(args.save)
+        path = Path(args.save)
     elif args.mode == "consume" and (args.queue or args.topic or args.bus or args.function):
         path = default_session_path()
+    size_before = file_size(path) if path is not None else None
+    if args.save:
+        session = SessionWriter(args.save)
+    elif path is not None:
         session = SessionWriter(path)
         tail.err.write(f"{PROG}: consume mode: every message is saved to {path} before it is deleted\n")
     correlator = Correlator(args.correlate) if args.correlate else Correlator()
@@ -172,32 +209,37 @@ async def _main(args: argparse.Namespace, tail: _Tail) -> int:
         merged = MergedSource(sources)
         loop = asyncio.get_running_loop()
         main_task = asyncio.current_task()
-        terminated = False
+        ended_by: list[int] = []
 
-        def on_sigterm() -> None:
-            nonlocal terminated
-            if terminated:
+        def on_signal(number: int) -> None:
+            if ended_by:
                 return  # already cleaning up: let it finish
-            terminated = True
+            ended_by.append(number)
             if main_task is not None:
                 main_task.cancel()
 
-        with suppress(NotImplementedError, RuntimeError):
-            loop.add_signal_handler(signal.SIGTERM, on_sigterm)
+        for number in ENDING_SIGNALS:
+            with suppress(NotImplementedError, RuntimeError, AttributeError):
+                loop.add_signal_handler(number, on_signal, number)
         try:
-            return await tail.run(merged)
+            return await tail.run(merged, [source.label for source in sources])
         except asyncio.CancelledError:
-            if terminated:
-                return EXIT_SIGTERM
+            if ended_by:
+                return ENDING_SIGNALS[signal.Signals(ended_by[0])]
             raise
         finally:
             await merged.aclose()
             for source in sources:
                 for problem in getattr(source, "cleanup_errors", []):
-                    tail.err.write(visible(f"{PROG}: clean-up: {problem}") + "\n")
+                    with suppress(OSError):  # after SIGHUP the terminal may be gone
+                        tail.err.write(visible(f"{PROG}: clean-up: {problem}") + "\n")
     finally:
-        if session is not None:
+        if session is not None and path is not None:
             session.close()
+            outcome = session_outcome(path, size_before)
+            if outcome.startswith("nothing") and not args.quiet:
+                with suppress(OSError):
+                    tail.err.write(f"{PROG}: {outcome}\n")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -208,8 +250,14 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"{PROG}: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    if has_sources(args):
+        problem = aws_config_error(args, PROG, needs_region=sources_need_region(args))
+        if problem is not None:
+            return problem
     try:
-        return asyncio.run(_main(args, tail))
+        code = asyncio.run(_main(args, tail))
+        settle_streams()
+        return code
     except SourceArgumentError as exc:
         print(f"{PROG}: {exc}", file=sys.stderr)
         return EXIT_USAGE

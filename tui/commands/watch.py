@@ -5,7 +5,13 @@
 
 Every message received is appended to a session file (`--save FILE`, or one under the state
 directory), so payloads are re-read from disk on demand instead of being held in memory, and the
-session can be replayed later with `lambdest-tui replay FILE`.
+session can be replayed later with `lambdest-tui replay FILE`. When nothing was received no
+session file is kept (one named with --save that existed before is left as it was).
+
+Exit codes: 0 the user quit; 1 a source never became live (each named on stderr, with why);
+2 usage errors (also an unknown AWS profile, or no region when a source needs one);
+143 SIGTERM, 129 SIGHUP (a closed terminal): both quit like `q`, so the sources are closed and the
+taps removed first.
 """
 
 from __future__ import annotations
@@ -15,7 +21,10 @@ import asyncio
 import sys
 from pathlib import Path
 
+from records.lines import visible
+
 HELP = "the UI on a function's destinations or live queues, topics and buses (--function, --queue, --topic, --bus)"
+PROG = "lambdest-tui watch"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -32,41 +41,57 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from records.discovery import DiscoveryError
     from records.files import SessionWriter
-    from records.lines import visible
-    from tui.commands.common import aws_options
+    from tui.commands.common import (
+        aws_config_error,
+        aws_options,
+        file_size,
+        say,
+        session_outcome,
+        settle_streams,
+        sources_need_region,
+    )
     from tui.commands.functions import order_function, plan_for
     from tui.commands.sources_args import SourceArgumentError, has_sources, sources_from_args
     from tui.commands.tail import default_session_path
 
     if not has_sources(args):
-        print("lambdest-tui watch: name at least one source: --function, --queue, --topic or --bus", file=sys.stderr)
+        print(f"{PROG}: name at least one source: --function, --queue, --topic or --bus", file=sys.stderr)
         return 2
+    problem = aws_config_error(args, PROG, needs_region=sources_need_region(args))
+    if problem is not None:
+        return problem
     aws = aws_options(args)
     try:
         plan = asyncio.run(plan_for(args, aws))  # --function: its destinations
     except DiscoveryError as exc:
-        print(visible(f"lambdest-tui watch: {exc}"), file=sys.stderr)
+        print(visible(f"{PROG}: {exc}"), file=sys.stderr)
         return 1
     session_path = Path(args.save) if args.save else default_session_path("watch")
+    size_before = file_size(session_path)
     try:
         session = SessionWriter(session_path)
     except OSError as exc:
-        print(f"lambdest-tui watch: cannot write the session file {session_path}: {exc}", file=sys.stderr)
+        print(f"{PROG}: cannot write the session file {session_path}: {exc}", file=sys.stderr)
         return 2
     try:
         sources = sources_from_args(args, session, aws, plan=plan)
     except SourceArgumentError as exc:
         session.close()
-        if session_path.stat().st_size == 0 and not args.save:
-            session_path.unlink()
-        print(f"lambdest-tui watch: {exc}", file=sys.stderr)
+        session_outcome(session_path, size_before)
+        print(f"{PROG}: {exc}", file=sys.stderr)
         return 2
+    code = 1
     try:
         from tui.launch import live_config, run_app
 
         function = order_function(args, plan)
-        run_app(live_config(sources, aws, function, "lambdest-tui watch", f"session {session_path}"))
-        return 0
+        ran = run_app(live_config(sources, aws, function, PROG, f"session {session_path}"))
+        for label in ran.never_live:
+            why = ran.failures.get(label, "it had not connected when the UI closed")
+            say(visible(f"{PROG}: {label} never became live: {why}"))
+        code = ran.exit_code()
+        return code
     finally:
         session.close()
-        print(f"lambdest-tui watch: session saved in {session_path}", file=sys.stderr)
+        say(f"{PROG}: {session_outcome(session_path, size_before)}")
+        settle_streams()
