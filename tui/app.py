@@ -35,7 +35,7 @@ from records.models import split_function_arn
 from records.sources.base import FactsBatch, Source, SourceStatus
 from records.store.record_store import RecordStore
 from records.store.rows import Outcome
-from records.store.views import FilterError, RecordFilter
+from records.store.views import FilterError, RecordFilter, RecordView
 from tui.heap import limit_heap_fragmentation
 from tui.messages import OrderFailed, OrderSent, SourceEvents
 from tui.render import Stage
@@ -403,12 +403,12 @@ class LambdestApp(App[None]):
         return (store.load(other), "newest failure of this function") if other is not None else (None, "")
 
     def _newest(self, function: str, outcome: Outcome) -> int | None:
-        view = self.store.view(RecordFilter(outcome=outcome, function=function))
+        view = RecordView(self.store, RecordFilter(outcome=outcome, function=function))
         return view[0] if len(view) else None
 
     def _nested_success(self, function_name: str, limit: int = 50) -> Decoded | None:
         """A successful record of `function_name` nested in one of the newest successful records."""
-        view = self.store.view(RecordFilter(outcome="succeeded"))
+        view = RecordView(self.store, RecordFilter(outcome="succeeded"))
         for position in range(min(limit, len(view))):
             record = self.store.load(view[position]).record
             payload = record.request_payload if record is not None else None

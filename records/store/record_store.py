@@ -20,7 +20,6 @@ Public API (names are stable; the UI builds on them):
     store.flows()                    -> FlowView     flow ids, newest first (len, [position])
     store.flow_count()               -> int          live flows
     store.stage_of(index)            -> Stage | None the flow stage a row is the record of
-    store.view(filter=None, scan=True) -> RecordView row indices, newest first (records.store.views)
     store.functions() / store.sources() -> list[str] names seen, for filter pickers
     store.save(path, rows=None)      -> int    JSON Lines session file that replays identically
 
@@ -55,7 +54,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from records.decode import DEFAULT_CORRELATOR, Correlator, Decoded, DecodeError, decode
 from records.facts import REQUEST_ID, FactMaker, MessageFacts, RowFacts, parse_time
@@ -78,9 +77,6 @@ from records.store.rows import (
     Stage,
     Stats,
 )
-
-if TYPE_CHECKING:
-    from records.store.views import RecordFilter, RecordView
 
 __all__ = [
     "Changes",
@@ -526,18 +522,7 @@ class RecordStore:
     def sources(self) -> list[str]:
         return list(self.names.sources.strings)
 
-    # ------------------------------------------------------------------ views, save, memory
-
-    def view(self, record_filter: RecordFilter | None = None, *, scan: bool = True) -> RecordView:
-        """Row indices matching a filter, newest first. With `scan=False` nothing is scanned yet:
-        drive `view.scan(budget)` (or iterate `view.iter_scan()`) from a worker instead.
-        Raises records.store.FilterError for a bad filter (e.g. a JMESPath syntax error)."""
-        from records.store.views import RecordView
-
-        view = RecordView(self, record_filter)
-        if scan:
-            view.update()
-        return view
+    # ------------------------------------------------------------------ save, memory
 
     def save(self, path: str | Path, rows: Iterable[int] | None = None) -> int:
         """Write the rows' messages (all rows by default) as a session file (JSON Lines) that

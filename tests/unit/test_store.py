@@ -146,14 +146,14 @@ def test_save_and_replay_give_the_same_rows(tmp_path: Path) -> None:
 
 
 def test_save_a_filtered_view(tmp_path: Path) -> None:
-    from records.store.views import RecordFilter
+    from records.store.views import RecordFilter, RecordView
 
     store = RecordStore()
     _order, inventory = happy_order("V-1")
     store.ingest(message(sns(inventory)))
     store.ingest(message(declined("V-2")))
     store.ingest(message(declined("V-3")))
-    view = store.view(RecordFilter(outcome="failed"))
+    view = RecordView(store, RecordFilter(outcome="failed"))
     saved = tmp_path / "failed.jsonl"
     assert store.save(saved, view.indices()) == 2
     again = RecordStore()
