@@ -43,6 +43,8 @@ if TYPE_CHECKING:
     from records.decode import Decoded
     from records.store.record_store import RecordStore
 
+__all__ = ["SCAN_SECONDS", "FilterError", "RecordFilter", "RecordView", "compile_jmespath", "jmespath_document"]
+
 
 SCAN_SECONDS = 0.05  # the longest a default `RecordView.scan()` call works
 _SLICE = 256  # rows between two looks at the clock
