@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.sandbox_fixtures import children, wait_gone
+from tests.integration.sandbox_helpers import children, wait_gone
 
 ROOT = Path(__file__).resolve().parents[2]
 AWS_CLI = Path(sys.executable).with_name("aws")

@@ -12,7 +12,7 @@ from pathlib import Path
 from records.aws_options import AwsOptions
 from records.invoke import PRESETS, invoke_event
 from records.sandbox import Sandbox
-from tests.integration.sandbox_fixtures import TIME_FACTOR, process_alive, wait_gone, write_stack
+from tests.integration.sandbox_helpers import TIME_FACTOR, process_alive, wait_gone, write_stack
 
 
 def test_stop_leaves_no_process() -> None:

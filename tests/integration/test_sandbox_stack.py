@@ -11,7 +11,7 @@ import pytest
 
 from records.decode import decode
 from records.sandbox import DeliveryFailure, Sandbox
-from tests.integration.sandbox_fixtures import TIME_FACTOR, clients, mentions, receive_until, write_stack
+from tests.integration.sandbox_helpers import TIME_FACTOR, clients, mentions, receive_until, write_stack
 
 STACK = """
 [[functions]]

@@ -10,8 +10,8 @@ from textual.widgets import Input, Select, TextArea
 
 from records.decode import decode
 from records.sources.replay import ReplaySource
-from tests.tui.conftest import until
-from tests.tui.data import FIXED_NOW, T0, ListSource, flow_records, message, mixed_records, order, write_jsonl
+from tests.factories import FIXED_NOW, T0, ListSource, flow_records, mixed_records, order, seed_message, write_jsonl
+from tests.tui.waiting import until
 from tui.app import AppConfig, LambdestApp, create_app
 from tui.messages import SourceEvents
 from tui.screens.dialogs import ConfirmDialog, OrderDialog, SaveDialog
@@ -60,7 +60,7 @@ async def test_test_order_shows_awaiting_flow_then_fills_in() -> None:
         assert "awaiting records" in screen.flows_table.render_line(1).text
         # its records arrive: the same flow fills in
         raws = [json.dumps(document) for document in flow_records(42, "good", T0)]
-        app.post_message(SourceEvents([message(raw) for raw in raws]))
+        app.post_message(SourceEvents([seed_message(raw) for raw in raws]))
         await until(pilot, lambda: "completed" in screen.flows_table.render_line(1).text, "completed")
         assert len(app.flows) == 1
         assert "order✓ → update-inventory✓" in screen.flows_table.render_line(1).text

@@ -9,8 +9,18 @@ from textual.command import CommandList, CommandPalette
 
 from records.sources.replay import ReplaySource
 from records.store.views import RecordFilter
-from tests.tui.conftest import until
-from tests.tui.data import FIXED_NOW, T0, ListSource, flow_records, message, mixed_records, order, record, write_jsonl
+from tests.factories import (
+    FIXED_NOW,
+    T0,
+    ListSource,
+    flow_records,
+    mixed_records,
+    order,
+    seed_message,
+    seed_record,
+    write_jsonl,
+)
+from tests.tui.waiting import until
 from tui.app import AppConfig, LambdestApp, create_app
 from tui.messages import SourceEvents
 from tui.screens.detail import DetailScreen
@@ -188,7 +198,9 @@ async def test_pause_counts_new_records_and_follow_resumes() -> None:
         await pilot.press("space")
         assert app.paused
         more = [
-            message(json.dumps(record("update-inventory", {"orderId": f"late-{n}"}, number=900 + n, when=T0)), number=n)
+            seed_message(
+                json.dumps(seed_record("update-inventory", {"orderId": f"late-{n}"}, number=900 + n, when=T0)), number=n
+            )
             for n in range(3)
         ]
         app.post_message(SourceEvents(more))
@@ -212,11 +224,15 @@ async def test_cursor_stays_on_its_record_when_records_arrive() -> None:
         assert isinstance(screen, MainScreen)
         await pilot.press("down", "down")
         chosen = app.records.index_at(2)
-        app.post_message(SourceEvents([message(json.dumps(record("order", order("new-1"), number=999, when=T0)))]))
+        app.post_message(
+            SourceEvents([seed_message(json.dumps(seed_record("order", order("new-1"), number=999, when=T0)))])
+        )
         await until(pilot, lambda: len(app.records) == 6, "arrival")
         assert app.records.index_at(screen.records_table.cursor) == chosen
         await pilot.press("home")  # back on the newest row: it follows again
-        app.post_message(SourceEvents([message(json.dumps(record("order", order("new-2"), number=998, when=T0)))]))
+        app.post_message(
+            SourceEvents([seed_message(json.dumps(seed_record("order", order("new-2"), number=998, when=T0)))])
+        )
         await until(pilot, lambda: len(app.records) == 7, "arrival")
         assert screen.records_table.cursor == 0
         assert "new-2" in line_text(screen.records_table, 1)

@@ -7,8 +7,8 @@ import time
 from pathlib import Path
 
 from records.sources.replay import ReplaySource
-from tests.tui.conftest import until
-from tests.tui.data import T0, flow_records
+from tests.factories import T0, flow_records
+from tests.tui.waiting import until
 from tui.app import AppConfig, create_app
 from tui.screens.main import MainScreen
 

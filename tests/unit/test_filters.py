@@ -9,7 +9,7 @@ import pytest
 
 from records.store.record_store import RecordStore
 from records.store.views import FilterError, RecordFilter, RecordView, compile_jmespath
-from tests.unit.test_flows_support import declined, happy_order, message, out_of_stock, record, sns
+from tests.factories import declined, happy_order, message, out_of_stock, record, sns
 
 
 @pytest.fixture

@@ -21,7 +21,7 @@ from records.sources.base import FactsBatch, SourceStatus
 from records.sources.replay import ReplaySource
 from records.sources.replay_worker import _HEADER, FactsProcess, _encode
 from records.store.record_store import RecordStore
-from tests.unit.test_sources_replay import _session
+from tests.factories import session_file
 
 GOLDEN = Path(__file__).parent.parent / "golden"
 
@@ -63,7 +63,7 @@ def _golden_folder(tmp_path: Path) -> Path:
     folder = tmp_path / "inputs"
     shutil.copytree(GOLDEN, folder)
     (folder / "good" / "success.json.gz").write_bytes(gzip.compress((GOLDEN / "good" / "success.json").read_bytes()))
-    _session(folder / "session.jsonl", [0.0, 1.0, 2.0])
+    session_file(folder / "session.jsonl", [0.0, 1.0, 2.0])
     return folder
 
 

@@ -12,7 +12,7 @@ from records.files import SessionWriter, read_inputs
 from records.message import Message
 from records.store.record_store import RecordStore
 from records.store.rows import RowSummary
-from tests.unit.test_flows_support import declined, happy_order, message, out_of_stock, sns
+from tests.factories import declined, happy_order, message, out_of_stock, sns
 
 
 def written(writer: SessionWriter, body: str, source: str, meta: dict[str, object] | None = None) -> Message:

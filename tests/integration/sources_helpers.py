@@ -34,26 +34,6 @@ def aws(endpoint: str) -> AwsOptions:
     return AwsOptions(region="us-east-1", endpoint_url=endpoint)
 
 
-def record(index: int, *, condition: str = "Success", function: str = "order") -> dict[str, Any]:
-    succeeded = condition == "Success"
-    return {
-        "version": "1.0",
-        "timestamp": f"2026-11-27T10:00:{index % 60:02d}.{index % 1000:03d}Z",
-        "requestContext": {
-            "requestId": f"req-{index:05d}",
-            "functionArn": f"arn:aws:lambda:us-east-1:123456789012:function:{function}:$LATEST",
-            "condition": condition,
-            "approximateInvokeCount": 1 if succeeded else 3,
-        },
-        "requestPayload": {"orderId": f"order-{index:05d}"},
-        "responseContext": {"statusCode": 200, "executedVersion": "$LATEST"}
-        | ({} if succeeded else {"functionError": "Unhandled"}),
-        "responsePayload": {"ok": True}
-        if succeeded
-        else {"errorMessage": "out of stock", "errorType": "StockError", "stackTrace": []},
-    }
-
-
 def send_bodies(sqs: Any, url: str, bodies: Iterable[str]) -> list[str]:
     """Send bodies in batches of 10; returns the MessageIds in order."""
     ids: list[str] = []
