@@ -20,7 +20,7 @@ import boto3
 
 from records.aws_options import AwsOptions
 from records.message import Message
-from records.sources.base import Source, SourceEvent, SourceStatus
+from records.sources.base import FactsBatch, Source, SourceEvent, SourceStatus
 
 ROOT = Path(__file__).resolve().parents[2]
 MOTO_SERVER = Path(sys.executable).with_name("moto_server")
@@ -100,6 +100,7 @@ async def collect(
 
     async def run() -> None:
         async for event in source:
+            assert not isinstance(event, FactsBatch)  # these sources yield messages, not facts
             if isinstance(event, Message):
                 got.append(event)
             else:

@@ -19,7 +19,8 @@ def test_stop_leaves_no_process() -> None:
     with Sandbox(time_factor=TIME_FACTOR) as box:
         pid = box.moto_pid
         assert pid is not None and process_alive(pid)
-        assert box.running
+        running_inside = box.running
+        assert running_inside
     assert not box.running
     assert wait_gone(pid)
     box.stop()  # idempotent

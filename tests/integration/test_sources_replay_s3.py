@@ -32,7 +32,11 @@ async def test_replay_an_s3_prefix(moto_reset: str, facts: bool) -> None:
     statuses: list[SourceStatus] = []
     try:
         async for event in source:
-            (messages if isinstance(event, Message) else statuses).append(event)
+            if isinstance(event, Message):
+                messages.append(event)
+            else:
+                assert isinstance(event, SourceStatus)  # S3 is read in-process: no facts batches
+                statuses.append(event)
     finally:
         await source.aclose()
     assert [s.state for s in statuses] == ["live", "done"]

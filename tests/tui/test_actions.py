@@ -10,6 +10,7 @@ from textual.widgets import Input, Select, TextArea
 
 from records.decode import decode
 from records.sources.replay import ReplaySource
+from records.store.rows import RowSummary
 from tests.factories import FIXED_NOW, T0, ListSource, flow_records, mixed_records, order, seed_message, write_jsonl
 from tests.tui.waiting import until
 from tui.app import AppConfig, LambdestApp, create_app
@@ -149,7 +150,10 @@ async def test_save_then_replay_gives_the_same_records(tmp_path: Path) -> None:
     async with replayed.run_test(size=SIZE) as pilot:
         await until(pilot, lambda: len(replayed.records) == 15, "replayed")
         after = [replayed.store.row(index) for index in range(len(replayed.store))]
-    key = lambda row: (row.ok, row.function_name, row.condition, row.request_id, row.correlation_id, row.error_type)  # noqa: E731
+
+    def key(row: RowSummary) -> tuple[object, ...]:
+        return (row.ok, row.function_name, row.condition, row.request_id, row.correlation_id, row.error_type)
+
     assert [key(row) for row in after] == [key(row) for row in before]
     lines = (tmp_path / "failures.jsonl").read_text().splitlines()
     assert len(lines) == 4

@@ -280,4 +280,4 @@ async def test_mouse_click_selects_and_second_click_opens(tmp_path: Path) -> Non
         assert not isinstance(app.screen, DetailScreen)
         await pilot.click(table, offset=(5, 4))
         await until(pilot, lambda: isinstance(app.screen, DetailScreen), "second click opens")
-        assert app.screen.detail.index == app.records.index_at(2)
+        assert isinstance(app.screen, DetailScreen) and app.screen.detail.index == app.records.index_at(2)

@@ -170,7 +170,7 @@ async def test_storing_goes_on_after_a_message_that_cannot_be_stored(tmp_path: P
     async for event in ReplaySource([str(path)], facts=True):
         if isinstance(event, FactsBatch):
             facts.extend(event.messages)
-    broken = ("raw", "file:x", "2026-11-27T10:00:00.000Z", {}, (("not", "a", "row"),), None, None, None)
+    broken: Any = ("raw", "file:x", "2026-11-27T10:00:00.000Z", {}, (("not", "a", "row"),), None, None, None)
     store = RecordStore()
     pending = iter([facts[0], broken, facts[1], facts[2]])
     with pytest.raises(ValueError):
@@ -181,7 +181,7 @@ async def test_storing_goes_on_after_a_message_that_cannot_be_stored(tmp_path: P
 
 
 def test_a_batch_marshal_cannot_hold_is_pickled() -> None:
-    plain = [("raw", "file:x:1", "2026-11-27T10:00:00.000Z", {}, (), "x", 0, 3)]
+    plain: list[tuple[Any, ...]] = [("raw", "file:x:1", "2026-11-27T10:00:00.000Z", {}, (), "x", 0, 3)]
     when = datetime(2026, 11, 27, tzinfo=UTC)
     odd = [("raw", "file:x:1", "2026-11-27T10:00:00.000Z", {"when": when}, (), None, None, None)]
     for batch, kind in ((plain, b"M"), (odd, b"P")):
