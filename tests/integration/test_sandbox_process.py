@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from records.aws_options import AwsOptions
 from records.invoke import PRESETS, invoke_event
 from records.sandbox import Sandbox
@@ -60,6 +62,7 @@ def test_moto_goes_when_its_parent_is_killed() -> None:
             parent.wait()
 
 
+@pytest.mark.slow
 def test_moto_goes_when_the_caller_forgets_to_stop() -> None:
     code = (
         "from records.sandbox import Sandbox\n"
@@ -72,6 +75,7 @@ def test_moto_goes_when_the_caller_forgets_to_stop() -> None:
     assert wait_gone(int(result.stdout))
 
 
+@pytest.mark.slow
 def test_env_points_clients_at_the_sandbox() -> None:
     with Sandbox(time_factor=TIME_FACTOR) as box:
         env = {**os.environ, **box.env}

@@ -222,6 +222,7 @@ def test_a_record_too_large_for_sns_loses_its_payloads(custom: tuple[Sandbox, li
     assert decoded.ok and decoded.record is not None and decoded.record.request_payload is None
 
 
+@pytest.mark.slow
 def test_zero_reserved_concurrency(custom: tuple[Sandbox, list[DeliveryFailure]]) -> None:
     from botocore.exceptions import ClientError
 

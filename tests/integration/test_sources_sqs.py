@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from records.files import SessionWriter, read_at, read_inputs
 from records.sources.faults import Backoff
 from records.sources.sqs import SqsQueueSource
@@ -22,6 +24,7 @@ def _bodies(total: int, malformed_every: int = 20) -> list[str]:
     return bodies
 
 
+@pytest.mark.slow
 async def test_consume_writes_then_deletes_everything(moto_reset: str, tmp_path: Path) -> None:
     sqs = client("sqs", moto_reset)
     url = sqs.create_queue(QueueName="order-failures")["QueueUrl"]

@@ -34,6 +34,7 @@ def _bodies() -> list[str]:
     return bodies
 
 
+@pytest.mark.slow
 def test_tail_consume_prints_every_message_and_empties_the_queue(moto_reset: str, tmp_path: Path) -> None:
     sqs = client("sqs", moto_reset)
     url = sqs.create_queue(QueueName="order-failures")["QueueUrl"]
@@ -62,6 +63,7 @@ def test_tail_consume_prints_every_message_and_empties_the_queue(moto_reset: str
     assert sorted(replayed) == sorted(tail.out)
 
 
+@pytest.mark.slow
 def test_tail_peek_removes_nothing_and_prints_nothing_twice(moto_reset: str) -> None:
     sqs = client("sqs", moto_reset)
     url = sqs.create_queue(QueueName="order-notifications")["QueueUrl"]
@@ -131,6 +133,7 @@ def _tap_resources(endpoint: str) -> tuple[list[str], list[Any], list[Any]]:
     return queues, subscriptions, rules
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("sig", "code"), [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
 def test_tail_sns_tap_removes_its_resources_on_signals(moto_reset: str, sig: int, code: int) -> None:
     sns = client("sns", moto_reset)
@@ -151,6 +154,7 @@ def test_tail_sns_tap_removes_its_resources_on_signals(moto_reset: str, sig: int
     assert _tap_resources(moto_reset) == ([], [], [])
 
 
+@pytest.mark.slow
 def test_tail_eventbridge_tap_cleans_up_after_max_records(moto_reset: str) -> None:
     events = client("events", moto_reset)
     tail = TailProcess("--bus", "default", "--max-records", "1", "--endpoint-url", moto_reset, *FAST)
@@ -174,6 +178,7 @@ def test_tail_eventbridge_tap_cleans_up_after_max_records(moto_reset: str) -> No
     assert _tap_resources(moto_reset) == ([], [], [])
 
 
+@pytest.mark.slow
 def test_kill_9_of_a_consuming_tail_loses_nothing(moto_reset: str, tmp_path: Path) -> None:
     sqs = client("sqs", moto_reset)
     url = sqs.create_queue(QueueName="orders-kill")["QueueUrl"]

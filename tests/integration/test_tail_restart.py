@@ -24,6 +24,7 @@ def moto_process() -> Iterator[MotoProcess]:
         server.stop()
 
 
+@pytest.mark.slow
 def test_moto_killed_and_restarted_mid_tail(moto_process: MotoProcess, tmp_path: Path) -> None:
     endpoint = moto_process.endpoint
     sqs = client("sqs", endpoint)
@@ -55,6 +56,7 @@ def test_moto_killed_and_restarted_mid_tail(moto_process: MotoProcess, tmp_path:
     assert sorted(saved) == sorted(before + after)
 
 
+@pytest.mark.slow
 def test_sns_tap_sets_itself_up_again_after_a_restart(moto_process: MotoProcess) -> None:
     endpoint = moto_process.endpoint
     topic = client("sns", endpoint).create_topic(Name="order-notifications")["TopicArn"]

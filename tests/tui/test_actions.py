@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
 from textual.widgets import Input, Select, TextArea
 
 from records.decode import decode
@@ -126,6 +127,7 @@ async def test_redrive_asks_then_invokes_the_failed_request() -> None:
         assert payload == expected  # the upstream record, exactly as Lambda delivered it
 
 
+@pytest.mark.slow
 async def test_save_then_replay_gives_the_same_records(tmp_path: Path) -> None:
     source_file = write_jsonl(tmp_path / "in.jsonl", mixed_records(12), ["not json {"])
     saved = tmp_path / "saved.jsonl"

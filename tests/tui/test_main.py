@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from textual.command import CommandList, CommandPalette
 
 from records.sources.replay import ReplaySource
@@ -144,6 +145,7 @@ async def test_diff_against_newest_success(tmp_path: Path) -> None:
         assert '-"condition":"Success",' in changed and '+"condition":"RetriesExhausted",' in changed
 
 
+@pytest.mark.slow
 async def test_filters(tmp_path: Path) -> None:
     path = write_jsonl(tmp_path / "records.jsonl", mixed_records(10), ["not json {"])
     app = replay_app(path)
@@ -238,6 +240,7 @@ async def test_cursor_stays_on_its_record_when_records_arrive() -> None:
         assert "new-2" in line_text(screen.records_table, 1)
 
 
+@pytest.mark.slow
 async def test_command_palette_runs_actions(tmp_path: Path) -> None:
     path = write_jsonl(tmp_path / "records.jsonl", mixed_records(5))
     app = replay_app(path)

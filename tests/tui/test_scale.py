@@ -6,6 +6,8 @@ import json
 import time
 from pathlib import Path
 
+import pytest
+
 from records.sources.replay import ReplaySource
 from tests.factories import T0, flow_records
 from tests.tui.waiting import until
@@ -29,6 +31,7 @@ def write_many(path: Path, count: int) -> int:
     return written
 
 
+@pytest.mark.slow
 async def test_keeps_up_with_100k_records(tmp_path: Path) -> None:
     path = tmp_path / "many.jsonl"
     assert write_many(path, RECORDS) == RECORDS

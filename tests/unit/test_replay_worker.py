@@ -87,6 +87,7 @@ async def test_worker_process_stores_what_the_in_process_replay_stores(
         assert there.raw(index) == here.raw(index)
 
 
+@pytest.mark.slow
 async def test_worker_process_matches_file_by_file() -> None:
     """One file at a time (in a folder, one file's record can hide what another's lacks)."""
     files = sorted(path for path in GOLDEN.rglob("*") if path.is_file())

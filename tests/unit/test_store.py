@@ -7,6 +7,8 @@ import tracemalloc
 from dataclasses import replace
 from pathlib import Path
 
+import pytest
+
 from records.decode import decode
 from records.files import SessionWriter, read_inputs
 from records.message import Message
@@ -163,6 +165,7 @@ def test_save_a_filtered_view(tmp_path: Path) -> None:
     assert again.stats().succeeded == 0
 
 
+@pytest.mark.slow
 def test_rows_are_compact(tmp_path: Path) -> None:
     """Measured with tracemalloc: everything the store holds per row (columns, strings, request
     ids, flows, dedupe), caches off, on the demo's mix: 3 good orders (2 invocations a row), 1 out
