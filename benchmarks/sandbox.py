@@ -78,7 +78,12 @@ def happy_orders(count: int, workers: int) -> tuple[float, float, list[float]]:
         with ThreadPoolExecutor(workers) as pool:
             list(pool.map(fire, orders))
         idle: list[float] = []
-        watcher = threading.Thread(target=lambda: (box.wait_idle(120), idle.append(time.perf_counter())))
+
+        def watch() -> None:
+            box.wait_idle(120)
+            idle.append(time.perf_counter())
+
+        watcher = threading.Thread(target=watch)
         watcher.start()
         latencies: list[float] = []
         deadline = time.monotonic() + 120

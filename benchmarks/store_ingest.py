@@ -134,7 +134,7 @@ def phase(name: str, path: Path) -> dict[str, Any]:
     else:
         from records.message import Message
         from records.store.record_store import RecordStore
-        from records.store.views import RecordFilter
+        from records.store.views import RecordFilter, RecordView
 
         store = RecordStore()
         received = "2026-11-27T12:00:00.000Z"
@@ -164,17 +164,17 @@ def phase(name: str, path: Path) -> dict[str, Any]:
             "flows": stats.flows,
         }
         started = time.perf_counter()
-        view = store.view(RecordFilter(outcome="failed", function="order"))
+        view = RecordView(store, RecordFilter(outcome="failed", function="order"))
         result["filter_seconds"] = time.perf_counter() - started
         result["filter_matches"] = len(view)
         started = time.perf_counter()
-        view = store.view(RecordFilter(text="ORD-00099999", search_raw=False))
+        view = RecordView(store, RecordFilter(text="ORD-00099999", search_raw=False))
         result["text_filter_seconds"] = time.perf_counter() - started
         started = time.perf_counter()
         flows = store.flows()
         for position in range(40):
             store.flow(flows[position])
-        rows = [store.row(store.view()[position]) for position in range(40)]
+        rows = [store.row(RecordView(store)[position]) for position in range(40)]
         result["screen_seconds"] = time.perf_counter() - started
         assert len(rows) == 40
         started = time.perf_counter()

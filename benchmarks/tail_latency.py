@@ -29,7 +29,10 @@ import time
 from collections.abc import Callable
 from contextlib import suppress
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from types_aiobotocore_sqs.type_defs import DeleteMessageBatchRequestEntryTypeDef
 
 ROOT = Path(__file__).resolve().parents[1]
 ENV = {
@@ -75,7 +78,9 @@ async def bare_loop(endpoint: str, queue: str, pollers: int, delete: bool) -> No
                 response = await sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=20)
                 messages = response.get("Messages", [])
                 if delete and messages:
-                    entries = [{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(messages)]
+                    entries: list[DeleteMessageBatchRequestEntryTypeDef] = [
+                        {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(messages)
+                    ]
                     await sqs.delete_message_batch(QueueUrl=url, Entries=entries)
                 for message in messages:
                     sys.stdout.write(message["Body"] + "\n")
@@ -301,10 +306,14 @@ def throughput_part(sqs: Any, endpoint: str, options: argparse.Namespace) -> Non
                         if name == "bare"
                         else tail_argv(endpoint, queue, pollers, True, save)
                     )
-                    rate, seconds = run_reader(
-                        lambda argv=argv: Reader(argv),
-                        lambda reader, url=url: measure_throughput(sqs, url, reader, options.throughput),
-                    )
+
+                    def make(argv: list[str] = argv) -> Reader:
+                        return Reader(argv)
+
+                    def work(reader: Reader, url: str = url) -> tuple[float, float]:
+                        return measure_throughput(sqs, url, reader, options.throughput)
+
+                    rate, seconds = run_reader(make, work)
                     rates[name].append(rate)
                     cpu[name].append(seconds)
             bare, tail = statistics.median(rates["bare"]), statistics.median(rates["tail"])

@@ -9,6 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from records.sandbox import Sandbox
+from tests.integration.sandbox_helpers import TIME_FACTOR
+
 GOLDEN = Path(__file__).parent / "golden"
 
 # Never let a test reach real AWS, whatever the developer's shell holds.
@@ -49,3 +52,17 @@ def moto_reset(moto_endpoint: str) -> str:
     with urllib.request.urlopen(request, timeout=10):
         pass
     return moto_endpoint
+
+
+@pytest.fixture(scope="module")
+def sandbox() -> Iterator[Sandbox]:
+    """The shipped order system, fast back-offs; one per test module."""
+    from records.sandbox.order_system import handlers
+
+    handlers.reset()
+    box = Sandbox(time_factor=TIME_FACTOR)
+    box.start()
+    try:
+        yield box
+    finally:
+        box.stop()

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from textual.message import Message
 
 from records.sources.base import SourceEvent
 from records.store.views import RecordFilter
-from tui.session import Releasable
 
 __all__ = [
     "FilterChanged",
@@ -19,9 +19,16 @@ __all__ = [
     "OrderFailed",
     "OrderSent",
     "RedriveRecord",
+    "Releasable",
     "SourceEvents",
     "SourcesFinished",
 ]
+
+
+class Releasable(Protocol):
+    """A back-pressure slot (`tui.workers.Ticket`): released once its batch is stored."""
+
+    def release(self) -> None: ...
 
 
 class SourceEvents(Message):

@@ -12,7 +12,6 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Protocol
 
 from records.decode import DEFAULT_CORRELATOR, Correlator
 from records.facts import MessageFacts
@@ -21,6 +20,7 @@ from records.message import Message
 from records.sources.base import FactsBatch, Source, SourceEvent, SourceStatus
 from records.store.record_store import RecordStore
 from records.store.views import RecordFilter
+from tui.messages import Releasable
 from tui.views import CHEAP_SCAN_ROWS, JMESPATH_SCAN_ROWS, FlowsSource, RecordsSource
 
 __all__ = [
@@ -31,7 +31,6 @@ __all__ = [
     "RATE_WINDOW",
     "STATS_SECONDS",
     "Refreshed",
-    "Releasable",
     "Session",
 ]
 
@@ -50,12 +49,6 @@ milliseconds that storing could use. Keys still repaint at once; a trickle shows
 BUSY_ROWS = 200
 
 Event = Message | SourceStatus | MessageFacts
-
-
-class Releasable(Protocol):
-    """A back-pressure slot (`tui.workers.Ticket`): released once its batch is stored."""
-
-    def release(self) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)

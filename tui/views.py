@@ -135,7 +135,7 @@ class RecordsSource:
         self.store = store
         self.spec = spec if spec is not None and not spec.is_empty else None
         # Raises records.store.FilterError for a bad JMESPath expression.
-        self.view = RecordView(store, self.spec)
+        self.view = RecordView(store, self.spec, scan=False)
         self.shown = 0
         self.paused = False
 

@@ -6,6 +6,8 @@ from array import array
 from collections.abc import Iterator
 from typing import Any
 
+__all__ = ["Columns"]
+
 
 class Columns:
     """The rows, one `array` per field (structure of arrays)."""

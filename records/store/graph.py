@@ -11,6 +11,8 @@ from records.store.columns import Columns
 from records.store.rows import NONE, SUCCEEDED, Flow, Stage, StageState, flow_status
 from records.store.strings import Interner, StringTable
 
+__all__ = ["KNOWN", "NESTED", "OWN", "PENDING", "PLACEHOLDER", "REQ_SUCCEEDED", "FlowGraph", "Names"]
+
 # flag bits of a request (an invocation, a flow stage)
 KNOWN = 1  # its outcome is known (its own record or a nested copy was seen)
 REQ_SUCCEEDED = 2

@@ -6,12 +6,17 @@ import json
 import sys
 from collections import OrderedDict
 from collections.abc import Mapping
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import IO, Any
 
+from records.decode import Correlator, Decoded, DecodeError, decode
 from records.files import SAVED_MARKER, saved_line
+from records.store.columns import Columns
 from records.store.rows import NONE
 from records.store.strings import Interner
+
+__all__ = ["LruCache", "RawStore", "Rereader", "unwrap_line"]
 
 
 def unwrap_line(line: bytes) -> tuple[str, dict[str, Any], str | None, str | None]:
@@ -148,3 +153,70 @@ class LruCache:
 
     def __len__(self) -> int:
         return len(self._items)
+
+
+class Rereader:
+    """A row's message read again (from memory or its file) and decoded again, with a small LRU
+    cache of decoded messages. File reads and the cache take `lock` (a view may be scanned in a
+    worker thread while rows arrive)."""
+
+    def __init__(
+        self,
+        columns: Columns,
+        raws: RawStore,
+        correlator: Correlator,
+        cache_size: int,
+        lock: AbstractContextManager[object],
+    ) -> None:
+        self.columns = columns
+        self.raws = raws
+        self.correlator = correlator
+        self._lock = lock
+        self._cache = LruCache(cache_size)
+
+    def message_raw(self, index: int) -> tuple[str, Mapping[str, Any]]:
+        """The raw text and transport metadata of the message a row came from.
+        Raises OSError or ValueError when its file cannot be read."""
+        c = self.columns
+        held = self.raws.in_memory(c.message[index])
+        if held is not None:
+            return held
+        if c.file[index] == NONE:
+            raise ValueError("the raw text of this message was not kept")
+        with self._lock:
+            line = self.raws.read_line(c.file[index], c.offset[index], c.length[index])
+        raw, meta, _source, _received = unwrap_line(line)
+        return raw, meta
+
+    def raw(self, index: int) -> str:
+        """The raw text of a row's message ('' when it cannot be re-read)."""
+        try:
+            return self.message_raw(index)[0]
+        except (OSError, ValueError):
+            return ""
+
+    def load(self, index: int) -> Decoded:
+        """The row's input decoded again (re-read from its file or memory). Never raises: when the
+        file cannot be read the result is a DecodeError saying why."""
+        c = self.columns
+        message = c.message[index]
+        with self._lock:
+            decoded: tuple[Decoded, ...] | None = self._cache.get(message)
+        if decoded is None:
+            try:
+                raw, meta = self.message_raw(index)
+            except (OSError, ValueError) as exc:
+                where = self.raws.files.get(c.file[index])
+                reason = f"could not re-read this record from {where} at byte {c.offset[index]}: {exc}"
+                return Decoded(DecodeError(reason), "")
+            decoded = tuple(decode(raw, meta=meta, correlator=self.correlator))
+            with self._lock:
+                self._cache.put(message, decoded)
+        sub = c.sub[index]
+        if sub < len(decoded):
+            return decoded[sub]
+        return Decoded(DecodeError("the message no longer holds this record (did its file change?)"), decoded[0].raw)
+
+    def clear(self) -> None:
+        """Forget the decoded messages."""
+        self._cache.clear()

@@ -1,46 +1,6 @@
-"""The record store behind the UI: compact rows, dedupe, flows, stats, filters, re-reading, saving.
+"""`RecordStore`: every decoded input of a session as a compact row, deduped, linked into flows, counted.
 
-Public API (names are stable; the UI builds on them):
-
-    store = RecordStore(correlator=DEFAULT_CORRELATOR, clock=time.time)
-    store.ingest(message)            -> int    rows added (a `records.sources.base.Message`)
-    store.ingest_facts(facts) / ingest_facts_many(facts) -> int   the same from `records.facts`
-                                               (a message decoded elsewhere: a replay worker)
-    store.expect(correlation_id, function, request_id=None) -> int   a flow "awaiting records"
-    len(store)                       -> int    number of rows
-    store.row(index)                 -> RowSummary   (records.store.rows; built on demand)
-    store.load(index)                -> Decoded      re-read and decoded again (small LRU cache)
-    store.raw(index)                 -> str          the message's raw text (re-read if needed)
-    store.stats()                    -> Stats        totals, per function, per source
-    store.rate(seconds=60)           -> list[int]    rows per second, oldest first, last = now
-    store.version                    -> int          bumped on every change
-    store.drain_changes()            -> Changes      new rows + changed flow ids since last call
-    store.flow(flow_id)              -> Flow | None  (a merged-away id resolves to its new flow)
-    store.flow_of(index)             -> int | None   the flow id of a row
-    store.flows()                    -> FlowView     flow ids, newest first (len, [position])
-    store.flow_count()               -> int          live flows
-    store.stage_of(index)            -> Stage | None the flow stage a row is the record of
-    store.view(filter=None, scan=True) -> RecordView row indices, newest first (records.store.views)
-    store.functions() / store.sources() -> list[str] names seen, for filter pickers
-    store.save(path, rows=None)      -> int    JSON Lines session file that replays identically
-
-Rows hold no payloads and no models: a few numbers per row in `array` columns plus interned
-strings (records.store.strings). `load()` re-reads a message from its file (Message.file/offset/length)
-or from memory when it has no file, and decodes it again.
-
-Dedupe: a record counts once when the same (request id, function, condition, invoke count) was
-already stored; a message holding an input that is not a record counts once per SQS MessageId
-(transport `meta["MessageId"]`, compared by its 64-bit hash). Duplicates are counted in
-`Stats.duplicates`, not stored as rows.
-
-Flows: records with the same correlation id, or linked through request ids (a Lambda destination
-delivers the upstream record as the next function's event, so the downstream record nests the
-upstream one in `requestPayload`), form one flow. Nested upstream records become stages "seen
-nested" even when their own record never arrives (in the demo, `order`'s success record goes to
-`update-inventory` and is only seen inside update-inventory's record). See `Flow` for statuses.
-
-Threads: ingest from one thread (the UI's event loop). Views may be scanned in a worker thread:
-`load()` and file reads take a lock.
+How rows, dedupe, flows, stats, filters and saving work: docs/flows.md.
 """
 
 from __future__ import annotations
@@ -53,18 +13,16 @@ import time
 from array import array
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import replace
-from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from records.decode import DEFAULT_CORRELATOR, Correlator, Decoded, DecodeError, decode
+from records.decode import DEFAULT_CORRELATOR, Correlator, Decoded, decode
 from records.facts import REQUEST_ID, FactMaker, MessageFacts, RowFacts, parse_time
-from records.lines import iso_timestamp
 from records.message import Message
 from records.store.columns import Columns
 from records.store.graph import OWN as OWN_REQUEST
 from records.store.graph import FlowGraph, Names
-from records.store.raw import LruCache, RawStore, unwrap_line
+from records.store.raw import RawStore, Rereader
 from records.store.rows import (
     NONE,
     OK,
@@ -72,45 +30,35 @@ from records.store.rows import (
     SUCCEEDED,
     Changes,
     Flow,
+    FlowView,
     FunctionStats,
-    NewestFirst,
     RowSummary,
     Stage,
     Stats,
 )
+from records.store.saving import save_session
 
-if TYPE_CHECKING:
-    from records.store.views import RecordFilter, RecordView
-
-__all__ = [
-    "Changes",
-    "Flow",
-    "FlowView",
-    "FunctionStats",
-    "RecordStore",
-    "RowSummary",
-    "Stage",
-    "Stats",
-]
+__all__ = ["RecordStore"]
 
 _RATE_WINDOW = 600
 
 
-class FlowView(NewestFirst):
-    """Live flow ids, newest first: `view[0]` is the most recently created flow."""
-
-    def __init__(self, order: array[int]) -> None:
-        self._order = order
-
-    def __len__(self) -> int:
-        return len(self._order)
-
-    def _oldest_first(self, position: int) -> int:
-        return self._order[position]
-
-
 class RecordStore:
-    """Every decoded input of a session as a compact row, linked into flows. See the module doc."""
+    """Every decoded input of a session as a compact row, linked into flows (docs/flows.md).
+
+    Feed it with `ingest(message)` (decoded here when the message was not) or `ingest_facts_many`
+    (facts made in another process: the replay worker); read it with `row(i)` (a `RowSummary`
+    built on demand), `load(i)` / `raw(i)` (re-read and decoded again), `flows()` / `flow(id)`,
+    `stats()`, `rate()` and `drain_changes()` (poll it; refresh once); filter it with
+    `records.store.views.RecordView(store, filter)`; write it out with `save(path, rows)`.
+
+    Rows hold no payloads and no models: a few numbers per row in `array` columns plus interned
+    strings. A record counts once per (request id, function, condition, invoke count); an input
+    that is not a record once per SQS MessageId; duplicates are only counted.
+
+    Threads: ingest from one thread (the UI's event loop). Views may be scanned in a worker thread:
+    `load()`, `raw()`, `save()` and file reads take a lock.
+    """
 
     def __init__(
         self,
@@ -128,8 +76,8 @@ class RecordStore:
         self.names = Names()
         self.graph = FlowGraph(self.names, self.columns)
         self.raws = RawStore(recent=recent_raw)
-        self._lock = threading.RLock()
-        self._cache = LruCache(cache_size)
+        self._lock = threading.RLock()  # re-reading and saving may run in a worker thread
+        self._reread = Rereader(self.columns, self.raws, correlator, cache_size, self._lock)
         self._envelopes: dict[tuple[str, ...], int] = {}
         self._envelope_list: list[tuple[str, ...]] = []
         self._function_ids: dict[str, int] = {}
@@ -156,6 +104,7 @@ class RecordStore:
     # ------------------------------------------------------------------ ingest
 
     def __len__(self) -> int:
+        """The number of rows."""
         return len(self.columns.flags)
 
     def ingest(self, message: Message) -> int:
@@ -167,6 +116,7 @@ class RecordStore:
         return self.ingest_facts(self.facts.message(message))
 
     def ingest_many(self, messages: Iterable[Message]) -> int:
+        """`ingest` of each message; returns how many rows were added."""
         return sum(self.ingest(message) for message in messages)
 
     def ingest_facts(self, message: MessageFacts) -> int:
@@ -390,6 +340,7 @@ class RecordStore:
         return len(self.graph.order)
 
     def stage_of(self, index: int) -> Stage | None:
+        """The flow stage a row is the record of (None for an undecodable row)."""
         request = self.columns.request[index]
         return None if request == NONE else self.graph.stage(request)
 
@@ -432,45 +383,16 @@ class RecordStore:
     def message_raw(self, index: int) -> tuple[str, Mapping[str, Any]]:
         """The raw text and transport metadata of the message a row came from.
         Raises OSError or ValueError when its file cannot be read."""
-        c = self.columns
-        held = self.raws.in_memory(c.message[index])
-        if held is not None:
-            return held
-        if c.file[index] == NONE:
-            raise ValueError("the raw text of this message was not kept")
-        with self._lock:
-            line = self.raws.read_line(c.file[index], c.offset[index], c.length[index])
-        raw, meta, _source, _received = unwrap_line(line)
-        return raw, meta
+        return self._reread.message_raw(index)
 
     def raw(self, index: int) -> str:
         """The raw text of a row's message ('' when it cannot be re-read)."""
-        try:
-            return self.message_raw(index)[0]
-        except (OSError, ValueError):
-            return ""
+        return self._reread.raw(index)
 
     def load(self, index: int) -> Decoded:
-        """The row's input decoded again (re-read from its file or memory). Never raises: when the
-        file cannot be read the result is a DecodeError saying why."""
-        c = self.columns
-        message = c.message[index]
-        with self._lock:
-            decoded: tuple[Decoded, ...] | None = self._cache.get(message)
-        if decoded is None:
-            try:
-                raw, meta = self.message_raw(index)
-            except (OSError, ValueError) as exc:
-                where = self.raws.files.get(c.file[index])
-                reason = f"could not re-read this record from {where} at byte {c.offset[index]}: {exc}"
-                return Decoded(DecodeError(reason), "")
-            decoded = tuple(decode(raw, meta=meta, correlator=self.correlator))
-            with self._lock:
-                self._cache.put(message, decoded)
-        sub = c.sub[index]
-        if sub < len(decoded):
-            return decoded[sub]
-        return Decoded(DecodeError("the message no longer holds this record (did its file change?)"), decoded[0].raw)
+        """The row's input decoded again (re-read from its file or memory, a small LRU cache).
+        Never raises: when the file cannot be read the result is a DecodeError saying why."""
+        return self._reread.load(index)
 
     # ------------------------------------------------------------------ stats and changes
 
@@ -524,62 +446,16 @@ class RecordStore:
         )
 
     def sources(self) -> list[str]:
+        """Names of the sources seen, in order of first arrival."""
         return list(self.names.sources.strings)
 
-    # ------------------------------------------------------------------ views, save, memory
-
-    def view(self, record_filter: RecordFilter | None = None, *, scan: bool = True) -> RecordView:
-        """Row indices matching a filter, newest first. With `scan=False` nothing is scanned yet:
-        drive `view.scan(budget)` (or iterate `view.iter_scan()`) from a worker instead.
-        Raises records.store.FilterError for a bad filter (e.g. a JMESPath syntax error)."""
-        from records.store.views import RecordView
-
-        view = RecordView(self, record_filter)
-        if scan:
-            view.update()
-        return view
+    # ------------------------------------------------------------------ save, memory
 
     def save(self, path: str | Path, rows: Iterable[int] | None = None) -> int:
         """Write the rows' messages (all rows by default) as a session file (JSON Lines) that
-        replays to the same records. A message is written once even when several of its rows are
-        given. Returns the number of lines written.
-
-        The file is written next to its final name and renamed into place at the end, so a failed
-        save leaves any earlier file untouched. Raises ValueError for a file the store re-reads
-        records from (saving over it would lose them) and OSError when a file cannot be read or
-        written."""
-        target = Path(path)
-        resolved = target.resolve()
-        for number in range(len(self.raws.files)):
-            name = self.raws.files.get(number)
-            if name is not None and Path(name).resolve() == resolved:
-                raise ValueError(f"{target} holds records of this session: save to another file")
-        c = self.columns
-        indices: Iterable[int] = range(len(self)) if rows is None else sorted(set(rows))
-        written = 0
-        last_message = NONE
-        partial = target.with_name(f".{target.name}.partial")
-        try:
-            with partial.open("wb") as out:
-                for index in indices:
-                    message = c.message[index]
-                    if message == last_message:
-                        continue
-                    last_message = message
-                    out.write(self._saved_line(index))
-                    written += 1
-            partial.replace(target)
-        finally:
-            partial.unlink(missing_ok=True)
-        return written
-
-    def _saved_line(self, index: int) -> bytes:
-        c = self.columns
-        source = self.names.sources.get(c.source[index])
-        received = iso_timestamp(datetime.fromtimestamp(c.received[index], UTC))
-        location = (c.file[index], c.offset[index], c.length[index])
-        with self._lock:
-            return self.raws.session_line(c.message[index], location, source, received)
+        replays to the same records; returns the number of lines written. See
+        `records.store.saving.save_session`."""
+        return save_session(Path(path), rows, self.columns, self.names, self.raws, self._lock)
 
     def memory(self) -> dict[str, int]:
         """Approximate bytes held, by part (for the benchmark and a status line)."""
@@ -595,9 +471,10 @@ class RecordStore:
         """Close the files opened for re-reading."""
         with self._lock:
             self.raws.close()
-            self._cache.clear()
+            self._reread.clear()
 
     def __iter__(self) -> Iterator[RowSummary]:
+        """Every row's summary, oldest first."""
         for index in range(len(self)):
             yield self.row(index)
 

@@ -1,16 +1,35 @@
-"""The small, immutable things the record store hands out: row summaries, flow stages, flows, stats.
+"""The small things the record store hands out: row summaries, flow stages, flows, stats, newest-first views.
 
-They are built on demand from the store's compact columns (see `records.store`), so holding one
-costs nothing per stored record; the UI builds them only for the rows on screen. The compact
-columns and string tables themselves are at the end of this module.
+They are built on demand from the store's compact columns (records/store/columns.py, strings.py),
+so holding one costs nothing per stored record; the UI builds them only for the rows on screen.
 """
 
 from __future__ import annotations
 
 import math
+from array import array
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal, overload
+
+__all__ = [
+    "NONE",
+    "OK",
+    "OUTCOMES",
+    "STREAM",
+    "SUCCEEDED",
+    "Changes",
+    "Flow",
+    "FlowStatus",
+    "FlowView",
+    "FunctionStats",
+    "NewestFirst",
+    "Outcome",
+    "RowSummary",
+    "Stage",
+    "StageState",
+    "Stats",
+]
 
 NONE = -1
 
@@ -45,6 +64,19 @@ class NewestFirst(Sequence[int]):
         if not 0 <= position < size:
             raise IndexError(position)
         return self._oldest_first(size - 1 - position)
+
+
+class FlowView(NewestFirst):
+    """Live flow ids, newest first: `view[0]` is the most recently created flow."""
+
+    def __init__(self, order: array[int]) -> None:
+        self._order = order
+
+    def __len__(self) -> int:
+        return len(self._order)
+
+    def _oldest_first(self, position: int) -> int:
+        return self._order[position]
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,6 +8,8 @@ from array import array
 
 from records.store.rows import NONE
 
+__all__ = ["Interner", "StringTable"]
+
 
 class Interner:
     """Strings stored once, referred to by a number (-1 is None)."""

@@ -1,6 +1,6 @@
 """Filtering the record store: outcome, function, source, free text, and a JMESPath expression.
 
-    view = store.view(RecordFilter(outcome="failed", text="stock"))
+    view = RecordView(store, RecordFilter(outcome="failed", text="stock"))
     len(view); view[0]            # the newest matching row index
     view.update()                 # take in rows that arrived since (cheap: only new rows)
 
@@ -9,7 +9,7 @@ and interned strings. Text also searches the raw message text when `search_raw` 
 from the file for rows that have one), and a JMESPath expression needs every candidate row
 decoded again: both are slow on a big session, so drive them in chunks from a worker:
 
-    view = store.view(record_filter, scan=False)
+    view = RecordView(store, record_filter, scan=False)
     for done, total in view.iter_scan(chunk=2000):
         if cancelled: break
 
@@ -42,6 +42,8 @@ from records.store.strings import Interner, StringTable
 if TYPE_CHECKING:
     from records.decode import Decoded
     from records.store.record_store import RecordStore
+
+__all__ = ["SCAN_SECONDS", "FilterError", "RecordFilter", "RecordView", "compile_jmespath", "jmespath_document"]
 
 
 SCAN_SECONDS = 0.05  # the longest a default `RecordView.scan()` call works
@@ -208,14 +210,19 @@ class RecordView(NewestFirst):
     """Row indices of a store matching a filter, newest first (`view[0]` is the newest match).
 
     Without a filter (or an empty one) the view is every row and always current. With a filter it
-    holds the matches among the rows scanned so far; `update()` / `scan()` take in newer rows."""
+    holds the matches among the rows scanned so far; `update()` / `scan()` take in newer rows.
+    With `scan=False` nothing is scanned yet: drive `view.scan(budget)` (or iterate
+    `view.iter_scan()`) from a worker instead. Raises FilterError for a bad filter (e.g. a
+    JMESPath syntax error)."""
 
-    def __init__(self, store: RecordStore, record_filter: RecordFilter | None = None) -> None:
+    def __init__(self, store: RecordStore, record_filter: RecordFilter | None = None, *, scan: bool = True) -> None:
         self.store = store
         self.filter = record_filter if record_filter is not None and not record_filter.is_empty else None
         self._matcher = _Matcher(store, self.filter) if self.filter is not None else None
         self._indices = array("i")
         self._scanned = 0
+        if scan:
+            self.update()
 
     @property
     def is_filtered(self) -> bool:

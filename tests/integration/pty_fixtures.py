@@ -9,7 +9,7 @@ import subprocess
 import sys
 import threading
 
-from tests.integration.sources_fixtures import ROOT
+from tests.integration.sources_helpers import ROOT
 
 
 class PtyProcess:

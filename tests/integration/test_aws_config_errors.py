@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from records.sources.sqs import SqsQueueSource
-from tests.integration.sources_fixtures import ROOT, collect
+from tests.integration.sources_helpers import ROOT, collect
 
 NO_REGION = "no AWS region is set: pass --region REGION or set AWS_DEFAULT_REGION (botocore does not read AWS_REGION)"
 

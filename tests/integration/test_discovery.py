@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import zipfile
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -12,67 +11,8 @@ import pytest
 from records.aws_options import AwsOptions
 from records.discovery import DiscoveryError, Plan, Route, discover
 from records.sandbox import Sandbox
-from tests.integration.sandbox_fixtures import TIME_FACTOR, sandbox, write_stack
-from tests.integration.sources_fixtures import client
-
-__all__ = ["sandbox"]
-
-ARN = "arn:aws:{}:us-east-1:123456789012:{}"
-
-# a -> b -> a is a cycle; a's failures go to a queue nobody made; b's to a FIFO queue;
-# c sends to a bus and a bucket; plain has no destinations; 60 more functions make ListFunctions page.
-STACK = """
-[[functions]]
-name = "a"
-handler = "handlers.py:echo"
-on_success = "function:b"
-on_failure = "queue:gone"
-
-[[functions]]
-name = "b"
-handler = "handlers.py:echo"
-on_success = "function:a"
-on_failure = "queue:records.fifo"
-
-[[functions]]
-name = "c"
-handler = "handlers.py:echo"
-on_success = "bus:results"
-on_failure = "bucket:failed-records"
-
-[[functions]]
-name = "plain"
-handler = "handlers.py:echo"
-
-[[queues]]
-name = "records"
-fifo = true
-
-[[buses]]
-name = "results"
-
-[[buckets]]
-name = "failed-records"
-""" + "".join(
-    f'\n[[functions]]\nname = "bulk-{n:02d}"\nhandler = "handlers.py:echo"\non_failure = "bus:results"\n'
-    for n in range(60)
-)
-HANDLERS = """
-def echo(event, context):
-    if isinstance(event, dict) and event.get("fail"):
-        raise RuntimeError("asked to fail")
-    return event
-"""
-
-
-@pytest.fixture(scope="module")
-def custom(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
-    box = Sandbox(write_stack(tmp_path_factory.mktemp("stack"), STACK, HANDLERS), time_factor=TIME_FACTOR)
-    box.start()
-    try:
-        yield box
-    finally:
-        box.stop()
+from tests.integration.discovery_stack import ARN
+from tests.integration.sources_helpers import client
 
 
 def options(box: Sandbox) -> AwsOptions:

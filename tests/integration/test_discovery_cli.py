@@ -12,11 +12,8 @@ from typing import Any
 import boto3
 
 from records.sandbox import Sandbox
-from tests.integration.sandbox_fixtures import sandbox
-from tests.integration.sources_fixtures import ROOT, TailProcess
-from tests.integration.test_discovery import ARN, custom
-
-__all__ = ["custom", "sandbox"]
+from tests.integration.discovery_stack import ARN
+from tests.integration.sources_helpers import ROOT, TailProcess
 
 
 def lambdest(box: Sandbox | None, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:

@@ -7,8 +7,9 @@ import json
 import re
 from pathlib import Path
 
+from tests.factories import numbered_record
 from tests.integration.pty_fixtures import PtyProcess
-from tests.integration.sources_fixtures import TailProcess, client, free_port, record, wait_until
+from tests.integration.sources_helpers import TailProcess, client, free_port, wait_until
 
 FAST = ("--wait-time", "1", "--format", "jsonl")
 
@@ -71,7 +72,7 @@ def test_watch_quit_after_a_record_exits_0_and_says_where_it_saved(moto_reset: s
     try:
         wait_until(lambda: len(_sessions(tmp_path)) == 1, 30, "the session file")
         wait_until(lambda: bool(sns.list_subscriptions_by_topic(TopicArn=topic)["Subscriptions"]), 30, "the tap")
-        sns.publish(TopicArn=topic, Message=json.dumps(record(3)))
+        sns.publish(TopicArn=topic, Message=json.dumps(numbered_record(3)))
         (session,) = _sessions(tmp_path)
         wait_until(lambda: session.stat().st_size > 0, 30, "the record saved")
         watch.type("q")

@@ -11,8 +11,9 @@ from typing import Any
 
 import pytest
 
+from tests.factories import numbered_record
 from tests.integration.pty_fixtures import PtyProcess
-from tests.integration.sources_fixtures import TailProcess, client, record, wait_until
+from tests.integration.sources_helpers import TailProcess, client, wait_until
 
 FAST = ("--wait-time", "1", "--format", "jsonl")
 
@@ -43,14 +44,16 @@ def _tap_ready(endpoint: str, kind: str) -> bool:
 def _publish(endpoint: str, kind: str) -> None:
     if kind == "topic":
         sns = client("sns", endpoint)
-        sns.publish(TopicArn=sns.create_topic(Name="order-notifications")["TopicArn"], Message=json.dumps(record(5)))
+        sns.publish(
+            TopicArn=sns.create_topic(Name="order-notifications")["TopicArn"], Message=json.dumps(numbered_record(5))
+        )
     else:
         client("events", endpoint).put_events(
             Entries=[
                 {
                     "Source": "aws.lambda",
                     "DetailType": "Lambda Function Invocation Result - Success",
-                    "Detail": json.dumps(record(5)),
+                    "Detail": json.dumps(numbered_record(5)),
                     "EventBusName": "orders",
                 }
             ]

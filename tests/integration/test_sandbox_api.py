@@ -12,9 +12,6 @@ from botocore.exceptions import ClientError
 
 from records.invoke import PRESETS
 from records.sandbox import Sandbox
-from tests.integration.sandbox_fixtures import aws, sandbox
-
-__all__ = ["aws", "sandbox"]
 
 
 def error_code(exc: pytest.ExceptionInfo[ClientError]) -> str:

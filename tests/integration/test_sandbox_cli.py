@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.sandbox_fixtures import children, wait_gone
+from tests.integration.sandbox_helpers import children, wait_gone
 
 ROOT = Path(__file__).resolve().parents[2]
 AWS_CLI = Path(sys.executable).with_name("aws")
@@ -138,6 +138,7 @@ def test_aws_cli_configures_destinations_and_invokes(cli_sandbox: Running, tmp_p
     assert missing.returncode != 0 and "ResourceNotFoundException" in missing.stderr
 
 
+@pytest.mark.slow
 def test_invoke_wait_follows_each_flow(cli_sandbox: Running) -> None:
     good = lambdest(cli_sandbox, "invoke", "order", "--order", "good", "--wait", "20", "--format", "jsonl")
     assert good.returncode == 0, good.stderr
@@ -174,6 +175,7 @@ def test_invoke_wait_follows_each_flow(cli_sandbox: Running) -> None:
     assert declined.stdout.startswith("request id: ")
 
 
+@pytest.mark.slow
 def test_invoke_wait_diagnoses_a_function_without_destinations(cli_sandbox: Running) -> None:
     deleted = aws_cli(cli_sandbox, "lambda", "delete-function-event-invoke-config", "--function-name", "rollback-order")
     assert deleted.returncode == 0, deleted.stderr
@@ -200,6 +202,7 @@ def test_invoke_wait_diagnoses_a_function_without_destinations(cli_sandbox: Runn
         assert put.returncode == 0, put.stderr
 
 
+@pytest.mark.slow
 def test_invoke_usage_errors(cli_sandbox: Running, tmp_path: Path) -> None:
     plain = lambdest(cli_sandbox, "invoke", "order", "--order", "good")
     assert plain.returncode == 0 and len(plain.stdout.strip()) == 36
@@ -234,6 +237,7 @@ def test_bad_stack_file_is_a_usage_error(tmp_path: Path) -> None:
     assert "cannot read stack file" in result.stderr
 
 
+@pytest.mark.slow
 def test_invoke_wait_removes_its_taps_on_sigterm(cli_sandbox: Running) -> None:
     import boto3
 

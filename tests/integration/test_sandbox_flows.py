@@ -10,17 +10,13 @@ from records.decode import decode
 from records.invoke import PRESETS
 from records.models import AsyncInvocationRecord
 from records.sandbox import Sandbox
-from tests.integration.sandbox_fixtures import (
+from tests.integration.sandbox_helpers import (
     TIME_FACTOR,
-    aws,
     mentions,
     receive_until,
-    sandbox,
     sns_message,
     subscribe_queue,
 )
-
-__all__ = ["aws", "sandbox"]
 
 ACCOUNT = "123456789012"
 

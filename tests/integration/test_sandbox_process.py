@@ -9,17 +9,20 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from records.aws_options import AwsOptions
 from records.invoke import PRESETS, invoke_event
 from records.sandbox import Sandbox
-from tests.integration.sandbox_fixtures import TIME_FACTOR, process_alive, wait_gone, write_stack
+from tests.integration.sandbox_helpers import TIME_FACTOR, process_alive, wait_gone, write_stack
 
 
 def test_stop_leaves_no_process() -> None:
     with Sandbox(time_factor=TIME_FACTOR) as box:
         pid = box.moto_pid
         assert pid is not None and process_alive(pid)
-        assert box.running
+        running_inside = box.running
+        assert running_inside
     assert not box.running
     assert wait_gone(pid)
     box.stop()  # idempotent
@@ -59,6 +62,7 @@ def test_moto_goes_when_its_parent_is_killed() -> None:
             parent.wait()
 
 
+@pytest.mark.slow
 def test_moto_goes_when_the_caller_forgets_to_stop() -> None:
     code = (
         "from records.sandbox import Sandbox\n"
@@ -71,6 +75,7 @@ def test_moto_goes_when_the_caller_forgets_to_stop() -> None:
     assert wait_gone(int(result.stdout))
 
 
+@pytest.mark.slow
 def test_env_points_clients_at_the_sandbox() -> None:
     with Sandbox(time_factor=TIME_FACTOR) as box:
         env = {**os.environ, **box.env}

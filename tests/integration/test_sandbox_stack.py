@@ -11,7 +11,7 @@ import pytest
 
 from records.decode import decode
 from records.sandbox import DeliveryFailure, Sandbox
-from tests.integration.sandbox_fixtures import TIME_FACTOR, clients, mentions, receive_until, write_stack
+from tests.integration.sandbox_helpers import TIME_FACTOR, clients, mentions, receive_until, write_stack
 
 STACK = """
 [[functions]]
@@ -222,6 +222,7 @@ def test_a_record_too_large_for_sns_loses_its_payloads(custom: tuple[Sandbox, li
     assert decoded.ok and decoded.record is not None and decoded.record.request_payload is None
 
 
+@pytest.mark.slow
 def test_zero_reserved_concurrency(custom: tuple[Sandbox, list[DeliveryFailure]]) -> None:
     from botocore.exceptions import ClientError
 

@@ -10,7 +10,8 @@ import pytest
 from records.message import Message
 from records.sources.base import SourceStatus
 from records.sources.replay import ReplaySource
-from tests.integration.sources_fixtures import aws, client, record
+from tests.factories import numbered_record
+from tests.integration.sources_helpers import aws, client
 
 
 @pytest.mark.parametrize("facts", [False, True])  # True: as `replay` asks (S3 is still read in-process)
@@ -18,16 +19,24 @@ async def test_replay_an_s3_prefix(moto_reset: str, facts: bool) -> None:
     s3 = client("s3", moto_reset)
     s3.create_bucket(Bucket="order-failures")
     prefix = "aws/lambda/async/update-inventory/2026/11/27"
-    s3.put_object(Bucket="order-failures", Key=f"{prefix}/a", Body=json.dumps(record(1, condition="RetriesExhausted")))
-    s3.put_object(Bucket="order-failures", Key=f"{prefix}/b", Body=gzip.compress(json.dumps(record(2)).encode()))
+    s3.put_object(
+        Bucket="order-failures", Key=f"{prefix}/a", Body=json.dumps(numbered_record(1, condition="RetriesExhausted"))
+    )
+    s3.put_object(
+        Bucket="order-failures", Key=f"{prefix}/b", Body=gzip.compress(json.dumps(numbered_record(2)).encode())
+    )
     s3.put_object(Bucket="order-failures", Key=f"{prefix}/c", Body=b"\xff not text")
-    s3.put_object(Bucket="order-failures", Key="elsewhere/d", Body=json.dumps(record(3)))
+    s3.put_object(Bucket="order-failures", Key="elsewhere/d", Body=json.dumps(numbered_record(3)))
     source = ReplaySource([f"s3://order-failures/{prefix}/"], aws=aws(moto_reset), facts=facts)
     messages: list[Message] = []
     statuses: list[SourceStatus] = []
     try:
         async for event in source:
-            (messages if isinstance(event, Message) else statuses).append(event)
+            if isinstance(event, Message):
+                messages.append(event)
+            else:
+                assert isinstance(event, SourceStatus)  # S3 is read in-process: no facts batches
+                statuses.append(event)
     finally:
         await source.aclose()
     assert [s.state for s in statuses] == ["live", "done"]

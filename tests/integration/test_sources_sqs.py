@@ -5,10 +5,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from records.files import SessionWriter, read_at, read_inputs
 from records.sources.faults import Backoff
 from records.sources.sqs import SqsQueueSource
-from tests.integration.sources_fixtures import aws, client, collect, queue_depth, record, send_bodies
+from tests.factories import numbered_record
+from tests.integration.sources_helpers import aws, client, collect, queue_depth, send_bodies
 
 
 def _bodies(total: int, malformed_every: int = 20) -> list[str]:
@@ -17,10 +20,11 @@ def _bodies(total: int, malformed_every: int = 20) -> list[str]:
         if index % malformed_every == 7:
             bodies.append(f"not json {index} \x1b[31m")
         else:
-            bodies.append(json.dumps(record(index)))
+            bodies.append(json.dumps(numbered_record(index)))
     return bodies
 
 
+@pytest.mark.slow
 async def test_consume_writes_then_deletes_everything(moto_reset: str, tmp_path: Path) -> None:
     sqs = client("sqs", moto_reset)
     url = sqs.create_queue(QueueName="order-failures")["QueueUrl"]
@@ -51,7 +55,7 @@ async def test_consume_writes_then_deletes_everything(moto_reset: str, tmp_path:
 async def test_peek_deletes_nothing_and_shows_each_message_once(moto_reset: str) -> None:
     sqs = client("sqs", moto_reset)
     url = sqs.create_queue(QueueName="order-notifications")["QueueUrl"]
-    ids = send_bodies(sqs, url, (json.dumps(record(i)) for i in range(15)))
+    ids = send_bodies(sqs, url, (json.dumps(numbered_record(i)) for i in range(15)))
     # A 1-second visibility timeout makes the messages come round again while we still poll:
     # 3 seconds is three passes over the queue.
     source = SqsQueueSource(url, mode="peek", aws=aws(moto_reset), wait_time=1, visibility_timeout=1)
@@ -74,7 +78,7 @@ async def test_peek_refuses_a_queue_with_a_redrive_policy(moto_reset: str) -> No
     dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     policy = json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": 3})
     url = sqs.create_queue(QueueName="orders", Attributes={"RedrivePolicy": policy})["QueueUrl"]
-    send_bodies(sqs, url, [json.dumps(record(1))])
+    send_bodies(sqs, url, [json.dumps(numbered_record(1))])
     source = SqsQueueSource("orders", aws=aws(moto_reset), wait_time=1)
     got, statuses = await collect(source, messages=1, timeout=10)
     assert got == []
@@ -92,7 +96,7 @@ async def test_queue_named_by_arn_and_url_and_missing_queue(moto_reset: str) -> 
     sqs = client("sqs", moto_reset)
     url = sqs.create_queue(QueueName="by-arn")["QueueUrl"]
     arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    send_bodies(sqs, url, [json.dumps(record(2)), json.dumps(record(3))])
+    send_bodies(sqs, url, [json.dumps(numbered_record(2)), json.dumps(numbered_record(3))])
     source = SqsQueueSource(arn, aws=aws(moto_reset), wait_time=1)
     assert source.label == "queue:by-arn"
     got, _ = await collect(source, messages=2, timeout=10)
@@ -108,7 +112,7 @@ async def test_consume_dedupes_by_message_id_and_keeps_transport_metadata(moto_r
     url = sqs.create_queue(QueueName="with-attributes")["QueueUrl"]
     sqs.send_message(
         QueueUrl=url,
-        MessageBody=json.dumps(record(4)),
+        MessageBody=json.dumps(numbered_record(4)),
         MessageAttributes={"origin": {"DataType": "String", "StringValue": "test"}},
     )
     source = SqsQueueSource(url, mode="consume", aws=aws(moto_reset), wait_time=1, pollers=3)

@@ -12,7 +12,8 @@ from records.sources.base import SourceEvent
 from records.sources.eventbridge import EventBridgeTap
 from records.sources.sns import SnsTap
 from records.sources.taps import TAG_CREATED, TAG_HEARTBEAT, TAP_PREFIX, sweep_orphans, tap_tags
-from tests.integration.sources_fixtures import aws, client, collect, record
+from tests.factories import numbered_record
+from tests.integration.sources_helpers import aws, client, collect
 
 SUCCESS = "Lambda Function Invocation Result - Success"
 
@@ -51,7 +52,7 @@ async def test_sns_tap_enveloped_records_arrive_and_everything_is_removed(moto_r
         tags = sqs.list_queue_tags(QueueUrl=_tap_queues(sqs)[0])["Tags"]
         assert tags["lambdest-tui"] == "tap" and tags["lambdest-tui:topic"] == topic
         for index in range(3):
-            sns.publish(TopicArn=topic, Message=json.dumps(record(index)))
+            sns.publish(TopicArn=topic, Message=json.dumps(numbered_record(index)))
         sns.publish(TopicArn=topic, Message="hello, not a record")
 
     got, statuses = await _when_live(tap, publish, 4)
@@ -73,7 +74,7 @@ async def test_sns_tap_raw_delivery_and_missing_topic(moto_reset: str) -> None:
     sns, sqs = client("sns", moto_reset), client("sqs", moto_reset)
     topic = sns.create_topic(Name="raw")["TopicArn"]
     tap = SnsTap(topic, raw_delivery=True, aws=aws(moto_reset), wait_time=1)
-    got, _ = await _when_live(tap, lambda: sns.publish(TopicArn=topic, Message=json.dumps(record(9))), 1)
+    got, _ = await _when_live(tap, lambda: sns.publish(TopicArn=topic, Message=json.dumps(numbered_record(9))), 1)
     assert got[0].decoded[0].envelope == ()
     assert got[0].decoded[0].record is not None and got[0].decoded[0].record.request_id == "req-00009"
     missing = SnsTap("no-such-topic", aws=aws(moto_reset), wait_time=1)
@@ -94,12 +95,22 @@ async def test_eventbridge_tap_matches_lambda_destination_events_only(moto_reset
         tags = {t["Key"]: t["Value"] for t in events.list_tags_for_resource(ResourceARN=rules[0]["Arn"])["Tags"]}
         assert tags["lambdest-tui"] == "tap"
         entries = [
-            {"Source": "other.app", "DetailType": SUCCESS, "Detail": json.dumps(record(1)), "EventBusName": "orders"},
-            {"Source": "lambda", "DetailType": SUCCESS, "Detail": json.dumps(record(2)), "EventBusName": "orders"},
+            {
+                "Source": "other.app",
+                "DetailType": SUCCESS,
+                "Detail": json.dumps(numbered_record(1)),
+                "EventBusName": "orders",
+            },
+            {
+                "Source": "lambda",
+                "DetailType": SUCCESS,
+                "Detail": json.dumps(numbered_record(2)),
+                "EventBusName": "orders",
+            },
             {
                 "Source": "aws.lambda",
                 "DetailType": "Lambda Function Invocation Result - Failure",
-                "Detail": json.dumps(record(3, condition="RetriesExhausted")),
+                "Detail": json.dumps(numbered_record(3, condition="RetriesExhausted")),
                 "EventBusName": "orders",
             },
         ]
@@ -120,8 +131,8 @@ async def test_eventbridge_tap_with_a_custom_pattern(moto_reset: str) -> None:
 
     def put() -> None:
         entries = [
-            {"Source": "lambda", "DetailType": SUCCESS, "Detail": json.dumps(record(1))},
-            {"Source": "my.app", "DetailType": SUCCESS, "Detail": json.dumps(record(5))},
+            {"Source": "lambda", "DetailType": SUCCESS, "Detail": json.dumps(numbered_record(1))},
+            {"Source": "my.app", "DetailType": SUCCESS, "Detail": json.dumps(numbered_record(5))},
         ]
         events.put_events(Entries=entries)
 

@@ -11,12 +11,12 @@ import pytest
 
 from records.files import read_inputs
 from records.lines import dumps_json_line
-from tests.integration.sources_fixtures import (
+from tests.factories import numbered_record
+from tests.integration.sources_helpers import (
     TailProcess,
     client,
     drain_ids,
     queue_depth,
-    record,
     send_bodies,
     wait_until,
 )
@@ -30,10 +30,11 @@ def _bodies() -> list[str]:
         if index % 20 == 3:
             bodies.append(["{broken", "", "null", '{"orderId": "x"}', "\x1b[2Jplain text"][index % 5] + f" #{index}")
         else:
-            bodies.append(json.dumps(record(index, condition="Success" if index % 3 else "RetriesExhausted")))
+            bodies.append(json.dumps(numbered_record(index, condition="Success" if index % 3 else "RetriesExhausted")))
     return bodies
 
 
+@pytest.mark.slow
 def test_tail_consume_prints_every_message_and_empties_the_queue(moto_reset: str, tmp_path: Path) -> None:
     sqs = client("sqs", moto_reset)
     url = sqs.create_queue(QueueName="order-failures")["QueueUrl"]
@@ -62,10 +63,11 @@ def test_tail_consume_prints_every_message_and_empties_the_queue(moto_reset: str
     assert sorted(replayed) == sorted(tail.out)
 
 
+@pytest.mark.slow
 def test_tail_peek_removes_nothing_and_prints_nothing_twice(moto_reset: str) -> None:
     sqs = client("sqs", moto_reset)
     url = sqs.create_queue(QueueName="order-notifications")["QueueUrl"]
-    ids = send_bodies(sqs, url, [json.dumps(record(i)) for i in range(12)])
+    ids = send_bodies(sqs, url, [json.dumps(numbered_record(i)) for i in range(12)])
     tail = TailProcess(
         "--queue", url, "--visibility-timeout", "1", "--idle-timeout", "3", "--endpoint-url", moto_reset, *FAST
     )
@@ -79,7 +81,7 @@ def test_tail_peek_removes_nothing_and_prints_nothing_twice(moto_reset: str) -> 
 def test_tail_text_format_shows_escapes_not_terminal_codes(moto_reset: str) -> None:
     sqs = client("sqs", moto_reset)
     url = sqs.create_queue(QueueName="texts")["QueueUrl"]
-    hostile = record(1)
+    hostile = numbered_record(1)
     hostile["responsePayload"] = {"errorMessage": "\x1b[31mred\x07", "errorType": "E\x1b]0;title\x07"}
     hostile["responseContext"]["functionError"] = "Unhandled"
     send_bodies(sqs, url, [json.dumps(hostile), "\x1b[2J not json"])
@@ -131,6 +133,7 @@ def _tap_resources(endpoint: str) -> tuple[list[str], list[Any], list[Any]]:
     return queues, subscriptions, rules
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("sig", "code"), [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
 def test_tail_sns_tap_removes_its_resources_on_signals(moto_reset: str, sig: int, code: int) -> None:
     sns = client("sns", moto_reset)
@@ -140,7 +143,7 @@ def test_tail_sns_tap_removes_its_resources_on_signals(moto_reset: str, sig: int
         tail.wait_err("topic:order-notifications live")
         queues, subscriptions, _ = _tap_resources(moto_reset)
         assert len(queues) == 1 and len(subscriptions) == 1
-        sns.publish(TopicArn=topic, Message=json.dumps(record(7)))
+        sns.publish(TopicArn=topic, Message=json.dumps(numbered_record(7)))
         tail.wait_lines(1)
         tail.signal(sig)
         assert tail.wait(30) == code
@@ -151,6 +154,7 @@ def test_tail_sns_tap_removes_its_resources_on_signals(moto_reset: str, sig: int
     assert _tap_resources(moto_reset) == ([], [], [])
 
 
+@pytest.mark.slow
 def test_tail_eventbridge_tap_cleans_up_after_max_records(moto_reset: str) -> None:
     events = client("events", moto_reset)
     tail = TailProcess("--bus", "default", "--max-records", "1", "--endpoint-url", moto_reset, *FAST)
@@ -162,7 +166,7 @@ def test_tail_eventbridge_tap_cleans_up_after_max_records(moto_reset: str) -> No
                 {
                     "Source": "aws.lambda",
                     "DetailType": "Lambda Function Invocation Result - Failure",
-                    "Detail": json.dumps(record(8, condition="RetriesExhausted")),
+                    "Detail": json.dumps(numbered_record(8, condition="RetriesExhausted")),
                 }
             ]
         )
@@ -174,10 +178,11 @@ def test_tail_eventbridge_tap_cleans_up_after_max_records(moto_reset: str) -> No
     assert _tap_resources(moto_reset) == ([], [], [])
 
 
+@pytest.mark.slow
 def test_kill_9_of_a_consuming_tail_loses_nothing(moto_reset: str, tmp_path: Path) -> None:
     sqs = client("sqs", moto_reset)
     url = sqs.create_queue(QueueName="orders-kill")["QueueUrl"]
-    ids = send_bodies(sqs, url, [json.dumps(record(i)) for i in range(150)])
+    ids = send_bodies(sqs, url, [json.dumps(numbered_record(i)) for i in range(150)])
     save = tmp_path / "session.jsonl"
     tail = TailProcess(
         "--queue", "orders-kill", "--mode", "consume", "--save", str(save), "--visibility-timeout", "1",
@@ -198,7 +203,7 @@ def test_kill_9_of_a_consuming_tail_loses_nothing(moto_reset: str, tmp_path: Pat
 def test_tail_consume_without_save_keeps_a_session_file(moto_reset: str, tmp_path: Path) -> None:
     sqs = client("sqs", moto_reset)
     url = sqs.create_queue(QueueName="auto-session")["QueueUrl"]
-    ids = send_bodies(sqs, url, [json.dumps(record(1)), json.dumps(record(2))])
+    ids = send_bodies(sqs, url, [json.dumps(numbered_record(1)), json.dumps(numbered_record(2))])
     tail = TailProcess(
         "--queue", "auto-session", "--mode", "consume", "--max-records", "2", "--endpoint-url", moto_reset, *FAST,
         env={"XDG_STATE_HOME": str(tmp_path)},

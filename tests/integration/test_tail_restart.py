@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from records.files import read_inputs
-from tests.integration.sources_fixtures import MotoProcess, TailProcess, client, record, send_bodies, wait_until
+from tests.factories import numbered_record
+from tests.integration.sources_helpers import MotoProcess, TailProcess, client, send_bodies, wait_until
 
 
 @pytest.fixture
@@ -23,11 +24,12 @@ def moto_process() -> Iterator[MotoProcess]:
         server.stop()
 
 
+@pytest.mark.slow
 def test_moto_killed_and_restarted_mid_tail(moto_process: MotoProcess, tmp_path: Path) -> None:
     endpoint = moto_process.endpoint
     sqs = client("sqs", endpoint)
     url = sqs.create_queue(QueueName="order-failures")["QueueUrl"]
-    before = send_bodies(sqs, url, [json.dumps(record(i)) for i in range(5)])
+    before = send_bodies(sqs, url, [json.dumps(numbered_record(i)) for i in range(5)])
     save = tmp_path / "session.jsonl"
     tail = TailProcess(
         "--queue", "order-failures", "--mode", "consume", "--save", str(save),
@@ -41,7 +43,7 @@ def test_moto_killed_and_restarted_mid_tail(moto_process: MotoProcess, tmp_path:
         # The new server starts empty: the queue is created again (the tail keeps retrying meanwhile).
         sqs = client("sqs", endpoint)
         url = sqs.create_queue(QueueName="order-failures")["QueueUrl"]
-        after = send_bodies(sqs, url, [json.dumps(record(i)) for i in range(5, 10)])
+        after = send_bodies(sqs, url, [json.dumps(numbered_record(i)) for i in range(5, 10)])
         tail.wait_lines(10, timeout=40)
         assert tail.process.poll() is None, "tail kept running"
     finally:
@@ -54,6 +56,7 @@ def test_moto_killed_and_restarted_mid_tail(moto_process: MotoProcess, tmp_path:
     assert sorted(saved) == sorted(before + after)
 
 
+@pytest.mark.slow
 def test_sns_tap_sets_itself_up_again_after_a_restart(moto_process: MotoProcess) -> None:
     endpoint = moto_process.endpoint
     topic = client("sns", endpoint).create_topic(Name="order-notifications")["TopicArn"]
@@ -62,7 +65,7 @@ def test_sns_tap_sets_itself_up_again_after_a_restart(moto_process: MotoProcess)
     )  # fmt: skip
     try:
         tail.wait_err("topic:order-notifications live")
-        client("sns", endpoint).publish(TopicArn=topic, Message=json.dumps(record(1)))
+        client("sns", endpoint).publish(TopicArn=topic, Message=json.dumps(numbered_record(1)))
         tail.wait_lines(1)
         moto_process.kill()
         tail.wait_err("reconnecting")
@@ -73,7 +76,7 @@ def test_sns_tap_sets_itself_up_again_after_a_restart(moto_process: MotoProcess)
         wait_until(
             lambda: len(sns.list_subscriptions_by_topic(TopicArn=topic)["Subscriptions"]) == 1, 30, "resubscribed"
         )
-        sns.publish(TopicArn=topic, Message=json.dumps(record(2)))
+        sns.publish(TopicArn=topic, Message=json.dumps(numbered_record(2)))
         tail.wait_lines(2)
         tail.signal(signal.SIGTERM)
         assert tail.wait(30) == 143, tail.err

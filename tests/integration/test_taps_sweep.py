@@ -22,7 +22,8 @@ from records.sources.taps import (
     sweep_orphans,
     tap_tags,
 )
-from tests.integration.sources_fixtures import TailProcess, aws, client, collect, record, wait_until
+from tests.factories import numbered_record
+from tests.integration.sources_helpers import TailProcess, aws, client, collect, wait_until
 
 OLD = (datetime.now(UTC) - timedelta(hours=2)).isoformat().replace("+00:00", "Z")
 SUCCESS = "Lambda Function Invocation Result - Success"
@@ -102,7 +103,7 @@ async def test_a_live_tap_with_an_old_creation_time_survives_a_second_run(moto_r
         assert second.removed == []
         assert queue in sqs.list_queues(QueueNamePrefix=TAP_PREFIX)["QueueUrls"]
         # ...and the first run still receives what is published.
-        sns.publish(TopicArn=topic, Message=json.dumps(record(41)))
+        sns.publish(TopicArn=topic, Message=json.dumps(numbered_record(41)))
         first.wait_lines(1)
         assert first.json_lines()[0]["request_id"] == "req-00041"
     finally:

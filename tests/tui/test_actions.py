@@ -6,12 +6,14 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
 from textual.widgets import Input, Select, TextArea
 
 from records.decode import decode
 from records.sources.replay import ReplaySource
-from tests.tui.conftest import until
-from tests.tui.data import FIXED_NOW, T0, ListSource, flow_records, message, mixed_records, order, write_jsonl
+from records.store.rows import RowSummary
+from tests.factories import FIXED_NOW, T0, ListSource, flow_records, mixed_records, order, seed_message, write_jsonl
+from tests.tui.waiting import until
 from tui.app import AppConfig, LambdestApp, create_app
 from tui.messages import SourceEvents
 from tui.screens.dialogs import ConfirmDialog, OrderDialog, SaveDialog
@@ -60,7 +62,7 @@ async def test_test_order_shows_awaiting_flow_then_fills_in() -> None:
         assert "awaiting records" in screen.flows_table.render_line(1).text
         # its records arrive: the same flow fills in
         raws = [json.dumps(document) for document in flow_records(42, "good", T0)]
-        app.post_message(SourceEvents([message(raw) for raw in raws]))
+        app.post_message(SourceEvents([seed_message(raw) for raw in raws]))
         await until(pilot, lambda: "completed" in screen.flows_table.render_line(1).text, "completed")
         assert len(app.session.flows) == 1
         assert "order✓ → update-inventory✓" in screen.flows_table.render_line(1).text
@@ -125,6 +127,7 @@ async def test_redrive_asks_then_invokes_the_failed_request() -> None:
         assert payload == expected  # the upstream record, exactly as Lambda delivered it
 
 
+@pytest.mark.slow
 async def test_save_then_replay_gives_the_same_records(tmp_path: Path) -> None:
     source_file = write_jsonl(tmp_path / "in.jsonl", mixed_records(12), ["not json {"])
     saved = tmp_path / "saved.jsonl"
@@ -149,7 +152,10 @@ async def test_save_then_replay_gives_the_same_records(tmp_path: Path) -> None:
     async with replayed.run_test(size=SIZE) as pilot:
         await until(pilot, lambda: len(replayed.session.records) == 15, "replayed")
         after = [replayed.session.store.row(index) for index in range(len(replayed.session.store))]
-    key = lambda row: (row.ok, row.function_name, row.condition, row.request_id, row.correlation_id, row.error_type)  # noqa: E731
+
+    def key(row: RowSummary) -> tuple[object, ...]:
+        return (row.ok, row.function_name, row.condition, row.request_id, row.correlation_id, row.error_type)
+
     assert [key(row) for row in after] == [key(row) for row in before]
     lines = (tmp_path / "failures.jsonl").read_text().splitlines()
     assert len(lines) == 4

@@ -15,7 +15,7 @@ from records.files import SessionWriter
 from records.invoke import generate_order
 from records.sandbox import Sandbox
 from records.store.rows import Flow
-from tests.tui.conftest import until
+from tests.tui.waiting import until
 from tui.app import create_app
 from tui.commands.demo import demo_config
 

@@ -5,12 +5,23 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from textual.command import CommandList, CommandPalette
 
 from records.sources.replay import ReplaySource
 from records.store.views import RecordFilter
-from tests.tui.conftest import until
-from tests.tui.data import FIXED_NOW, T0, ListSource, flow_records, message, mixed_records, order, record, write_jsonl
+from tests.factories import (
+    FIXED_NOW,
+    T0,
+    ListSource,
+    flow_records,
+    mixed_records,
+    order,
+    seed_message,
+    seed_record,
+    write_jsonl,
+)
+from tests.tui.waiting import until
 from tui.app import AppConfig, LambdestApp, create_app
 from tui.messages import SourceEvents
 from tui.screens.detail import DetailScreen
@@ -134,6 +145,7 @@ async def test_diff_against_newest_success(tmp_path: Path) -> None:
         assert '-"condition":"Success",' in changed and '+"condition":"RetriesExhausted",' in changed
 
 
+@pytest.mark.slow
 async def test_filters(tmp_path: Path) -> None:
     path = write_jsonl(tmp_path / "records.jsonl", mixed_records(10), ["not json {"])
     app = replay_app(path)
@@ -190,7 +202,9 @@ async def test_pause_counts_new_records_and_follow_resumes() -> None:
         await pilot.press("space")
         assert app.paused
         more = [
-            message(json.dumps(record("update-inventory", {"orderId": f"late-{n}"}, number=900 + n, when=T0)), number=n)
+            seed_message(
+                json.dumps(seed_record("update-inventory", {"orderId": f"late-{n}"}, number=900 + n, when=T0)), number=n
+            )
             for n in range(3)
         ]
         app.post_message(SourceEvents(more))
@@ -214,16 +228,21 @@ async def test_cursor_stays_on_its_record_when_records_arrive() -> None:
         assert isinstance(screen, MainScreen)
         await pilot.press("down", "down")
         chosen = app.session.records.index_at(2)
-        app.post_message(SourceEvents([message(json.dumps(record("order", order("new-1"), number=999, when=T0)))]))
+        app.post_message(
+            SourceEvents([seed_message(json.dumps(seed_record("order", order("new-1"), number=999, when=T0)))])
+        )
         await until(pilot, lambda: len(app.session.records) == 6, "arrival")
         assert app.session.records.index_at(screen.records_table.cursor) == chosen
         await pilot.press("home")  # back on the newest row: it follows again
-        app.post_message(SourceEvents([message(json.dumps(record("order", order("new-2"), number=998, when=T0)))]))
+        app.post_message(
+            SourceEvents([seed_message(json.dumps(seed_record("order", order("new-2"), number=998, when=T0)))])
+        )
         await until(pilot, lambda: len(app.session.records) == 7, "arrival")
         assert screen.records_table.cursor == 0
         assert "new-2" in line_text(screen.records_table, 1)
 
 
+@pytest.mark.slow
 async def test_command_palette_runs_actions(tmp_path: Path) -> None:
     path = write_jsonl(tmp_path / "records.jsonl", mixed_records(5))
     app = replay_app(path)
@@ -270,4 +289,4 @@ async def test_mouse_click_selects_and_second_click_opens(tmp_path: Path) -> Non
         assert not isinstance(app.screen, DetailScreen)
         await pilot.click(table, offset=(5, 4))
         await until(pilot, lambda: isinstance(app.screen, DetailScreen), "second click opens")
-        assert app.screen.detail.index == app.session.records.index_at(2)
+        assert isinstance(app.screen, DetailScreen) and app.screen.detail.index == app.session.records.index_at(2)

@@ -6,9 +6,11 @@ import json
 import time
 from pathlib import Path
 
+import pytest
+
 from records.sources.replay import ReplaySource
-from tests.tui.conftest import until
-from tests.tui.data import T0, flow_records
+from tests.factories import T0, flow_records
+from tests.tui.waiting import until
 from tui.app import AppConfig, create_app
 from tui.screens.main import MainScreen
 
@@ -29,6 +31,7 @@ def write_many(path: Path, count: int) -> int:
     return written
 
 
+@pytest.mark.slow
 async def test_keeps_up_with_100k_records(tmp_path: Path) -> None:
     path = tmp_path / "many.jsonl"
     assert write_many(path, RECORDS) == RECORDS

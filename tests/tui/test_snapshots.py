@@ -9,8 +9,8 @@ from typing import Any
 
 from textual.pilot import Pilot
 
-from tests.tui.conftest import until
-from tests.tui.data import FIXED_NOW, ListSource, mixed_records, order
+from tests.factories import FIXED_NOW, ListSource, mixed_records, order
+from tests.tui.waiting import until
 from tui.app import AppConfig, LambdestApp, create_app
 from tui.screens.detail import DetailScreen
 from tui.screens.dialogs import OrderDialog

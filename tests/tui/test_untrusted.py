@@ -9,8 +9,8 @@ from rich.console import Console
 from rich.text import Text
 from textual.widgets import Static
 
-from tests.tui.conftest import until
-from tests.tui.data import FIXED_NOW, T0, ListSource, record
+from tests.factories import FIXED_NOW, T0, ListSource, seed_record
+from tests.tui.waiting import until
 from tui.app import AppConfig, create_app
 from tui.screens.detail import DetailScreen
 from tui.screens.main import MainScreen
@@ -22,7 +22,7 @@ NASTY_ID = "[b]ord-1[/b]\x1b[2J"
 
 
 def nasty_records() -> list[str]:
-    failed = record(
+    failed = seed_record(
         "order",
         {"orderId": NASTY_ID, "note": MARKUP, "esc": ESCAPES},
         number=1,

@@ -13,16 +13,13 @@ from records.files import SessionWriter
 from records.invoke import generate_order
 from records.sandbox import Sandbox
 from records.store.rows import Flow
-from tests.integration.sandbox_fixtures import sandbox
-from tests.tui.conftest import until
+from tests.tui.waiting import until
 from tui.app import create_app
 from tui.cli import build_parser
 from tui.commands.common import aws_options
 from tui.commands.functions import order_function, plan_for
 from tui.commands.sources_args import sources_from_args
 from tui.launch import live_config
-
-__all__ = ["sandbox"]
 
 
 @pytest.mark.slow

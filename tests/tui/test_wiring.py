@@ -14,8 +14,8 @@ from textual.pilot import Pilot
 from textual.widgets import Static
 
 import tui.screens.main
-from tests.tui.conftest import until
-from tests.tui.data import FIXED_NOW, ListSource, mixed_records
+from tests.factories import FIXED_NOW, ListSource, mixed_records
+from tests.tui.waiting import until
 from tui.app import AppConfig, LambdestApp, create_app
 from tui.screens.detail import DetailScreen
 from tui.screens.help import HelpScreen

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -58,6 +59,7 @@ def check(data: Any) -> None:
         assert "\x1b" not in line and "\n" not in line
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None)
 @given(json_values)
 def test_any_json_value(value: Any) -> None:
@@ -65,6 +67,7 @@ def test_any_json_value(value: Any) -> None:
     check(json.dumps(value))
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None)
 @given(record_like)
 def test_record_like_objects(value: dict[str, Any]) -> None:

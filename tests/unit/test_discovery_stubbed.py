@@ -20,8 +20,12 @@ DLQ = "arn:aws:sqs:us-east-1:123456789012:f-dlq"
 @pytest.fixture
 async def clients() -> AsyncIterator[dict[str, Any]]:
     session = get_session()
-    keys = {"region_name": "us-east-1", "aws_access_key_id": "a", "aws_secret_access_key": "b"}
-    async with session.create_client("lambda", **keys) as lam, session.create_client("sqs", **keys) as sqs:
+    async with (
+        session.create_client(
+            "lambda", region_name="us-east-1", aws_access_key_id="a", aws_secret_access_key="b"
+        ) as lam,
+        session.create_client("sqs", region_name="us-east-1", aws_access_key_id="a", aws_secret_access_key="b") as sqs,
+    ):
         yield {"lambda": lam, "sqs": sqs}
 
 

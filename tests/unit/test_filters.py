@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from records.store.record_store import RecordStore
-from records.store.views import FilterError, RecordFilter, compile_jmespath
-from tests.unit.test_flows_support import declined, happy_order, message, out_of_stock, record, sns
+from records.store.views import FilterError, RecordFilter, RecordView, compile_jmespath
+from tests.factories import declined, happy_order, message, out_of_stock, record, sns
 
 
 @pytest.fixture
@@ -28,17 +28,17 @@ def store() -> RecordStore:
 
 def matches(store: RecordStore, **parts: object) -> list[int]:
     """Matching row indices, oldest first (views are newest first)."""
-    return sorted(store.view(RecordFilter(**parts)))  # type: ignore[arg-type]
+    return sorted(RecordView(store, RecordFilter(**parts)))  # type: ignore[arg-type]
 
 
 def test_no_filter_is_every_row_newest_first(store: RecordStore) -> None:
-    view = store.view()
+    view = RecordView(store)
     assert not view.is_filtered
     assert list(view) == [4, 3, 2, 1, 0]
     assert view[0] == 4 and view[-1] == 0
     assert view.position_of(4) == 0 and view.position_of(0) == 4
     assert view.position_of(99) is None
-    assert store.view(RecordFilter()).is_filtered is False
+    assert RecordView(store, RecordFilter()).is_filtered is False
     with pytest.raises(IndexError):
         view[5]
 
@@ -52,7 +52,7 @@ def test_outcome_function_and_source(store: RecordStore) -> None:
     assert matches(store, source="topic:order-notifications") == [0, 2]
     assert matches(store, function="no-such-function") == []
     with pytest.raises(FilterError, match="unknown outcome"):
-        store.view(RecordFilter(outcome="maybe"))  # type: ignore[arg-type]
+        RecordView(store, RecordFilter(outcome="maybe"))  # type: ignore[arg-type]
 
 
 def test_free_text_over_summary_fields_and_raw_text(store: RecordStore) -> None:
@@ -99,19 +99,19 @@ def test_bad_jmespath_is_a_clear_error() -> None:
     assert message.startswith("invalid JMESPath expression")
     assert "column" in message
     with pytest.raises(FilterError, match="invalid JMESPath expression"):
-        RecordStore().view(RecordFilter(jmespath="foo ==="))
+        RecordView(RecordStore(), RecordFilter(jmespath="foo ==="))
     with pytest.raises(FilterError, match="invalid JMESPath expression"):
         compile_jmespath("`{unterminated")
 
 
 def test_jmespath_runtime_error_does_not_match_and_is_reported(store: RecordStore) -> None:
-    view = store.view(RecordFilter(jmespath="length(requestContext.approximateInvokeCount) > `0`"))
+    view = RecordView(store, RecordFilter(jmespath="length(requestContext.approximateInvokeCount) > `0`"))
     assert len(view) == 0
     assert view.runtime_error is not None and "failed on row" in view.runtime_error
 
 
 def test_chunked_scan_can_stop_and_resume(store: RecordStore) -> None:
-    view = store.view(RecordFilter(jmespath="!succeeded"), scan=False)
+    view = RecordView(store, RecordFilter(jmespath="!succeeded"), scan=False)
     assert len(view) == 0 and not view.complete
     steps = []
     for done, total in view.iter_scan(chunk=2):
@@ -127,7 +127,7 @@ def test_chunked_scan_can_stop_and_resume(store: RecordStore) -> None:
 
 
 def test_update_takes_in_new_rows_only(store: RecordStore) -> None:
-    view = store.view(RecordFilter(outcome="failed"))
+    view = RecordView(store, RecordFilter(outcome="failed"))
     assert list(view) == [4, 1]
     store.ingest(message(declined("F-6")))
     _order, inventory = happy_order("F-7")
@@ -142,7 +142,7 @@ def test_update_takes_in_new_rows_only(store: RecordStore) -> None:
 
 def test_function_filter_matches_a_function_that_appears_later() -> None:
     store = RecordStore()
-    view = store.view(RecordFilter(function="order"))
+    view = RecordView(store, RecordFilter(function="order"))
     assert len(view) == 0
     store.ingest(message(declined("L-1")))
     view.update()
@@ -150,7 +150,7 @@ def test_function_filter_matches_a_function_that_appears_later() -> None:
 
 
 def test_text_filter_sees_strings_interned_after_it_was_made(store: RecordStore) -> None:
-    view = store.view(RecordFilter(text="brand-new", search_raw=False))
+    view = RecordView(store, RecordFilter(text="brand-new", search_raw=False))
     assert len(view) == 0
     store.ingest(message(record("brand-new-function", {"orderId": "N-1"})))
     view.update()
@@ -160,7 +160,7 @@ def test_text_filter_sees_strings_interned_after_it_was_made(store: RecordStore)
 def test_scan_stops_after_its_time_slice(store: RecordStore) -> None:
     for number in range(3000):
         store.ingest(message(declined(f"T-{number}")))
-    view = store.view(RecordFilter(jmespath="error_type == 'CardDeclined'"), scan=False)
+    view = RecordView(store, RecordFilter(jmespath="error_type == 'CardDeclined'"), scan=False)
     assert not view.scan(10_000, seconds=0.0)  # stops after its first slice of rows
     assert 0 < view.scanned < 10_000
     assert view.scan(10_000, seconds=None)
@@ -172,7 +172,7 @@ def test_a_worker_thread_can_scan_while_rows_arrive(store: RecordStore) -> None:
 
     for number in range(500):
         store.ingest(message(declined(f"W-{number}")))
-    view = store.view(RecordFilter(jmespath="error_type == 'CardDeclined'", text="w-"), scan=False)
+    view = RecordView(store, RecordFilter(jmespath="error_type == 'CardDeclined'", text="w-"), scan=False)
     errors: list[BaseException] = []
 
     def work() -> None:

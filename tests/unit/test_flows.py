@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from records.decode import Correlator
 from records.message import Message
 from records.store.record_store import RecordStore
-from tests.unit.test_flows_support import (
+from tests.factories import (
     arn,
     declined,
     happy_order,

@@ -18,3 +18,13 @@ def test_ci_runs_the_readme_test_command() -> None:
 def test_readme_demo_command_installs_the_sandbox_extra() -> None:
     readme = (ROOT / "README.md").read_text()
     assert "pip install -e '.[sandbox]' && .venv/bin/lambdest-tui demo" in readme
+
+
+def test_pre_commit_runs_the_checks_of_ci() -> None:
+    """Every check of .ci/run between install and tests is a pre-commit hook with the same command."""
+    ci = (ROOT / ".ci" / "run").read_text().splitlines()
+    checks = [line for line in ci if line.startswith(".venv/bin/") and "pytest" not in line]
+    hooks = (ROOT / ".pre-commit-config.yaml").read_text()
+    entries = [line.split("entry:", 1)[1].strip() for line in hooks.splitlines() if line.strip().startswith("entry:")]
+    assert checks, "no checks found in .ci/run"
+    assert entries == checks

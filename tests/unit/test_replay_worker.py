@@ -21,7 +21,7 @@ from records.sources.base import FactsBatch, SourceStatus
 from records.sources.replay import ReplaySource
 from records.sources.replay_worker import _HEADER, FactsProcess, _encode
 from records.store.record_store import RecordStore
-from tests.unit.test_sources_replay import _session
+from tests.factories import session_file
 
 GOLDEN = Path(__file__).parent.parent / "golden"
 
@@ -63,7 +63,7 @@ def _golden_folder(tmp_path: Path) -> Path:
     folder = tmp_path / "inputs"
     shutil.copytree(GOLDEN, folder)
     (folder / "good" / "success.json.gz").write_bytes(gzip.compress((GOLDEN / "good" / "success.json").read_bytes()))
-    _session(folder / "session.jsonl", [0.0, 1.0, 2.0])
+    session_file(folder / "session.jsonl", [0.0, 1.0, 2.0])
     return folder
 
 
@@ -87,6 +87,7 @@ async def test_worker_process_stores_what_the_in_process_replay_stores(
         assert there.raw(index) == here.raw(index)
 
 
+@pytest.mark.slow
 async def test_worker_process_matches_file_by_file() -> None:
     """One file at a time (in a folder, one file's record can hide what another's lacks)."""
     files = sorted(path for path in GOLDEN.rglob("*") if path.is_file())
@@ -170,7 +171,7 @@ async def test_storing_goes_on_after_a_message_that_cannot_be_stored(tmp_path: P
     async for event in ReplaySource([str(path)], facts=True):
         if isinstance(event, FactsBatch):
             facts.extend(event.messages)
-    broken = ("raw", "file:x", "2026-11-27T10:00:00.000Z", {}, (("not", "a", "row"),), None, None, None)
+    broken: Any = ("raw", "file:x", "2026-11-27T10:00:00.000Z", {}, (("not", "a", "row"),), None, None, None)
     store = RecordStore()
     pending = iter([facts[0], broken, facts[1], facts[2]])
     with pytest.raises(ValueError):
@@ -181,7 +182,7 @@ async def test_storing_goes_on_after_a_message_that_cannot_be_stored(tmp_path: P
 
 
 def test_a_batch_marshal_cannot_hold_is_pickled() -> None:
-    plain = [("raw", "file:x:1", "2026-11-27T10:00:00.000Z", {}, (), "x", 0, 3)]
+    plain: list[tuple[Any, ...]] = [("raw", "file:x:1", "2026-11-27T10:00:00.000Z", {}, (), "x", 0, 3)]
     when = datetime(2026, 11, 27, tzinfo=UTC)
     odd = [("raw", "file:x:1", "2026-11-27T10:00:00.000Z", {"when": when}, (), None, None, None)]
     for batch, kind in ((plain, b"M"), (odd, b"P")):

@@ -8,7 +8,7 @@ from records.message import Message
 from records.sources.base import SourceStatus
 from records.sources.replay import ReplaySource
 from records.store.views import FilterError, RecordFilter
-from tests.unit.test_flows_support import declined, message, record
+from tests.factories import declined, message, record
 from tui.session import INGEST_CHUNK, Session
 
 

@@ -14,7 +14,7 @@ from aiobotocore.stub import AioStubber
 from botocore.exceptions import ClientError, EndpointConnectionError, NoCredentialsError
 
 from records.message import Message
-from records.sources.base import SourceStatus
+from records.sources.base import FactsBatch, SourceStatus
 from records.sources.faults import Backoff, classify
 from records.sources.sqs import SqsQueueSource
 
@@ -53,6 +53,7 @@ async def _events(source: SqsQueueSource, until: int) -> list[Message | SourceSt
 
     async def run() -> None:
         async for event in source:
+            assert not isinstance(event, FactsBatch)  # an SQS source yields messages, not facts
             events.append(event)
             if isinstance(event, Message) or len(events) >= until or event.state == "failed":
                 return
@@ -139,9 +140,8 @@ def test_backoff_grows_is_capped_and_jittered() -> None:
 
 def test_classify() -> None:
     def client_error(code: str, status: int) -> ClientError:
-        return ClientError(
-            {"Error": {"Code": code, "Message": "m"}, "ResponseMetadata": {"HTTPStatusCode": status}}, "Op"
-        )
+        response: Any = {"Error": {"Code": code, "Message": "m"}, "ResponseMetadata": {"HTTPStatusCode": status}}
+        return ClientError(response, "Op")
 
     assert not classify(client_error("Throttling", 400), "queue q", "sqs:ReceiveMessage").fatal
     assert not classify(client_error("InternalError", 500), "queue q", "sqs:ReceiveMessage").fatal

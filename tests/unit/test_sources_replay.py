@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from records.files import SessionWriter, read_at
+from records.files import read_at
 from records.message import Message
 from records.sources.base import SourceStatus
 from records.sources.eventbridge import DEFAULT_PATTERN, EventBridgeTap
@@ -18,37 +18,8 @@ from records.sources.merge import MergedSource
 from records.sources.replay import ReplaySource
 from records.sources.sns import SnsTap
 from records.sources.sqs import SqsQueueSource
+from tests.factories import numbered_record, session_file
 from tui.commands.sources_args import SourceArgumentError, add_source_arguments, sources_from_args
-
-
-def _record(index: int) -> dict[str, Any]:
-    return {
-        "version": "1.0",
-        "timestamp": f"2026-11-27T10:00:0{index}.000Z",
-        "requestContext": {
-            "requestId": f"r-{index}",
-            "functionArn": "arn:aws:lambda:us-east-1:123456789012:function:order:$LATEST",
-            "condition": "Success",
-            "approximateInvokeCount": 1,
-        },
-        "requestPayload": {"orderId": f"o-{index}"},
-        "responseContext": {"statusCode": 200, "executedVersion": "$LATEST"},
-        "responsePayload": None,
-    }
-
-
-def _session(path: Path, gaps: list[float]) -> list[tuple[int, int]]:
-    """A session file whose messages were received `gaps` seconds apart."""
-    places = []
-    with SessionWriter(path) as writer:
-        second = 0.0
-        for index, gap in enumerate(gaps):
-            second += gap
-            received = f"2026-11-27T10:00:{int(second):02d}.{int(second * 1000) % 1000:03d}Z"
-            meta = {"MessageId": f"m-{index}", "Attributes": {"ApproximateReceiveCount": "1"}}
-            places.append(writer.append(json.dumps(_record(index)), meta, "queue:orders", received))
-        writer.append("not json \x1b[31m", {"MessageId": "m-bad"}, "queue:orders", "2026-11-27T10:00:59.000Z")
-    return places
 
 
 async def _drain(source: Any) -> tuple[list[Message], list[SourceStatus]]:
@@ -64,7 +35,7 @@ async def _drain(source: Any) -> tuple[list[Message], list[SourceStatus]]:
 
 async def test_replay_of_a_session_file_gives_back_what_was_received(tmp_path: Path) -> None:
     path = tmp_path / "session.jsonl"
-    places = _session(path, [0, 0, 0])
+    places = session_file(path, [0, 0, 0])
     messages, statuses = await _drain(ReplaySource([str(path)]))
     assert [s.state for s in statuses] == ["live", "done"]
     assert [m.meta["MessageId"] for m in messages] == ["m-0", "m-1", "m-2", "m-bad"]
@@ -78,7 +49,7 @@ async def test_replay_of_a_session_file_gives_back_what_was_received(tmp_path: P
 
 async def test_replay_speed_scales_the_original_gaps(tmp_path: Path) -> None:
     path = tmp_path / "timed.jsonl"
-    _session(path, [0, 1.0, 1.0])  # the bad line comes 57 s later; stop before it
+    session_file(path, [0, 1.0, 1.0])  # the bad line comes 57 s later; stop before it
     source = ReplaySource([str(path)], speed=10.0)
     started = time.monotonic()
     count = 0
@@ -98,11 +69,11 @@ async def test_replay_speed_scales_the_original_gaps(tmp_path: Path) -> None:
 async def test_replay_of_plain_files_folders_and_a_missing_file(tmp_path: Path) -> None:
     folder = tmp_path / "s3-copy" / "aws" / "lambda" / "async" / "order"
     folder.mkdir(parents=True)
-    (folder / "object-1").write_text(json.dumps(_record(1), indent=2))
-    (folder / "object-2").write_text(json.dumps(_record(2)))
+    (folder / "object-1").write_text(json.dumps(numbered_record(1), indent=2))
+    (folder / "object-2").write_text(json.dumps(numbered_record(2)))
     messages, statuses = await _drain(ReplaySource([str(tmp_path / "s3-copy")]))
     assert statuses[-1].state == "done"
-    assert sorted(m.decoded[0].record.request_id for m in messages if m.decoded[0].record) == ["r-1", "r-2"]
+    assert sorted(m.decoded[0].record.request_id for m in messages if m.decoded[0].record) == ["req-00001", "req-00002"]
     assert all(m.source.startswith("file:") for m in messages)
     messages, statuses = await _drain(ReplaySource([str(tmp_path / "nope.jsonl")]))
     assert messages == [] and statuses[-1].state == "failed" and "no such file" in (statuses[-1].reason or "")
@@ -112,8 +83,8 @@ async def test_replay_of_plain_files_folders_and_a_missing_file(tmp_path: Path) 
 
 async def test_merge_interleaves_sources_and_ends_when_all_end(tmp_path: Path) -> None:
     first, second = tmp_path / "a.jsonl", tmp_path / "b.jsonl"
-    _session(first, [0, 0])
-    _session(second, [0, 0, 0])
+    session_file(first, [0, 0])
+    session_file(second, [0, 0, 0])
     merged = MergedSource(
         [ReplaySource([str(first)]), ReplaySource([str(second)]), ReplaySource([str(tmp_path / "x")])]
     )

@@ -7,12 +7,14 @@ import tracemalloc
 from dataclasses import replace
 from pathlib import Path
 
+import pytest
+
 from records.decode import decode
 from records.files import SessionWriter, read_inputs
 from records.message import Message
 from records.store.record_store import RecordStore
 from records.store.rows import RowSummary
-from tests.unit.test_flows_support import declined, happy_order, message, out_of_stock, sns
+from tests.factories import declined, happy_order, message, out_of_stock, sns
 
 
 def written(writer: SessionWriter, body: str, source: str, meta: dict[str, object] | None = None) -> Message:
@@ -146,14 +148,14 @@ def test_save_and_replay_give_the_same_rows(tmp_path: Path) -> None:
 
 
 def test_save_a_filtered_view(tmp_path: Path) -> None:
-    from records.store.views import RecordFilter
+    from records.store.views import RecordFilter, RecordView
 
     store = RecordStore()
     _order, inventory = happy_order("V-1")
     store.ingest(message(sns(inventory)))
     store.ingest(message(declined("V-2")))
     store.ingest(message(declined("V-3")))
-    view = store.view(RecordFilter(outcome="failed"))
+    view = RecordView(store, RecordFilter(outcome="failed"))
     saved = tmp_path / "failed.jsonl"
     assert store.save(saved, view.indices()) == 2
     again = RecordStore()
@@ -163,6 +165,7 @@ def test_save_a_filtered_view(tmp_path: Path) -> None:
     assert again.stats().succeeded == 0
 
 
+@pytest.mark.slow
 def test_rows_are_compact(tmp_path: Path) -> None:
     """Measured with tracemalloc: everything the store holds per row (columns, strings, request
     ids, flows, dedupe), caches off, on the demo's mix: 3 good orders (2 invocations a row), 1 out

@@ -14,7 +14,7 @@ from records.store.queries import (
     ordered_stages,
 )
 from records.store.record_store import RecordStore
-from tests.unit.test_flows_support import declined, happy_order, message, out_of_stock, record
+from tests.factories import declined, happy_order, message, out_of_stock, record
 
 
 def _store(*bodies: dict[str, Any] | str) -> RecordStore:

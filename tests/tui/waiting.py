@@ -1,4 +1,4 @@
-"""Helpers for the UI tests: wait for a condition without sleeping, build apps on fixed data."""
+"""Waiting in UI tests: let the app run until a condition holds, without sleeping."""
 
 from __future__ import annotations
 

@@ -20,7 +20,7 @@ import boto3
 
 from records.aws_options import AwsOptions
 from records.message import Message
-from records.sources.base import Source, SourceEvent, SourceStatus
+from records.sources.base import FactsBatch, Source, SourceEvent, SourceStatus
 
 ROOT = Path(__file__).resolve().parents[2]
 MOTO_SERVER = Path(sys.executable).with_name("moto_server")
@@ -32,26 +32,6 @@ def client(service: str, endpoint: str) -> Any:
 
 def aws(endpoint: str) -> AwsOptions:
     return AwsOptions(region="us-east-1", endpoint_url=endpoint)
-
-
-def record(index: int, *, condition: str = "Success", function: str = "order") -> dict[str, Any]:
-    succeeded = condition == "Success"
-    return {
-        "version": "1.0",
-        "timestamp": f"2026-11-27T10:00:{index % 60:02d}.{index % 1000:03d}Z",
-        "requestContext": {
-            "requestId": f"req-{index:05d}",
-            "functionArn": f"arn:aws:lambda:us-east-1:123456789012:function:{function}:$LATEST",
-            "condition": condition,
-            "approximateInvokeCount": 1 if succeeded else 3,
-        },
-        "requestPayload": {"orderId": f"order-{index:05d}"},
-        "responseContext": {"statusCode": 200, "executedVersion": "$LATEST"}
-        | ({} if succeeded else {"functionError": "Unhandled"}),
-        "responsePayload": {"ok": True}
-        if succeeded
-        else {"errorMessage": "out of stock", "errorType": "StockError", "stackTrace": []},
-    }
 
 
 def send_bodies(sqs: Any, url: str, bodies: Iterable[str]) -> list[str]:
@@ -120,6 +100,7 @@ async def collect(
 
     async def run() -> None:
         async for event in source:
+            assert not isinstance(event, FactsBatch)  # these sources yield messages, not facts
             if isinstance(event, Message):
                 got.append(event)
             else:

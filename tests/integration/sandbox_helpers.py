@@ -1,4 +1,4 @@
-"""Fixtures and helpers shared by the sandbox and invoke tests (import the fixtures you use)."""
+"""Helpers shared by the sandbox and invoke tests (their fixtures `sandbox` and `aws` are in conftest.py)."""
 
 from __future__ import annotations
 
@@ -6,14 +6,11 @@ import json
 import os
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import boto3
-import pytest
-
-from records.sandbox import Sandbox
 
 TIME_FACTOR = 0.005  # back-offs of 0.3 s and 0.6 s
 REGION = "us-east-1"
@@ -24,25 +21,6 @@ def clients(endpoint: str) -> dict[str, Any]:
         name: boto3.client(name, endpoint_url=endpoint, region_name=REGION)
         for name in ("lambda", "sqs", "sns", "events", "s3")
     }
-
-
-@pytest.fixture(scope="module")
-def sandbox() -> Iterator[Sandbox]:
-    """The shipped order system, fast back-offs; one per test module."""
-    from records.sandbox.order_system import handlers
-
-    handlers.reset()
-    box = Sandbox(time_factor=TIME_FACTOR)
-    box.start()
-    try:
-        yield box
-    finally:
-        box.stop()
-
-
-@pytest.fixture(scope="module")
-def aws(sandbox: Sandbox) -> dict[str, Any]:
-    return clients(sandbox.endpoint_url)
 
 
 def subscribe_queue(aws: dict[str, Any], topic_arn: str, raw: bool = False) -> str:
