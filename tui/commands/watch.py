@@ -21,7 +21,9 @@ HELP = "the UI on a function's destinations or live queues, topics and buses (--
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     from records.sources.cli_args import add_source_arguments
     from tui.commands.common import add_aws_arguments
+    from tui.commands.setups import add_setup_arguments
 
+    add_setup_arguments(parser)  # @SETUP, --read-only, --correlate
     add_source_arguments(parser)  # includes --function: `o` sends test orders to the first
     parser.add_argument(
         "--save", metavar="FILE", help="the session file every received message is appended to (JSON Lines)"
@@ -36,8 +38,12 @@ def run(args: argparse.Namespace) -> int:
     from records.sources.cli_args import SourceArgumentError, has_sources, sources_from_args
     from tui.commands.common import aws_options
     from tui.commands.functions import order_function, plan_for
+    from tui.commands.setups import apply_setup, correlator
     from tui.commands.tail import default_session_path
 
+    code = apply_setup(args, "lambdest-tui watch")  # @SETUP merged into args; read-only vs consume
+    if code is not None:
+        return code
     if not has_sources(args):
         print("lambdest-tui watch: name at least one source: --function, --queue, --topic or --bus", file=sys.stderr)
         return 2
@@ -54,7 +60,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"lambdest-tui watch: cannot write the session file {session_path}: {exc}", file=sys.stderr)
         return 2
     try:
-        sources = sources_from_args(args, session, aws, plan=plan)
+        sources = sources_from_args(args, session, aws, plan=plan, correlator=correlator(args))
     except SourceArgumentError as exc:
         session.close()
         if session_path.stat().st_size == 0 and not args.save:
@@ -65,7 +71,10 @@ def run(args: argparse.Namespace) -> int:
         from tui.launch import live_config, run_app
 
         function = order_function(args, plan)
-        run_app(live_config(sources, aws, function, "lambdest-tui watch", f"session {session_path}"))
+        config = live_config(sources, aws, function, "lambdest-tui watch", f"session {session_path}")
+        config.correlator = correlator(args)
+        config.read_only = args.read_only
+        run_app(config)
         return 0
     finally:
         session.close()
