@@ -21,12 +21,13 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from rich.text import Text
-from textual import on, work
+from textual import events, on, work
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
+from records.aws_options import AwsOptions
 from records.decode import DEFAULT_CORRELATOR, Correlator, Decoded, decode
 from records.facts import GC_THRESHOLDS, MessageFacts
 from records.lines import iso_timestamp, visible
@@ -39,6 +40,7 @@ from records.store.views import FilterError, RecordFilter
 from tui.heap import limit_heap_fragmentation
 from tui.messages import OrderFailed, OrderSent, SourceEvents
 from tui.render import Stage
+from tui.safety import AccountIdentified, WriteGuard
 from tui.screens.detail import DetailScreen, RecordDetail
 from tui.screens.dialogs import ConfirmDialog, FilterDialog, OrderDialog, OrderRequest, SaveDialog, SaveRequest
 from tui.screens.help import HelpScreen
@@ -74,6 +76,10 @@ class AppConfig:
     refresh_seconds: float = 0.1
     correlator: Correlator = DEFAULT_CORRELATOR
     quit_on_sigterm: bool = False  # the commands set it: SIGTERM quits like `q` (sources closed, taps removed)
+    # Safety (tui.safety): read-only hides and refuses o/O/r; `confirm_account` (the AWS options of a
+    # real account, None for the sandbox) makes the first o/O/r toward each function ask first.
+    read_only: bool = False
+    confirm_account: AwsOptions | None = None
 
 
 class LambdestApp(App[None]):
@@ -120,6 +126,7 @@ class LambdestApp(App[None]):
         self.totals = (0, 0, 0, 0)  # records, succeeded, failed, undecodable (shown in the status bar)
         self.pumps: list[Pump] = []
         self._gc_thresholds = gc.get_threshold()
+        self.guard = WriteGuard(config.read_only, config.confirm_account)
 
     @property
     def order_function(self) -> str | None:
@@ -135,6 +142,7 @@ class LambdestApp(App[None]):
         gc.set_threshold(*GC_THRESHOLDS)
         limit_heap_fragmentation()  # process-wide and for good (harmless for whatever runs next)
         self.push_screen(MainScreen())
+        self.guard.start(self)  # the account id, for the first confirmation (real accounts only)
         self.set_interval(self.config.refresh_seconds, self._tick)
         if self.config.quit_on_sigterm:
             asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, lambda: self.call_later(self.action_quit))
@@ -148,6 +156,17 @@ class LambdestApp(App[None]):
                 exit_on_error=False,
                 name=source.label,
             )
+
+    # ----- safety (tui.safety) ------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return self.guard.allows(action)  # read-only: o/O/r hidden from the footer
+
+    def on_key(self, event: events.Key) -> None:
+        self.guard.on_key(self, event)  # read-only: o/O/r refused with a message
+
+    def on_account_identified(self, message: AccountIdentified) -> None:
+        self.guard.identified(self, message)
 
     def on_unmount(self) -> None:
         gc.set_threshold(*self._gc_thresholds)
@@ -446,13 +465,17 @@ class LambdestApp(App[None]):
         return {}
 
     def action_test_order(self) -> None:
+        if self.guard.refuse(self, "test orders"):
+            return
         function = self.order_function
         if function is None:
             self.notify("No order function: test orders work with `demo` or `watch --function NAME`.")
             return
-        self.send(function, self._new_order())
+        self.guard.confirm(self, function, lambda: self.send(function, self._new_order()))
 
     def action_order_dialog(self) -> None:
+        if self.guard.refuse(self, "test orders"):
+            return
         function = self.order_function
         if function is None:
             self.notify("No order function: test orders work with `demo` or `watch --function NAME`.")
@@ -463,7 +486,7 @@ class LambdestApp(App[None]):
 
         def done(request: OrderRequest | None) -> None:
             if request is not None:
-                self.send(request.function, request.payload)
+                self.guard.confirm(self, request.function, lambda: self.send(request.function, request.payload))
 
         self.push_screen(OrderDialog(function, presets), done)
 
@@ -504,6 +527,8 @@ class LambdestApp(App[None]):
         return main.current_record() if main is not None else None
 
     def action_redrive(self) -> None:
+        if self.guard.refuse(self, "re-drive"):
+            return
         if self.config.invoker is None:
             self.notify("Re-drive needs AWS access: use `demo` or `watch`.", severity="warning")
             return
@@ -533,7 +558,7 @@ class LambdestApp(App[None]):
             if answer:
                 self._invoke(function, payload, None)
 
-        self.push_screen(ConfirmDialog(question, "Re-drive"), done)
+        self.guard.confirm(self, function, lambda: self.push_screen(ConfirmDialog(question, "Re-drive"), done))
 
     # ----- save ---------------------------------------------------------------------------------
 

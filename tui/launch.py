@@ -20,6 +20,8 @@ def live_config(
     async def invoker(name: str, payload: Any) -> str:
         return await invoke_event(name, payload, aws)
 
+    from records.identity import is_local
+
     presets: dict[str, Callable[[], Any]] = {kind: functools.partial(generate_order, kind) for kind in ORDER_KINDS}
     return AppConfig(
         sources=sources,
@@ -30,6 +32,7 @@ def live_config(
         title=title,
         subtitle=subtitle,
         quit_on_sigterm=True,
+        confirm_account=None if is_local(aws) else aws,  # the sandbox needs no confirmation
     )
 
 

@@ -134,3 +134,14 @@ def test_save_setup_creates_the_file_and_folder(tmp_path: Path) -> None:
     save_setup("first", Setup(queues=["q"]), path)
     assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
     assert load_config(path).setups["first"].queues == ["q"]
+
+
+def test_replay_takes_correlate_and_refuses_a_bad_expression(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    saved = tmp_path / "dump.jsonl"
+    saved.write_text("{}\n")
+    args = build_parser("replay").parse_args(["replay", str(saved), "--correlate", "detail.id", "--profile", "p"])
+    assert args.correlate == ["detail.id"] and args.profile == "p"
+    assert main(["replay", str(saved), "--correlate", "detail.["]) == 2
+    assert "invalid JMESPath expression" in capsys.readouterr().err

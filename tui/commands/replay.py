@@ -21,6 +21,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="keep the original timing, scaled (2 = twice as fast); default: as fast as possible",
     )
+    from tui.commands.setups import add_correlate_argument
+
+    add_correlate_argument(parser)
     add_aws_arguments(parser)
 
 
@@ -32,8 +35,14 @@ def run(args: argparse.Namespace) -> int:
     from records.sources.replay import ReplaySource
     from tui.app import AppConfig, create_app
     from tui.commands.common import aws_options
+    from tui.commands.setups import apply_setup, correlator
 
-    source = ReplaySource(list(args.files), speed=args.speed, aws=aws_options(args), facts=True)
+    code = apply_setup(args, "lambdest-tui replay")  # checks --correlate
+    if code is not None:
+        return code
+    source = ReplaySource(
+        list(args.files), speed=args.speed, aws=aws_options(args), correlator=correlator(args), facts=True
+    )
     first = Path(args.files[0]).name
     app = create_app(
         AppConfig(
@@ -42,6 +51,7 @@ def run(args: argparse.Namespace) -> int:
             subtitle=first + (f" (+{len(args.files) - 1})" if len(args.files) > 1 else ""),
             save_path=f"{Path(first).stem}-saved.jsonl",
             quit_on_sigterm=True,
+            correlator=correlator(args),
         )
     )
     app.run()
