@@ -33,6 +33,7 @@ from records.facts import GC_THRESHOLDS, MessageFacts
 from records.lines import iso_timestamp, visible
 from records.message import Message
 from records.models import split_function_arn
+from records.setups import ConfigError, Setup, save_setup
 from records.sources.base import FactsBatch, Source, SourceStatus
 from records.store.record_store import RecordStore
 from records.store.rows import Outcome
@@ -45,6 +46,7 @@ from tui.screens.detail import DetailScreen, RecordDetail
 from tui.screens.dialogs import ConfirmDialog, FilterDialog, OrderDialog, OrderRequest, SaveDialog, SaveRequest
 from tui.screens.help import HelpScreen
 from tui.screens.main import MainScreen
+from tui.screens.save_setup import SaveSetupDialog, SetupSaved
 from tui.views import CHEAP_SCAN_ROWS, JMESPATH_SCAN_ROWS, FlowsSource, RecordsSource, ordered_stages
 from tui.workers import Pump, Ticket
 
@@ -80,6 +82,7 @@ class AppConfig:
     # real account, None for the sandbox) makes the first o/O/r toward each function ask first.
     read_only: bool = False
     confirm_account: AwsOptions | None = None
+    setup: Setup | None = None  # what is watched, for the palette's "Save the sources as a setup"
 
 
 class LambdestApp(App[None]):
@@ -590,6 +593,35 @@ class LambdestApp(App[None]):
         elif worker.state == WorkerState.SUCCESS and worker.group == "save":
             self.notify(f"Saved {worker.result} message{'s' if worker.result != 1 else ''}.")
 
+    # ----- saved setups (records.setups) ---------------------------------------------------------
+
+    def action_save_setup(self) -> None:
+        setup = self.config.setup
+        if setup is None:
+            self.notify("Only `watch` sources can be saved as a setup.", severity="warning")
+            return
+
+        def done(name: str | None) -> None:
+            if name is not None:
+                self._save_setup(name, setup)
+
+        self.push_screen(SaveSetupDialog(setup), done)
+
+    @work(thread=True, group="setup", exit_on_error=False)
+    def _save_setup(self, name: str, setup: Setup) -> None:
+        try:
+            path = save_setup(name, setup)
+        except ConfigError as exc:
+            self.post_message(SetupSaved(name, str(exc)))
+            return
+        self.post_message(SetupSaved(name, None, str(path)))
+
+    def on_setup_saved(self, message: SetupSaved) -> None:
+        if message.error is not None:
+            self.notify(visible(message.error), severity="error", markup=False)
+        else:
+            self.notify(f"Saved setup @{message.name} in {visible(message.path or '')}", markup=False)
+
     # ----- command palette ----------------------------------------------------------------------
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
@@ -604,6 +636,10 @@ class LambdestApp(App[None]):
             "Re-drive the selected failure", "Invoke its function with its request", self.action_redrive
         )
         yield SystemCommand("Save the session", "As JSON Lines that replay identically", self.action_save)
+        if self.config.setup is not None:
+            yield SystemCommand(
+                "Save the sources as a setup", "Start them later with watch @NAME", self.action_save_setup
+            )
         yield SystemCommand("Mark the selected record", "To diff another record against it", self.action_mark)
         yield SystemCommand("Help", "Every key", self.action_help)
 

@@ -94,3 +94,30 @@ def test_only_loopback_endpoints_count_as_local(monkeypatch: Any) -> None:
 def test_a_config_without_aws_is_read_write_and_never_asks() -> None:
     config = AppConfig()
     assert not config.read_only and config.confirm_account is None
+
+
+async def test_the_palette_saves_the_sources_as_a_setup(tmp_path: Any, monkeypatch: Any) -> None:
+    import stat
+
+    from records.setups import Setup, load_config
+    from tui.screens.save_setup import SaveSetupDialog, SetupSaved
+
+    path = tmp_path / "config.toml"
+    monkeypatch.setenv("LAMBDEST_TUI_CONFIG", str(path))
+    setup = Setup(functions=["order"], queues=["order-failures"], region="eu-west-1", read_only=True)
+    config = _config(NOWHERE, True)
+    config.setup = setup
+    seen: list[Any] = []
+    app = create_app(config)
+    async with app.run_test(size=(150, 40), message_hook=seen.append) as pilot:
+        titles = [command.title for command in app.get_system_commands(app.screen)]
+        assert "Save the sources as a setup" in titles
+        for count in (1, 2):  # the second time the name is taken
+            app.action_save_setup()  # what the palette's command calls
+            await until(pilot, lambda: isinstance(app.screen, SaveSetupDialog), "the name dialog")
+            await pilot.press(*"checkout", "enter")
+            await until(pilot, lambda n=count: sum(isinstance(m, SetupSaved) for m in seen) == n, f"save {count}")
+        saved = [m for m in seen if isinstance(m, SetupSaved)]
+        assert saved[0].error is None and saved[1].error is not None and "already exists" in saved[1].error
+    assert load_config(path).setups["checkout"] == setup
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600

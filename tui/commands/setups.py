@@ -9,6 +9,7 @@ Public API:
                                                   checks read-only against consume mode; returns the
                                                   exit code (2) after printing why, or None to go on
     correlator(args) -> Correlator                the --correlate expressions (or the defaults)
+    setup_of(args) -> Setup                       the sources and options of `args`, as a setup
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import argparse
 import sys
 
 from records.decode import Correlator
-from records.setups import ConfigError, config_path, load_config
+from records.setups import ConfigError, Setup, config_path, load_config
 
 EXIT_USAGE = 2
 
@@ -98,3 +99,18 @@ def apply_setup(args: argparse.Namespace, prog: str) -> int | None:
 def correlator(args: argparse.Namespace) -> Correlator:
     expressions = getattr(args, "correlate", None)
     return Correlator(expressions) if expressions else Correlator()
+
+
+def setup_of(args: argparse.Namespace) -> Setup:
+    return Setup(
+        functions=list(getattr(args, "function", None) or []),
+        queues=list(getattr(args, "queue", None) or []),
+        topics=list(getattr(args, "topic", None) or []),
+        buses=list(getattr(args, "bus", None) or []),
+        profile=getattr(args, "profile", None),
+        region=getattr(args, "region", None),
+        endpoint_url=getattr(args, "endpoint_url", None),
+        mode=getattr(args, "mode", "peek"),
+        correlate=list(getattr(args, "correlate", None) or []),
+        read_only=bool(getattr(args, "read_only", False)),
+    )

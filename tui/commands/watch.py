@@ -38,7 +38,7 @@ def run(args: argparse.Namespace) -> int:
     from records.sources.cli_args import SourceArgumentError, has_sources, sources_from_args
     from tui.commands.common import aws_options
     from tui.commands.functions import order_function, plan_for
-    from tui.commands.setups import apply_setup, correlator
+    from tui.commands.setups import apply_setup, correlator, setup_of
     from tui.commands.tail import default_session_path
 
     code = apply_setup(args, "lambdest-tui watch")  # @SETUP merged into args; read-only vs consume
@@ -74,6 +74,7 @@ def run(args: argparse.Namespace) -> int:
         config = live_config(sources, aws, function, "lambdest-tui watch", f"session {session_path}")
         config.correlator = correlator(args)
         config.read_only = args.read_only
+        config.setup = setup_of(args)  # the palette can save these sources as a setup
         run_app(config)
         return 0
     finally:
