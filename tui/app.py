@@ -133,7 +133,9 @@ class LambdestApp(App[None]):
 
     @property
     def order_function(self) -> str | None:
-        return self.config.order_function if self.config.invoker is not None else None
+        if self.config.invoker is None or self.config.read_only:  # read-only: no "o: test order" hint
+            return None
+        return self.config.order_function
 
     def now(self) -> float:
         return self.config.clock() if self.config.clock is not None else time.time()

@@ -41,6 +41,7 @@ async def test_read_only_has_no_o_or_r_in_its_footer_and_refuses_them() -> None:
                 assert {"Test order", "Edit order", "Re-drive"} <= set(footer)
                 continue
             assert footer and not {"Test order", "Edit order", "Re-drive"} & set(footer)
+            assert app.order_function is None  # the status line offers no "o: test order to ..."
             for key in ("o", "O", "r"):
                 await pilot.press(key)
             await pilot.pause()
