@@ -115,10 +115,11 @@ async def caller_identity(aws: AwsOptions) -> Identity:
     from aiobotocore.config import AioConfig
 
     try:
-        region = region_of(aws)
-        if region is None:
-            raise NoRegionError()
         session = aws.session()
+        found = aws.region or session.get_config_variable("region")  # an unknown profile raises here
+        if not found:
+            raise NoRegionError()
+        region = str(found)
         config = AioConfig(retries={"mode": "standard", "max_attempts": 2}, connect_timeout=5, read_timeout=10)
         kwargs = aws.client_kwargs()
         kwargs["region_name"] = region

@@ -87,6 +87,7 @@ async def test_enter_on_a_setup_watches_it_and_q_quits(sandbox: Sandbox) -> None
         (AwsOptions(region="eu-west-1"), True, "No AWS credentials were found.", "aws sso login"),
         (AwsOptions(), True, "No AWS region is set.", "lambdest-tui --region"),
         (AwsOptions(profile="nope"), False, "The AWS profile 'nope' is not in ~/.aws/config.", "--profile nope"),
+        (AwsOptions(profile="nope"), True, "The AWS profile 'nope' is not in ~/.aws/config.", "--profile nope"),
     ],
 )
 async def test_without_credentials_the_problem_screen_names_the_fix_and_offers_the_demo(
