@@ -145,3 +145,10 @@ def test_replay_takes_correlate_and_refuses_a_bad_expression(
     assert args.correlate == ["detail.id"] and args.profile == "p"
     assert main(["replay", str(saved), "--correlate", "detail.["]) == 2
     assert "invalid JMESPath expression" in capsys.readouterr().err
+
+
+def test_demo_and_watch_take_correlate(capsys: pytest.CaptureFixture[str]) -> None:
+    assert build_parser("demo").parse_args(["demo", "--correlate", "detail.id"]).correlate == ["detail.id"]
+    assert main(["demo", "--correlate", "detail.["]) == 2  # refused before the sandbox starts
+    assert main(["watch", "--queue", "q", "--correlate", "detail.["]) == 2
+    assert capsys.readouterr().err.count("invalid JMESPath expression") == 2
