@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from rich.text import Text
-from textual import on, work
+from textual import events, on, work
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.reactive import var
@@ -29,17 +29,21 @@ from textual.screen import Screen
 from textual.widgets import Tabs, Tree
 from textual.worker import Worker, WorkerState
 
+from records.aws_options import AwsOptions
 from records.decode import DEFAULT_CORRELATOR, Correlator
 from records.lines import iso_timestamp, visible
+from records.setups import ConfigError, Setup, save_setup
 from records.sources.base import Source
 from records.store.queries import comparison, flow_stages
 from records.store.views import FilterError, RecordFilter
 from tui.messages import FilterChanged, MarkRecord, OpenRecord, OrderFailed, OrderSent, RedriveRecord, SourceEvents
 from tui.render import Stage
+from tui.safety import AccountIdentified, WriteGuard
 from tui.screens.detail import DetailScreen, RecordDetail
 from tui.screens.dialogs import ConfirmDialog, FilterDialog, OrderDialog, OrderRequest, SaveDialog, SaveRequest
 from tui.screens.help import HelpScreen, HelpSection
 from tui.screens.main import MainScreen
+from tui.screens.save_setup import SaveSetupDialog, SetupSaved
 from tui.session import Refreshed, Session
 from tui.widgets.virtual_table import VirtualTable
 from tui.workers import Pump
@@ -65,6 +69,11 @@ class AppConfig:
     save_path: str = "lambdest-session.jsonl"
     refresh_seconds: float = 0.1
     correlator: Correlator = DEFAULT_CORRELATOR
+    # Safety (tui.safety): read-only hides and refuses o/O/r; `confirm_account` (the AWS options of a
+    # real account, None for the sandbox) makes the first o/O/r toward each function ask first.
+    read_only: bool = False
+    confirm_account: AwsOptions | None = None
+    setup: Setup | None = None  # what is watched, for the palette's "Save the sources as a setup"
 
 
 class LambdestApp(App[None]):
@@ -102,20 +111,24 @@ class LambdestApp(App[None]):
         self.config = config
         self.title = config.title
         self.sub_title = config.subtitle
-        order_function = config.order_function if config.invoker is not None else None
+        # read-only: no order function, so no "o: test order" hint either
+        order_function = config.order_function if config.invoker is not None and not config.read_only else None
         self.session = Session(
             config.sources,
             correlator=config.correlator,
             clock=config.clock,
             order_function=order_function,
+            read_only=config.read_only,
             report=lambda text: self.notify(text, severity="error", markup=False),
         )
         self.pumps: list[Pump] = []
+        self.guard = WriteGuard(config.read_only, config.confirm_account)
 
     # ----- life cycle ---------------------------------------------------------------------------
 
     def on_mount(self) -> None:
         self.push_screen(MainScreen(self.session).data_bind(LambdestApp.paused, LambdestApp.refreshed))
+        self.guard.start(self)  # the account id, for the first confirmation (real accounts only)
         self.set_interval(self.config.refresh_seconds, self._tick)
         for source in self.config.sources:
             pump = Pump(source, self.post_message)
@@ -127,6 +140,17 @@ class LambdestApp(App[None]):
                 exit_on_error=False,
                 name=source.label,
             )
+
+    # ----- safety (tui.safety) ------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return self.guard.allows(action)  # read-only: o/O/r hidden from the footer
+
+    def on_key(self, event: events.Key) -> None:
+        self.guard.on_key(self, event)  # read-only: o/O/r refused with a message
+
+    def on_account_identified(self, message: AccountIdentified) -> None:
+        self.guard.identified(self, message)
 
     async def stop_sources(self, grace: float = 10.0) -> None:
         """Cancel the source workers and wait until each source is closed (taps removed)."""
@@ -252,13 +276,17 @@ class LambdestApp(App[None]):
         return {}
 
     def action_test_order(self) -> None:
+        if self.guard.refuse(self, "test orders"):
+            return
         function = self.session.order_function
         if function is None:
             self.notify("No order function: test orders work with `demo` or `watch --function NAME`.")
             return
-        self.send(function, self._new_order())
+        self.guard.confirm(self, function, lambda: self.send(function, self._new_order()))
 
     def action_order_dialog(self) -> None:
+        if self.guard.refuse(self, "test orders"):
+            return
         function = self.session.order_function
         if function is None:
             self.notify("No order function: test orders work with `demo` or `watch --function NAME`.")
@@ -269,7 +297,7 @@ class LambdestApp(App[None]):
 
         def done(request: OrderRequest | None) -> None:
             if request is not None:
-                self.send(request.function, request.payload)
+                self.guard.confirm(self, request.function, lambda: self.send(request.function, request.payload))
 
         self.push_screen(OrderDialog(function, presets), done)
 
@@ -302,12 +330,15 @@ class LambdestApp(App[None]):
 
     def action_redrive(self) -> None:
         """`r` on the record screen (the main screen has its own, posting `RedriveRecord`)."""
+        if self.guard.refuse(self, "re-drive"):
+            return
         screen = self.screen
         if isinstance(screen, DetailScreen):
             self.redrive(screen.detail.index)
 
     def on_redrive_record(self, message: RedriveRecord) -> None:
-        self.redrive(message.index)
+        if not self.guard.refuse(self, "re-drive"):
+            self.redrive(message.index)
 
     def redrive(self, index: int) -> None:
         """Ask, then send the request payload of the failed record `index` to its function again."""
@@ -336,7 +367,7 @@ class LambdestApp(App[None]):
             if answer:
                 self._invoke(function, payload, None)
 
-        self.push_screen(ConfirmDialog(question, "Re-drive"), done)
+        self.guard.confirm(self, function, lambda: self.push_screen(ConfirmDialog(question, "Re-drive"), done))
 
     # ----- save ---------------------------------------------------------------------------------
 
@@ -363,6 +394,35 @@ class LambdestApp(App[None]):
         elif worker.state == WorkerState.SUCCESS and worker.group == "save":
             self.notify(f"Saved {worker.result} message{'s' if worker.result != 1 else ''}.")
 
+    # ----- saved setups (records.setups) ---------------------------------------------------------
+
+    def action_save_setup(self) -> None:
+        setup = self.config.setup
+        if setup is None:
+            self.notify("Only `watch` sources can be saved as a setup.", severity="warning")
+            return
+
+        def done(name: str | None) -> None:
+            if name is not None:
+                self._save_setup(name, setup)
+
+        self.push_screen(SaveSetupDialog(setup), done)
+
+    @work(thread=True, group="setup", exit_on_error=False)
+    def _save_setup(self, name: str, setup: Setup) -> None:
+        try:
+            path = save_setup(name, setup)
+        except ConfigError as exc:
+            self.post_message(SetupSaved(name, str(exc)))
+            return
+        self.post_message(SetupSaved(name, None, str(path)))
+
+    def on_setup_saved(self, message: SetupSaved) -> None:
+        if message.error is not None:
+            self.notify(visible(message.error), severity="error", markup=False)
+        else:
+            self.notify(f"Saved setup @{message.name} in {visible(message.path or '')}", markup=False)
+
     # ----- command palette ----------------------------------------------------------------------
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
@@ -376,6 +436,10 @@ class LambdestApp(App[None]):
                 seen.add(binding.action)
                 run = functools.partial(self.run_action, binding.action, active.node)
                 yield SystemCommand(binding.description, binding.tooltip, run)
+        if self.config.setup is not None:
+            yield SystemCommand(
+                "Save the sources as a setup", "Start them later with watch @NAME", self.action_save_setup
+            )
 
     def help_sections(self) -> list[HelpSection]:
         """What the help screen lists: the bindings of the app, the main screen and the record screen."""

@@ -16,6 +16,7 @@ __all__ = ["COMMANDS", "CommandModule", "build_parser", "main"]
 
 # name -> module holding the command (kept in the order `--help` lists them)
 COMMANDS: dict[str, str] = {
+    "start": "tui.commands.start",  # what plain `lambdest-tui` (no command) runs
     "demo": "tui.commands.demo",
     "watch": "tui.commands.watch",
     "replay": "tui.commands.replay",
@@ -81,6 +82,8 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command `argv` names; its exit code (130 on Ctrl+C)."""
     args_list = list(sys.argv[1:] if argv is None else argv)
+    if not args_list or (args_list[0].startswith("-") and args_list[0] not in ("-h", "--help", "--version")):
+        args_list.insert(0, "start")  # plain `lambdest-tui [--profile P] [--region R]`: the start screen
     # Only import the module of the command asked for (keeps `inspect` and `tail` free of Textual).
     only = args_list[0] if args_list and args_list[0] in COMMANDS else None
     parser = build_parser(only)

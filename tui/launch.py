@@ -102,6 +102,8 @@ def live_config(
     async def invoker(name: str, payload: Any) -> str:
         return await invoke_event(name, payload, aws)
 
+    from records.identity import is_local
+
     presets: dict[str, Callable[[], Any]] = {kind: functools.partial(generate_order, kind) for kind in ORDER_KINDS}
     return AppConfig(
         sources=[WatchedSource(source) for source in sources],
@@ -111,6 +113,7 @@ def live_config(
         presets=presets,
         title=title,
         subtitle=subtitle,
+        confirm_account=None if is_local(aws) else aws,  # the sandbox needs no confirmation
     )
 
 

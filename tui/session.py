@@ -72,11 +72,13 @@ class Session:
         correlator: Correlator = DEFAULT_CORRELATOR,
         clock: Callable[[], float] | None = None,
         order_function: str | None = None,
+        read_only: bool = False,
         report: Callable[[str], object] = lambda text: None,
     ) -> None:
         self.clock = clock
         self.report = report
         self.order_function = order_function  # where `o` sends test orders (None: nowhere)
+        self.read_only = read_only  # no test orders, no re-drive (tui.safety refuses them)
         self.store = RecordStore(correlator=correlator, clock=self.now)
         self.records = RecordsSource(self.store)
         self.flows = FlowsSource(self.store, self.now)

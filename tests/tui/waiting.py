@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from textual.pilot import Pilot
 
@@ -10,7 +11,7 @@ MAX_PAUSES = 2000
 
 
 async def until(
-    pilot: Pilot[None], condition: Callable[[], bool], what: str = "condition", pauses: int = MAX_PAUSES
+    pilot: Pilot[Any], condition: Callable[[], bool], what: str = "condition", pauses: int = MAX_PAUSES
 ) -> None:
     """Let the app run until `condition()` holds (fails the test after `pauses` short pauses)."""
     for _ in range(pauses):

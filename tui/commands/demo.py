@@ -2,7 +2,9 @@
 
 Starts the sandbox (moto for SQS/SNS/EventBridge/S3 plus our Lambda endpoint with destinations),
 taps its topics and peeks its queues (by default topic `order-notifications` and queue
-`order-failures`), wires `o` to the `order` function, and stops everything when the UI exits.
+`order-failures`), and watches every other destination discovery finds in the stack (buses
+tapped, S3 failure buckets polled); wires `o` to the `order` function (the order presets only
+when the stack is the order system), and stops everything when the UI exits.
 """
 
 from __future__ import annotations
@@ -13,7 +15,10 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from records.decode import DEFAULT_CORRELATOR, Correlator
+
 if TYPE_CHECKING:
+    from records.discovery import Plan
     from records.files import SessionWriter
     from records.sandbox import Sandbox
     from tui.app import AppConfig
@@ -29,13 +34,42 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--save", metavar="FILE", help="the session file every received message is appended to (JSON Lines)"
     )
+    from tui.commands.setups import add_correlate_argument
+
+    add_correlate_argument(parser)
 
 
-def demo_config(sandbox: Sandbox, session: SessionWriter) -> AppConfig:
-    """The app watching a running sandbox: its topics tapped, its queues peeked, `o` -> `order`.
-    Sets the sandbox's endpoint and dummy credentials in this process's environment."""
+ORDER_HANDLERS = "records.sandbox.order_system.handlers:"
+
+
+def is_order_system(sandbox: Sandbox) -> bool:
+    """The stack runs the seed's order system (its `order` function is the shipped handler)."""
+    return any(spec.name == "order" and spec.handler.startswith(ORDER_HANDLERS) for spec in sandbox.stack.functions)
+
+
+def stack_plan(sandbox: Sandbox) -> Plan:
+    """Discovery of every function of the running sandbox (in a thread of its own: callers may be
+    inside an event loop)."""
+    import asyncio
+    from concurrent.futures import ThreadPoolExecutor
+
+    from records.aws_options import AwsOptions
+    from records.discovery import discover
+
+    aws = AwsOptions(endpoint_url=sandbox.endpoint_url, region=sandbox.region)
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, discover([], aws)).result()
+
+
+def demo_config(
+    sandbox: Sandbox, session: SessionWriter, correlator: Correlator = DEFAULT_CORRELATOR, plan: Plan | None = None
+) -> AppConfig:
+    """The app watching a running sandbox: its topics tapped, its queues peeked, every other
+    destination of its functions watched (`plan`: discovery of the stack, made when not given),
+    `o` -> `order`. Sets the sandbox's endpoint and dummy credentials in this process's environment."""
     from records.aws_options import AwsOptions
     from records.sources.base import Source
+    from records.sources.plan import sources_for_plan
     from records.sources.sns import SnsTap
     from records.sources.sqs import SqsQueueSource
     from tui.launch import live_config
@@ -43,13 +77,31 @@ def demo_config(sandbox: Sandbox, session: SessionWriter) -> AppConfig:
     os.environ.update(sandbox.env)  # every client in this process (ours and aiobotocore's) uses it
     aws = AwsOptions(endpoint_url=sandbox.endpoint_url, region=sandbox.region)
     sources: list[Source] = [
-        SnsTap(topic, session=session, aws=aws, wait_time=5, visibility_timeout=30) for topic in sandbox.topics
+        SnsTap(topic, session=session, aws=aws, wait_time=5, visibility_timeout=30, correlator=correlator)
+        for topic in sandbox.topics
     ]
     sources += [
-        SqsQueueSource(queue, mode="peek", session=session, aws=aws, wait_time=5, pollers=1) for queue in sandbox.queues
+        SqsQueueSource(queue, mode="peek", session=session, aws=aws, wait_time=5, pollers=1, correlator=correlator)
+        for queue in sandbox.queues
+        if not queue.endswith(".fifo")  # Lambda never delivers to FIFO queues: discovery says so below
     ]
+    sources += sources_for_plan(  # buses, buckets, and what the stack's functions send to
+        plan if plan is not None else stack_plan(sandbox),
+        aws=aws,
+        session=session,
+        correlator=correlator,
+        pollers=1,
+        visibility_timeout=30,
+        wait_time=5,
+        given=[*sandbox.topics, *sandbox.queues],
+    )
     function = "order" if "order" in sandbox.functions else (sandbox.functions[0] if sandbox.functions else None)
-    return live_config(sources, aws, function, "lambdest-tui demo", f"sandbox {sandbox.endpoint_url}")
+    config = live_config(sources, aws, function, "lambdest-tui demo", f"sandbox {sandbox.endpoint_url}")
+    config.correlator = correlator
+    if not is_order_system(sandbox):  # the order presets make sense only for the order system
+        config.presets = {}
+        config.order_generator = None
+    return config
 
 
 def run(args: argparse.Namespace) -> int:
@@ -58,9 +110,13 @@ def run(args: argparse.Namespace) -> int:
     from records.lines import visible
     from records.sandbox import Sandbox, SandboxError, StackError
     from tui.commands.common import file_size, say, session_outcome, settle_streams
+    from tui.commands.setups import apply_setup, correlator
     from tui.commands.tail import default_session_path
     from tui.launch import run_app
 
+    code = apply_setup(args, "lambdest-tui demo")  # checks --correlate
+    if code is not None:
+        return code
     try:
         sandbox = Sandbox(args.stack)
     except (StackError, OSError, ValueError) as exc:
@@ -79,7 +135,7 @@ def run(args: argparse.Namespace) -> int:
     code = 1
     try:
         session = SessionWriter(session_path)
-        ran = run_app(demo_config(sandbox, session))
+        ran = run_app(demo_config(sandbox, session, correlator(args)))
         for label in ran.never_live:
             say(visible(f"lambdest-tui demo: {label} never became live: {ran.failures.get(label, 'still connecting')}"))
         code = ran.exit_code()

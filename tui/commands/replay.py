@@ -24,6 +24,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="keep the original timing, scaled (2 = twice as fast); default: as fast as possible",
     )
+    from tui.commands.setups import add_correlate_argument
+
+    add_correlate_argument(parser)
     add_aws_arguments(parser)
 
 
@@ -36,6 +39,7 @@ def run(args: argparse.Namespace) -> int:
     from records.sources.replay import ReplaySource
     from tui.app import AppConfig
     from tui.commands.common import aws_config_error, aws_options
+    from tui.commands.setups import apply_setup, correlator
     from tui.launch import run_app
 
     if any(name.startswith("s3://") for name in args.files):
@@ -43,7 +47,12 @@ def run(args: argparse.Namespace) -> int:
         if problem is not None:
             return problem
 
-    source = ReplaySource(list(args.files), speed=args.speed, aws=aws_options(args), facts=True)
+    code = apply_setup(args, "lambdest-tui replay")  # checks --correlate
+    if code is not None:
+        return code
+    source = ReplaySource(
+        list(args.files), speed=args.speed, aws=aws_options(args), correlator=correlator(args), facts=True
+    )
     first = Path(args.files[0]).name
     ran = run_app(
         AppConfig(
@@ -51,6 +60,7 @@ def run(args: argparse.Namespace) -> int:
             title="lambdest-tui replay",
             subtitle=first + (f" (+{len(args.files) - 1})" if len(args.files) > 1 else ""),
             save_path=f"{Path(first).stem}-saved.jsonl",
+            correlator=correlator(args),
         )
     )
     return ran.exit_code()  # SIGTERM/SIGHUP quit like `q` (tui.launch)

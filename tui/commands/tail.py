@@ -72,6 +72,9 @@ ENDING_SIGNALS = {signal.SIGTERM: EXIT_SIGTERM, signal.SIGHUP: EXIT_SIGHUP}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from tui.commands.setups import add_setup_arguments
+
+    add_setup_arguments(parser, correlate=False)  # @SETUP, --read-only (tail has its own --correlate)
     add_source_arguments(parser)
     add_format_argument(parser, default="text")
     parser.add_argument("--max-records", type=positive_int, metavar="N", help="stop after N lines")
@@ -243,6 +246,11 @@ async def _main(args: argparse.Namespace, tail: _Tail) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
+    from tui.commands.setups import apply_setup
+
+    code = apply_setup(args, PROG)  # @SETUP merged into args; read-only vs consume
+    if code is not None:
+        return code
     tail = _Tail(args, sys.stdout, sys.stderr)
     try:
         if args.correlate:

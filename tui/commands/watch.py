@@ -29,8 +29,10 @@ PROG = "lambdest-tui watch"
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     from tui.commands.common import add_aws_arguments
+    from tui.commands.setups import add_setup_arguments
     from tui.commands.sources_args import add_source_arguments
 
+    add_setup_arguments(parser)  # @SETUP, --read-only, --correlate
     add_source_arguments(parser)  # includes --function: `o` sends test orders to the first
     parser.add_argument(
         "--save", metavar="FILE", help="the session file every received message is appended to (JSON Lines)"
@@ -51,9 +53,13 @@ def run(args: argparse.Namespace) -> int:
         sources_need_region,
     )
     from tui.commands.functions import order_function, plan_for
+    from tui.commands.setups import apply_setup, correlator, setup_of
     from tui.commands.sources_args import SourceArgumentError, has_sources, sources_from_args
     from tui.commands.tail import default_session_path
 
+    code = apply_setup(args, "lambdest-tui watch")  # @SETUP merged into args; read-only vs consume
+    if code is not None:
+        return code
     if not has_sources(args):
         print(f"{PROG}: name at least one source: --function, --queue, --topic or --bus", file=sys.stderr)
         return 2
@@ -74,7 +80,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"{PROG}: cannot write the session file {session_path}: {exc}", file=sys.stderr)
         return 2
     try:
-        sources = sources_from_args(args, session, aws, plan=plan)
+        sources = sources_from_args(args, session, aws, plan=plan, correlator=correlator(args))
     except SourceArgumentError as exc:
         session.close()
         session_outcome(session_path, size_before)
@@ -85,7 +91,11 @@ def run(args: argparse.Namespace) -> int:
         from tui.launch import live_config, run_app
 
         function = order_function(args, plan)
-        ran = run_app(live_config(sources, aws, function, PROG, f"session {session_path}"))
+        config = live_config(sources, aws, function, PROG, f"session {session_path}")
+        config.correlator = correlator(args)
+        config.read_only = args.read_only
+        config.setup = setup_of(args)  # the palette can save these sources as a setup
+        ran = run_app(config)
         for label in ran.never_live:
             why = ran.failures.get(label, "it had not connected when the UI closed")
             say(visible(f"{PROG}: {label} never became live: {why}"))

@@ -246,6 +246,10 @@ class MainScreen(Screen[None]):
         if index is not None:
             self.post_message(MarkRecord(index))
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Read-only mode: `r` is hidden from the footer (the app refuses it too, `tui.safety`)."""
+        return not (action == "redrive" and self.session.read_only)
+
     def action_redrive(self) -> None:
         index = self.current_record()
         if index is not None:
