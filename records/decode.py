@@ -27,6 +27,7 @@ from pydantic import ValidationError
 
 from records.envelopes import LambdaEventBridgeEvent, SnsNotification
 from records.models import AsyncInvocationRecord, Record, StreamFailureRecord, has_batch_info
+from records.rules import innermost_payload
 
 MAX_LAYERS = 6
 _PLAIN_RECORD_HINT = "requestContext"  # also matches inside an SNS Message string
@@ -83,7 +84,7 @@ class Correlator:
         self._paths = tuple(_field_path(item.parsed) for item in compiled)
 
     def __call__(self, record: Record) -> str | None:
-        payload = innermost_request_payload(record)
+        payload = innermost_payload(record.request_payload)
         if payload is None:
             return None
         for expression, path in zip(self._compiled, self._paths, strict=True):
@@ -127,21 +128,6 @@ def _lookup(value: Any, path: tuple[str, ...]) -> Any:
 
 
 DEFAULT_CORRELATOR = Correlator()
-
-
-def innermost_request_payload(record: Record) -> Any:
-    """The original event under any number of nested records (Lambda destination chains)."""
-    payload = record.request_payload
-    for _ in range(32):
-        if (
-            isinstance(payload, dict)
-            and isinstance(payload.get("requestContext"), dict)
-            and ("requestPayload" in payload)
-        ):
-            payload = payload["requestPayload"]
-        else:
-            break
-    return payload
 
 
 def decode(

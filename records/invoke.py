@@ -39,6 +39,7 @@ from records.decode import Decoded, decode
 from records.lines import iso_timestamp
 from records.message import Message
 from records.models import AsyncInvocationRecord
+from records.rules import nested_records
 from records.sources.base import FactsBatch, Mode, Source, SourceEvent, SourceStatus, State
 
 log = logging.getLogger(__name__)
@@ -236,14 +237,12 @@ def chain(record: AsyncInvocationRecord) -> list[tuple[AsyncInvocationRecord, di
     """The record and every record nested in its request payload (with the nested JSON), innermost
     (the first function's) first."""
     links: list[tuple[AsyncInvocationRecord, dict[str, Any] | None]] = [(record, None)]
-    payload = record.request_payload
-    while isinstance(payload, dict) and "requestContext" in payload:
+    for upstream in nested_records(record.request_payload):
         try:
-            inner = AsyncInvocationRecord.model_validate(payload)
+            inner = AsyncInvocationRecord.model_validate(upstream)
         except ValueError:
             break
-        links.append((inner, payload))
-        payload = inner.request_payload
+        links.append((inner, upstream))
     return list(reversed(links))
 
 
