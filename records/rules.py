@@ -70,6 +70,8 @@ def nested_records(payload: Any) -> Iterator[dict[str, Any]]:
 def innermost_payload(payload: Any) -> Any:
     """The original event under any number of nested records (a nested record without a
     `requestPayload` is itself the innermost payload)."""
+    if not isinstance(payload, dict) or "requestContext" not in payload:
+        return payload  # the common case, a plain event, without starting the walk (runs every record)
     for record in nested_records(payload):
         if "requestPayload" not in record:
             return record
