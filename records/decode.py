@@ -25,7 +25,7 @@ import pydantic_core
 from jmespath.parser import ParsedResult
 from pydantic import ValidationError
 
-from records.envelopes import LambdaEventBridgeEvent, SnsNotification
+from records.envelopes.fast_models import LambdaEventBridgeEvent, SnsNotification
 from records.models import AsyncInvocationRecord, Record, StreamFailureRecord, has_batch_info
 from records.rules import innermost_payload
 
