@@ -25,7 +25,7 @@ from records.envelopes import ENVELOPES, FAST_ENVELOPES, Envelope, Layer
 from records.envelopes.base import describe
 from records.envelopes.json_string import parse_json
 from records.models import AsyncInvocationRecord, Record, StreamFailureRecord, has_batch_info
-from records.rules import innermost_payload
+from records.rules import MAX_DEPTH, TooDeep, deeper_than, innermost_payload
 
 MAX_LAYERS = 6
 _PLAIN_RECORD_HINT = "requestContext"  # also matches inside an SNS Message string
@@ -308,12 +308,23 @@ def _validate_record(
     model: type[AsyncInvocationRecord] | type[StreamFailureRecord] = (
         StreamFailureRecord if has_batch_info(value) else AsyncInvocationRecord
     )
+    value = _within_depth(value)
     try:
         record = model.model_validate(value)
     except ValidationError as exc:
         return _fail(_validation_reason(exc), raw, envelope, meta)
     correlation_id = correlator(record)
     return Decoded(record, raw, envelope, meta, correlation_id)
+
+
+def _within_depth(value: dict[str, Any]) -> dict[str, Any]:
+    """The record with each field nested deeper than the payload nesting limit replaced by a
+    `TooDeep` sentence (the raw text keeps it). Only the general path needs this: the one-pass
+    models' JSON parser refuses documents nested deeper than the limit, which then come here."""
+    deep = [key for key, item in value.items() if isinstance(item, dict | list) and deeper_than(item, MAX_DEPTH)]
+    if not deep:
+        return value
+    return {**value, **dict.fromkeys(deep, TooDeep.sentence())}
 
 
 def _validation_reason(exc: ValidationError) -> str:
