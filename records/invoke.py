@@ -291,7 +291,7 @@ class BucketPoller:
         live = False
         try:
             client = await self._stack.enter_async_context(
-                self.aws.session().create_client("s3", **self.aws.client_kwargs())
+                self.aws.session().create_client("s3", **self.aws.source_client_kwargs())
             )
             while not self._closed:
                 for prefix, start in after.items():

@@ -203,7 +203,7 @@ class ReplaySource:
         except ValueError as exc:
             raise SourceFailed(str(exc)) from exc
         session: Any = self.aws.session()
-        s3 = await self._stack.enter_async_context(session.create_client("s3", **self.aws.client_kwargs()))
+        s3 = await self._stack.enter_async_context(session.create_client("s3", **self.aws.source_client_kwargs()))
         resource = f"S3 location {url}"
         token: str | None = None
         while True:

@@ -193,7 +193,7 @@ class SqsQueueSource:
             async with AsyncExitStack() as stack:
                 client = self._client
                 if client is None:
-                    kwargs = self.aws.client_kwargs()
+                    kwargs = self.aws.source_client_kwargs()
                     region = queue_region(self.queue)
                     if region and "region_name" not in kwargs:
                         kwargs["region_name"] = region
