@@ -290,8 +290,9 @@ class BucketPoller:
         }
         live = False
         try:
+            # This poller has no back-off of its own (a fault ends it): botocore's retries own it.
             client = await self._stack.enter_async_context(
-                self.aws.session().create_client("s3", **self.aws.source_client_kwargs())
+                self.aws.session().create_client("s3", **self.aws.client_kwargs())
             )
             while not self._closed:
                 for prefix, start in after.items():
