@@ -38,7 +38,7 @@ class AwsOptions:
         return kwargs
 
     def source_client_kwargs(self) -> dict[str, Any]:
-        """Arguments of `create_client` for a source's client (queues, taps, S3 polling and replay).
+        """Arguments of `create_client` for a source's client (queues, taps, S3 replay).
 
         One owner of retrying: a source retries with its own back-off (records.sources.faults)
         and reports every fault as a status, so botocore's retries are off here (one attempt a

@@ -5,11 +5,6 @@ the decoded input. Plain tuples of strings and numbers are also cheap to send be
 instant replay computes them in a worker process (records.sources.replay_worker) while the UI
 process only stores them.
 
-Public API:
-    FactMaker().message(message, keep_raw=True) -> MessageFacts
-    FactMaker().fields(raw, source, ..., length, keep_raw=True) -> MessageFacts   (a Message's fields)
-    FactMaker().row(decoded)                    -> RowFacts
-    StageFacts, RowFacts, MessageFacts          tuple types (see their fields)
 """
 
 from __future__ import annotations
@@ -25,6 +20,19 @@ from records.models import StreamFailureRecord, split_function_arn
 
 if TYPE_CHECKING:
     from records.message import Message
+
+__all__ = [
+    "ERROR_MESSAGE_CHARS",
+    "GC_THRESHOLDS",
+    "REASON_CHARS",
+    "REQUEST_ID",
+    "FactMaker",
+    "MessageFacts",
+    "RowFacts",
+    "StageFacts",
+    "parse_time",
+    "short",
+]
 
 REASON_CHARS = 400  # an undecodable row keeps this much of its reason in memory
 ERROR_MESSAGE_CHARS = 160  # a row keeps this much of its error message (the detail view re-reads it whole)
@@ -96,7 +104,8 @@ REQUEST_ID = 1  # where the request id is in RowFacts
 
 
 class FactMaker:
-    """Computes facts, with small caches for what repeats from record to record."""
+    """Computes facts, with small caches for what repeats from record to record: `message()` and
+    `fields()` give a Message's `MessageFacts`, `row()` one decoded input's `RowFacts`."""
 
     def __init__(self) -> None:
         self._last_time: tuple[Any, float] = (None, _NAN)  # the last nested timestamp parsed

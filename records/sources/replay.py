@@ -1,20 +1,4 @@
-"""Saved record files (and S3 prefixes) as a source, instantly or with their original timing.
-
-Public API:
-    ReplaySource(paths, *, speed=None, aws=AwsOptions(), correlator=DEFAULT_CORRELATOR, batch=500,
-                 facts=False)
-        a `records.sources.base.Source` (mode "replay"). `paths` are files, folders (read as
-        `records.files.read_inputs` reads them) and `s3://bucket/prefix` URLs (every object under
-        the prefix, as the S3 failure destination writes them: one record per object, .gz allowed).
-        `speed=None` replays as fast as possible; `speed=2.0` keeps the original gaps between
-        messages (their `received` time in session files, else the record's timestamp) halved.
-        Yields `live`, the `Message`s (with file/offset/length of plain JSON Lines files, so a
-        payload can be re-read with `records.files.read_at`), then `done` (or `failed` + reason).
-        `facts=True` (instant replays only): local files are read and decoded in a worker process
-        (records.sources.replay_worker) and arrive as `FactsBatch` events instead of `Message`s;
-        a seekable message's raw text is then not sent along (it is re-read from its file).
-    split_s3_url(url) -> (bucket, prefix)
-"""
+"""Saved record files (and S3 prefixes) as a source, instantly or with their original timing."""
 
 from __future__ import annotations
 
@@ -38,8 +22,11 @@ from records.sources.sqs import RETRYABLE
 if TYPE_CHECKING:
     from records.sources.replay_worker import FactsProcess
 
+__all__ = ["ReplaySource", "split_s3_url"]
+
 
 def split_s3_url(url: str) -> tuple[str, str]:
+    """`s3://bucket/some/prefix` -> (`bucket`, `some/prefix`)."""
     rest = url[len("s3://") :]
     bucket, _, prefix = rest.partition("/")
     if not bucket:
@@ -89,6 +76,19 @@ def _file_items(path: str) -> Iterator[tuple[RawItem, Path]]:
 
 
 class ReplaySource:
+    """Saved records as a `records.sources.base.Source` (mode "replay").
+
+    `paths` are files, folders (read as `records.files.read_inputs` reads them) and
+    `s3://bucket/prefix` URLs (every object under the prefix, as the S3 failure destination writes
+    them: one record per object, .gz allowed). `speed=None` replays as fast as possible; `speed=2.0`
+    keeps the original gaps between messages (their `received` time in session files, else the
+    record's timestamp) halved. Yields `live`, the `Message`s (with file/offset/length of plain
+    JSON Lines files, so a payload can be re-read with `records.files.read_at`), then `done` (or
+    `failed` + reason). `facts=True` (instant replays only): local files are read and decoded in a
+    worker process (records.sources.replay_worker) and arrive as `FactsBatch` events instead of
+    `Message`s; a seekable message's raw text is then not sent along (it is re-read from its file).
+    """
+
     def __init__(
         self,
         paths: Sequence[str],
