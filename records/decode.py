@@ -27,6 +27,17 @@ from records.envelopes.json_string import parse_json
 from records.models import AsyncInvocationRecord, Record, StreamFailureRecord, has_batch_info
 from records.rules import MAX_DEPTH, TooDeep, deeper_than, innermost_payload
 
+__all__ = [
+    "DEFAULT_CORRELATION_EXPRESSIONS",
+    "DEFAULT_CORRELATOR",
+    "MAX_LAYERS",
+    "Correlator",
+    "DecodeError",
+    "Decoded",
+    "decode",
+    "decode_parsed",
+]
+
 MAX_LAYERS = 6
 _PLAIN_RECORD_HINT = "requestContext"  # also matches inside an SNS Message string
 _HEAD = 400
