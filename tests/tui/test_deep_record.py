@@ -114,4 +114,6 @@ async def test_a_tab_that_cannot_be_built_shows_a_sentence() -> None:
         await pilot.press("3")
         await pilot.pause()
         assert "too deep for me" in " ".join(plain(widget) for widget in screen.query_one("#error").query(Static))
+        await pilot.press("a")  # copying the record cannot dump it either: the raw text is copied
+        assert app.clipboard == "{}"
         assert app.is_running

@@ -242,7 +242,12 @@ class DetailScreen(Screen[None]):
         self.notify(f"Copied the path {visible(data.path)}", markup=False)
 
     def action_copy_record(self) -> None:
-        document: Any = record_document(self.detail.decoded)
-        text = document if isinstance(document, str) else json.dumps(document, indent=2, ensure_ascii=False)
+        try:
+            document: Any = record_document(self.detail.decoded)
+            text = document if isinstance(document, str) else json.dumps(document, indent=2, ensure_ascii=False)
+        except (ValueError, RecursionError):  # a record that cannot be dumped: copy it as it arrived
+            self.app.copy_to_clipboard(self.detail.raw)
+            self.notify("Copied the record as it arrived")
+            return
         self.app.copy_to_clipboard(text)
         self.notify("Copied the whole record")
