@@ -40,11 +40,30 @@ class AwsOptions:
         return session
 
     def client_kwargs(self) -> dict[str, Any]:
+        """Arguments of `create_client` for one-off calls (an invoke, discovery): botocore's own
+        retries (its default mode) are the only retrying around them."""
         kwargs: dict[str, Any] = {}
         if self.region:
             kwargs["region_name"] = self.region
         if self.endpoint_url:
             kwargs["endpoint_url"] = self.endpoint_url
+        return kwargs
+
+    def source_client_kwargs(self) -> dict[str, Any]:
+        """Arguments of `create_client` for a source's client (queues, taps, S3 replay).
+
+        One owner of retrying: a source retries with its own back-off (records.sources.faults)
+        and reports every fault as a status, so botocore's retries are off here (one attempt a
+        call). Both retrying would hide outages from the source: a call that botocore retried
+        through an endpoint restart reached the new, empty endpoint looking like a first call, and
+        its "does not exist" ended the source at once instead of being waited out (the source's
+        grace for a resource to reappear starts at a network fault it sees), while the status line
+        said "live" during the outage. Time-outs stay botocore's defaults.
+        """
+        from aiobotocore.config import AioConfig
+
+        kwargs = self.client_kwargs()
+        kwargs["config"] = AioConfig(retries={"mode": "standard", "total_max_attempts": 1})
         return kwargs
 
     def check(self, *, needs_region: bool = True) -> None:

@@ -3,35 +3,44 @@
 `decode()` is the one entry point. It never raises: input that is not a record becomes a
 `DecodeError` carrying a sentence a person understands, and the raw input is always kept.
 
-Envelopes unwrapped (outermost first in `Decoded.envelope`):
-  sns         an SNS notification (SNS->SQS without raw delivery; either key spelling)
-  eventbridge an EventBridge event from source "lambda" or "aws.lambda"
-  sqs-event   a Lambda SQS event (`Records[].body`), one Decoded per record
-  sns-event   a Lambda SNS event (`Records[].Sns.Message`), one Decoded per record
-  json-string a record that was JSON-encoded twice
-A raw SQS body or an S3 object body is the record itself: no layer.
+The envelopes a record may arrive in (SNS notification, EventBridge event, Lambda SQS and SNS
+events, a JSON string) are the registry in `records.envelopes`: this module loops it, outermost
+layer first in `Decoded.envelope`. A raw SQS body or an S3 object body is the record itself: no
+layer. JSON text is tried first with the envelopes' one-pass models (`_fast_record`).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import jmespath
 import jmespath.exceptions
-import pydantic_core
 from jmespath.parser import ParsedResult
 from pydantic import ValidationError
 
-from records.envelopes import LambdaEventBridgeEvent, SnsNotification
+from records.envelopes import ENVELOPES, FAST_ENVELOPES, Envelope, Layer
+from records.envelopes.base import describe
+from records.envelopes.json_string import parse_json
 from records.models import AsyncInvocationRecord, Record, StreamFailureRecord, has_batch_info
+from records.rules import MAX_DEPTH, TooDeep, deeper_than, innermost_payload
+
+__all__ = [
+    "DEFAULT_CORRELATION_EXPRESSIONS",
+    "DEFAULT_CORRELATOR",
+    "MAX_LAYERS",
+    "Correlator",
+    "DecodeError",
+    "Decoded",
+    "decode",
+    "decode_parsed",
+]
 
 MAX_LAYERS = 6
 _PLAIN_RECORD_HINT = "requestContext"  # also matches inside an SNS Message string
 _HEAD = 400
-LAMBDA_EVENT_SOURCES = frozenset({"lambda", "aws.lambda"})
 DEFAULT_CORRELATION_EXPRESSIONS = ("orderId", "order_id", "order.id", "id")
 
 
@@ -83,7 +92,7 @@ class Correlator:
         self._paths = tuple(_field_path(item.parsed) for item in compiled)
 
     def __call__(self, record: Record) -> str | None:
-        payload = innermost_request_payload(record)
+        payload = innermost_payload(record.request_payload)
         if payload is None:
             return None
         for expression, path in zip(self._compiled, self._paths, strict=True):
@@ -127,21 +136,6 @@ def _lookup(value: Any, path: tuple[str, ...]) -> Any:
 
 
 DEFAULT_CORRELATOR = Correlator()
-
-
-def innermost_request_payload(record: Record) -> Any:
-    """The original event under any number of nested records (Lambda destination chains)."""
-    payload = record.request_payload
-    for _ in range(32):
-        if (
-            isinstance(payload, dict)
-            and isinstance(payload.get("requestContext"), dict)
-            and ("requestPayload" in payload)
-        ):
-            payload = payload["requestPayload"]
-        else:
-            break
-    return payload
 
 
 def decode(
@@ -204,20 +198,8 @@ def _fail(reason: str, raw: str, envelope: tuple[str, ...], meta: Mapping[str, A
     return Decoded(DecodeError(reason), raw, envelope, meta)
 
 
-def _parse_json(text: str) -> tuple[Any, str | None]:
-    """Parse JSON text; on failure return a reason that names the line and column."""
-    if not text.strip():
-        return None, "the input is empty"
-    try:
-        return pydantic_core.from_json(text), None  # fast path (Rust); errors fall through to json
-    except ValueError:
-        pass
-    try:
-        return json.loads(text), None
-    except json.JSONDecodeError as exc:
-        return None, f"invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}"
-    except RecursionError:
-        return None, "the JSON is nested too deeply to read"
+# (hint, the model's validate_json, envelope) of each one-pass envelope, looked up once
+_FAST = tuple((wrapper.fast_hint, wrapper.fast_model.model_validate_json, wrapper) for wrapper in FAST_ENVELOPES)
 
 
 def _fast_record(
@@ -232,14 +214,12 @@ def _fast_record(
         return None
     head = text[:_HEAD]  # envelope keys come first in what AWS sends; a miss only costs speed
     try:
-        if '"detail-type"' in head:
-            event = LambdaEventBridgeEvent.model_validate_json(text)
-            record = event.detail
-            envelope, meta = (*envelope, "eventbridge"), event.layer_meta(meta)
-        elif '"Notification"' in head:
-            notification = SnsNotification.model_validate_json(text)
-            record = notification.message
-            envelope, meta = (*envelope, "sns"), notification.layer_meta(meta)
+        for hint, validate_json, wrapper in _FAST:
+            if hint in head:
+                model = validate_json(text)
+                record: AsyncInvocationRecord = model.record
+                envelope, meta = (*envelope, wrapper.name), wrapper.fast_meta(model, meta)
+                break
         else:
             record = AsyncInvocationRecord.model_validate_json(text)
     except ValueError:
@@ -256,24 +236,10 @@ def _decode_text(
     fast = _fast_record(text, raw, envelope, meta, correlator)
     if fast is not None:
         return [fast]
-    value, reason = _parse_json(text)
+    value, reason = parse_json(text)
     if reason is not None:
         return [_fail(reason, raw, envelope, meta)]
     return _decode_value(value, raw, envelope, meta, correlator)
-
-
-def _describe(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int | float):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, list):
-        return "an array"
-    return "an object"
 
 
 def _is_dead_letter(meta: Mapping[str, Any]) -> bool:
@@ -298,27 +264,18 @@ def _decode_value(
         return [_fail(f"too many envelope layers ({' > '.join(envelope)})", raw, envelope, meta)]
     if meta and _is_dead_letter(meta):
         return [_fail(_DEAD_LETTER, raw, envelope, meta)]
+    if isinstance(value, dict) and "requestContext" in value:
+        return [_validate_record(value, raw, envelope, meta, correlator)]
+    for wrapper in ENVELOPES:
+        if wrapper.matches(value):
+            return _unwrap(wrapper, value, raw, envelope, meta, correlator)
     if isinstance(value, str):
-        if value.lstrip()[:1] in ("{", "["):
-            inner, reason = _parse_json(value)
-            if reason is not None:
-                return [_fail(f"a JSON string holding {reason}", raw, envelope, meta)]
-            return _decode_value(inner, raw, (*envelope, "json-string"), meta, correlator)
         return [_fail("a JSON string, not an execution record", raw, envelope, meta)]
     if not isinstance(value, dict):
-        what = _describe(value)
+        what = describe(value)
         return [_fail(f"{what[0].upper()}{what[1:]} at the top level, not an execution record", raw, envelope, meta)]
-    if "requestContext" in value:
-        return [_validate_record(value, raw, envelope, meta, correlator)]
     if not value:
         return [_fail("an empty JSON object, not an execution record", raw, envelope, meta)]
-    if value.get("Type") == "Notification" and "Message" in value:
-        return _unwrap_sns(value, raw, envelope, meta, correlator)
-    if "detail-type" in value and "detail" in value:
-        return _unwrap_eventbridge(value, raw, envelope, meta, correlator)
-    records = value.get("Records")
-    if isinstance(records, list):
-        return _unwrap_lambda_event(records, raw, envelope, meta, correlator)
     if "RequestID" in value and "ErrorCode" in value:
         return [_fail(_DEAD_LETTER, raw, envelope, meta)]
     keys = ", ".join(list(value)[:6])
@@ -332,18 +289,53 @@ def _decode_value(
     ]
 
 
+def _unwrap(
+    wrapper: Envelope,
+    value: Any,
+    raw: str,
+    envelope: tuple[str, ...],
+    meta: dict[str, Any],
+    correlator: Correlator,
+) -> list[Decoded]:
+    """Decode what each layer of an envelope holds."""
+    results: list[Decoded] = []
+    for layer in wrapper.unwrap(value):
+        layered = envelope if layer.name is None else (*envelope, layer.name)
+        layer_meta = {**meta, **layer.meta}
+        if layer.problem is not None:
+            results.append(_fail(layer.problem, raw, layered, layer_meta))
+        elif _is_dead_letter(layer.meta):  # a Lambda SQS event's record of a dead-letter queue
+            results.append(_fail(_DEAD_LETTER, raw, layered, layer_meta))
+        elif layer.text_of is not None:
+            results.extend(_decode_message(layer, raw, layered, layer_meta, correlator))
+        else:
+            results.extend(_decode_value(layer.inner, raw, layered, layer_meta, correlator))
+    return results
+
+
 def _validate_record(
     value: dict[str, Any], raw: str, envelope: tuple[str, ...], meta: dict[str, Any], correlator: Correlator
 ) -> Decoded:
     model: type[AsyncInvocationRecord] | type[StreamFailureRecord] = (
         StreamFailureRecord if has_batch_info(value) else AsyncInvocationRecord
     )
+    value = _within_depth(value)
     try:
         record = model.model_validate(value)
     except ValidationError as exc:
         return _fail(_validation_reason(exc), raw, envelope, meta)
     correlation_id = correlator(record)
     return Decoded(record, raw, envelope, meta, correlation_id)
+
+
+def _within_depth(value: dict[str, Any]) -> dict[str, Any]:
+    """The record with each field nested deeper than the payload nesting limit replaced by a
+    `TooDeep` sentence (the raw text keeps it). Only the general path needs this: the one-pass
+    models' JSON parser refuses documents nested deeper than the limit, which then come here."""
+    deep = [key for key, item in value.items() if isinstance(item, dict | list) and deeper_than(item, MAX_DEPTH)]
+    if not deep:
+        return value
+    return {**value, **dict.fromkeys(deep, TooDeep.sentence())}
 
 
 def _validation_reason(exc: ValidationError) -> str:
@@ -363,125 +355,17 @@ def _validation_reason(exc: ValidationError) -> str:
     return f"not an execution record: {where}: {message[:1].lower()}{message[1:]}{got_text}{more}"
 
 
-def _unwrap_sns(
-    value: dict[str, Any], raw: str, envelope: tuple[str, ...], meta: dict[str, Any], correlator: Correlator
+def _decode_message(
+    layer: Layer, raw: str, envelope: tuple[str, ...], meta: dict[str, Any], correlator: Correlator
 ) -> list[Decoded]:
-    layer_meta = {
-        **meta,
-        "sns.TopicArn": value.get("TopicArn"),
-        "sns.MessageId": value.get("MessageId"),
-        "sns.Timestamp": value.get("Timestamp"),
-    }
-    if value.get("Subject"):
-        layer_meta["sns.Subject"] = value["Subject"]
-    return _unwrap_json_message(value.get("Message"), "SNS", raw, (*envelope, "sns"), layer_meta, correlator)
-
-
-def _unwrap_json_message(
-    message: Any, what: str, raw: str, envelope: tuple[str, ...], meta: dict[str, Any], correlator: Correlator
-) -> list[Decoded]:
+    """A layer holding JSON text sent as a transport's message (SNS Message, SQS body)."""
+    message, what = layer.inner, layer.text_of
     if not isinstance(message, str):
-        return [_fail(f"{what} message is {_describe(message)}, not JSON text", raw, envelope, meta)]
+        return [_fail(f"{what} message is {describe(message)}, not JSON text", raw, envelope, meta)]
     fast = _fast_record(message, raw, envelope, meta, correlator)
     if fast is not None:
         return [fast]
-    inner, reason = _parse_json(message)
+    inner, reason = parse_json(message)
     if reason is not None:
         return [_fail(f"{what} message is not JSON ({reason})", raw, envelope, meta)]
     return _decode_value(inner, raw, envelope, meta, correlator)
-
-
-def _unwrap_eventbridge(
-    value: dict[str, Any], raw: str, envelope: tuple[str, ...], meta: dict[str, Any], correlator: Correlator
-) -> list[Decoded]:
-    source = value.get("source")
-    detail_type = value.get("detail-type")
-    layered = (*envelope, "eventbridge")
-    layer_meta = {
-        **meta,
-        "eventbridge.id": value.get("id"),
-        "eventbridge.detail-type": detail_type,
-        "eventbridge.source": source,
-        "eventbridge.time": value.get("time"),
-        "eventbridge.resources": value.get("resources"),
-    }
-    if source not in LAMBDA_EVENT_SOURCES or not str(detail_type).startswith("Lambda Function Invocation Result"):
-        return [
-            _fail(
-                f"an EventBridge event from source {source!r} with detail-type {detail_type!r}, "
-                "not a Lambda destination event",
-                raw,
-                layered,
-                layer_meta,
-            )
-        ]
-    return _decode_value(value.get("detail"), raw, layered, layer_meta, correlator)
-
-
-def _dig(value: Any, *keys: str) -> Any:
-    for key in keys:
-        if not isinstance(value, dict):
-            return None
-        value = value.get(key)
-    return value
-
-
-def _unwrap_lambda_event(
-    records: list[Any], raw: str, envelope: tuple[str, ...], meta: dict[str, Any], correlator: Correlator
-) -> list[Decoded]:
-    if not records:
-        return [_fail("an event with an empty Records list, not an execution record", raw, envelope, meta)]
-    results: list[Decoded] = []
-    for index, item in enumerate(records):
-        results.extend(_unwrap_lambda_event_record(item, index, raw, envelope, meta, correlator))
-    return results
-
-
-def _unwrap_lambda_event_record(
-    item: Any, index: int, raw: str, envelope: tuple[str, ...], meta: dict[str, Any], correlator: Correlator
-) -> Iterable[Decoded]:
-    if not isinstance(item, dict):
-        return [_fail(f"Records[{index}] is {_describe(item)}, not an event record", raw, envelope, meta)]
-    source = item.get("eventSource") or item.get("EventSource")
-    if source == "aws:sqs":
-        layer_meta = {
-            **meta,
-            "sqs-event.messageId": item.get("messageId"),
-            "sqs-event.eventSourceARN": item.get("eventSourceARN"),
-            "sqs-event.index": index,
-        }
-        if isinstance(item.get("messageAttributes"), dict):
-            layer_meta["messageAttributes"] = item["messageAttributes"]
-        if _is_dead_letter(layer_meta):
-            return [_fail(_DEAD_LETTER, raw, (*envelope, "sqs-event"), layer_meta)]
-        return _unwrap_json_message(item.get("body"), "SQS", raw, (*envelope, "sqs-event"), layer_meta, correlator)
-    if source == "aws:sns":
-        sns_value = item.get("Sns")
-        sns: dict[str, Any] = sns_value if isinstance(sns_value, dict) else {}
-        layer_meta = {
-            **meta,
-            "sns.TopicArn": sns.get("TopicArn"),
-            "sns.MessageId": sns.get("MessageId"),
-            "sns.Timestamp": sns.get("Timestamp"),
-            "sns-event.index": index,
-        }
-        return _unwrap_json_message(sns.get("Message"), "SNS", raw, (*envelope, "sns-event"), layer_meta, correlator)
-    if source == "aws:s3":
-        bucket = _dig(item, "s3", "bucket", "name")
-        key = _dig(item, "s3", "object", "key")
-        return [
-            _fail(
-                f"an S3 event notification: the record is in the object it names (s3://{bucket}/{key})",
-                raw,
-                envelope,
-                meta,
-            )
-        ]
-    return [
-        _fail(
-            f"Records[{index}] is an event from {source or 'an unknown source'!s}, not an execution record",
-            raw,
-            envelope,
-            meta,
-        )
-    ]

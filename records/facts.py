@@ -5,11 +5,6 @@ the decoded input. Plain tuples of strings and numbers are also cheap to send be
 instant replay computes them in a worker process (records.sources.replay_worker) while the UI
 process only stores them.
 
-Public API:
-    FactMaker().message(message, keep_raw=True) -> MessageFacts
-    FactMaker().fields(raw, source, ..., length, keep_raw=True) -> MessageFacts   (a Message's fields)
-    FactMaker().row(decoded)                    -> RowFacts
-    StageFacts, RowFacts, MessageFacts          tuple types (see their fields)
 """
 
 from __future__ import annotations
@@ -19,13 +14,26 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from records import rules
 from records.decode import Decoded, DecodeError
 from records.models import StreamFailureRecord, split_function_arn
 
 if TYPE_CHECKING:
     from records.message import Message
 
-MAX_NESTING = 32
+__all__ = [
+    "ERROR_MESSAGE_CHARS",
+    "GC_THRESHOLDS",
+    "REASON_CHARS",
+    "REQUEST_ID",
+    "FactMaker",
+    "MessageFacts",
+    "RowFacts",
+    "StageFacts",
+    "parse_time",
+    "short",
+]
+
 REASON_CHARS = 400  # an undecodable row keeps this much of its reason in memory
 ERROR_MESSAGE_CHARS = 160  # a row keeps this much of its error message (the detail view re-reads it whole)
 _NAN = math.nan
@@ -96,7 +104,8 @@ REQUEST_ID = 1  # where the request id is in RowFacts
 
 
 class FactMaker:
-    """Computes facts, with small caches for what repeats from record to record."""
+    """Computes facts, with small caches for what repeats from record to record: `message()` and
+    `fields()` give a Message's `MessageFacts`, `row()` one decoded input's `RowFacts`."""
 
     def __init__(self) -> None:
         self._last_time: tuple[Any, float] = (None, _NAN)  # the last nested timestamp parsed
@@ -154,7 +163,7 @@ class FactMaker:
         response_context = record.response_context
         function_error = response_context.function_error if response_context is not None else None
         stream = type(record) is StreamFailureRecord
-        succeeded = not stream and condition == "Success" and function_error is None
+        succeeded = not stream and rules.succeeded(condition, function_error)
         payload = None if stream else record.request_payload
         if type(payload) is dict and "requestContext" in payload:
             nested = self.nested(payload)
@@ -165,12 +174,9 @@ class FactMaker:
         error_type: str | None = None
         error_message: str | None = None
         if not succeeded:
-            response = record.response_payload
-            if type(response) is dict:
-                value = response.get("errorType")
-                error_type = value if isinstance(value, str) else None
-                value = response.get("errorMessage")
-                error_message = short(value, ERROR_MESSAGE_CHARS) if isinstance(value, str) else None
+            error_type, error_message = rules.payload_error(record.response_payload)
+            if error_message is not None:
+                error_message = short(error_message, ERROR_MESSAGE_CHARS)
             if error_type is None:
                 error_type = function_error
         attempts = context.approximate_invoke_count
@@ -194,10 +200,8 @@ class FactMaker:
     def nested(self, payload: Any) -> tuple[StageFacts, ...]:
         """The upstream records nested in a request payload, nearest first."""
         stages: list[StageFacts] = []
-        while isinstance(payload, dict) and len(stages) < MAX_NESTING:
-            context = payload.get("requestContext")
-            if not isinstance(context, dict):
-                break
+        for upstream in rules.nested_records(payload):
+            context = upstream["requestContext"]
             request_id = context.get("requestId")
             arn = context.get("functionArn")
             if not isinstance(request_id, str) or not isinstance(arn, str):
@@ -206,20 +210,18 @@ class FactMaker:
             condition = condition if isinstance(condition, str) else None
             attempts = context.get("approximateInvokeCount")
             attempts = attempts if isinstance(attempts, int) and not isinstance(attempts, bool) else None
-            response = payload.get("responseContext")
+            response = upstream.get("responseContext")
             function_error = response.get("functionError") if isinstance(response, dict) else None
-            succeeded = condition == "Success" and function_error is None
+            succeeded = rules.succeeded(condition, function_error)
             error_type = None
             if not succeeded:
-                body = payload.get("responsePayload")
-                value = body.get("errorType") if isinstance(body, dict) else None
-                value = value if isinstance(value, str) else function_error
-                error_type = value if isinstance(value, str) else None
-            stamp = payload.get("timestamp")
+                error_type = rules.payload_error(upstream.get("responsePayload"))[0]
+                if error_type is None and isinstance(function_error, str):
+                    error_type = function_error
+            stamp = upstream.get("timestamp")
             last_stamp, seconds = self._last_time
             if stamp != last_stamp or type(stamp) is not str:
                 seconds = parse_time(stamp)
                 self._last_time = (stamp, seconds)
             stages.append((request_id, split_function_arn(arn)[0], condition, attempts, succeeded, seconds, error_type))
-            payload = payload.get("requestPayload")
         return tuple(stages)

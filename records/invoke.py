@@ -1,18 +1,9 @@
 """Asynchronous invocations (test orders, re-drive) and following one invocation's flow.
 
-Public API:
-    invoke_event(function, payload, aws) -> request id        InvocationType Event; real AWS or the sandbox
-    generate_order(kind=None, rng=None) -> dict               a realistic test order for the order system
-    ORDER_KINDS, PRESETS                                       "good" | "out-of-stock" | "declined" -> a sample order
-    discover_destinations(function, aws) -> FlowPlan           the function's on-success/on-failure routes as
-                                                               `records.discovery` finds them (followed through
-                                                               Lambda destinations downstream)
-    flow_plan(function, plan) -> FlowPlan                      the same from a discovery plan already made
-    follow_flow(function, payload, aws, wait) -> AsyncGenerator[FlowEvent, None]
-        taps the plan's topics and buses, peeks its queues, polls its S3 failure buckets (sources.bucket),
-        invokes, and yields FlowEvent items:
-        FlowInvoked (request id), FlowRecord (a record of this invocation's flow, as it arrived), then one FlowEnd
-        (outcome "succeeded" | "failed" | "timeout", with a diagnosis on timeout).
+Test orders (`generate_order`, `PRESETS`), an asynchronous invoke (`invoke_event`), the
+destinations a function's records reach (`discover_destinations`, or `flow_plan`
+from a discovery plan already made), and following one invocation's
+flow (`follow_flow`) as `FlowEvent`s.
 
 A record belongs to the flow when its own request id, or that of a record nested in its request
 payload (Lambda destinations nest records), is the invocation's request id. Records only arrive at
@@ -40,13 +31,32 @@ from records.decode import Decoded, decode
 from records.discovery import DiscoveryError, Plan, discover, split_function
 from records.message import Message
 from records.models import AsyncInvocationRecord
+from records.rules import nested_records
 from records.sources.base import FactsBatch, Source, SourceStatus
 from records.sources.bucket import BucketPoller
+
+__all__ = [
+    "ORDER_KINDS",
+    "PRESETS",
+    "BucketPoller",
+    "FlowEnd",
+    "FlowEvent",
+    "FlowInvoked",
+    "FlowPlan",
+    "FlowRecord",
+    "InvokeError",
+    "chain",
+    "discover_destinations",
+    "follow_flow",
+    "generate_order",
+    "invoke_event",
+]
 
 log = logging.getLogger(__name__)
 
 OrderKind = Literal["good", "out-of-stock", "declined"]
 ORDER_KINDS: tuple[OrderKind, ...] = ("good", "out-of-stock", "declined")
+"""The kinds of test order; `PRESETS` holds a sample order of each."""
 DECLINED_CARD = "4000000000000002"
 GOOD_CARDS = ("4242424242424242", "5555555555554444", "4000056655665556")
 SKUS = tuple(f"SKU-{n}" for n in range(1, 21))
@@ -182,6 +192,8 @@ def flow_plan(function: str, found: Plan) -> FlowPlan:
 
 @dataclass(frozen=True)
 class FlowRecord:
+    """A record of the followed invocation's flow, as it arrived (`nested`: found inside another)."""
+
     decoded: Decoded
     source: str  # where it arrived, e.g. "queue:order-failures"; "(nested)" for records inside it
     nested: bool = False
@@ -196,6 +208,9 @@ class FlowInvoked:
 
 @dataclass(frozen=True)
 class FlowEnd:
+    """The flow ended: "succeeded" or "failed" (its last record and every one nested in it), or
+    "timeout" with a diagnosis of where no record arrived."""
+
     outcome: Literal["succeeded", "failed", "timeout"]
     request_id: str | None
     diagnosis: str | None = None
@@ -208,14 +223,12 @@ def chain(record: AsyncInvocationRecord) -> list[tuple[AsyncInvocationRecord, di
     """The record and every record nested in its request payload (with the nested JSON), innermost
     (the first function's) first."""
     links: list[tuple[AsyncInvocationRecord, dict[str, Any] | None]] = [(record, None)]
-    payload = record.request_payload
-    while isinstance(payload, dict) and "requestContext" in payload:
+    for upstream in nested_records(record.request_payload):
         try:
-            inner = AsyncInvocationRecord.model_validate(payload)
+            inner = AsyncInvocationRecord.model_validate(upstream)
         except ValueError:
             break
-        links.append((inner, payload))
-        payload = inner.request_payload
+        links.append((inner, upstream))
     return list(reversed(links))
 
 
@@ -250,7 +263,12 @@ async def follow_flow(
     wait: float,
     plan: FlowPlan | None = None,
 ) -> AsyncGenerator[FlowEvent, None]:
-    """Invoke `function` and yield the records of its flow as they arrive, then a FlowEnd."""
+    """Invoke `function` and yield the records of its flow as they arrive, then one FlowEnd.
+
+    Taps the plan's topics and buses, peeks its queues and polls its S3 failure buckets
+    (BucketPoller) before invoking; yields FlowInvoked (the request id), a FlowRecord for each
+    record of this invocation's flow, then a FlowEnd.
+    """
     deadline = time.monotonic() + wait
     plan = plan or await discover_destinations(function, aws)
     if not plan.watchable:

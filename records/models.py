@@ -13,7 +13,7 @@ import functools
 import re
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import (
     AliasChoices,
@@ -25,6 +25,8 @@ from pydantic import (
     StrictStr,
 )
 from pydantic.alias_generators import to_camel
+
+from records import rules
 
 # The conditions seen so far. The set is open: any other string is accepted and shown as it is.
 KNOWN_CONDITIONS = frozenset(
@@ -145,6 +147,17 @@ class _RecordBase(_AwsModel):
     def approximate_invoke_count(self) -> int:
         return self.request_context.approximate_invoke_count
 
+    if TYPE_CHECKING:  # each record kind declares it as a field, in its own place in the field order
+        response_context: ResponseContext | None
+
+    @property
+    def function_error(self) -> str | None:
+        return self.response_context.function_error if self.response_context else None
+
+    @property
+    def status_code(self) -> int | None:
+        return self.response_context.status_code if self.response_context else None
+
 
 class AsyncInvocationRecord(_RecordBase):
     """The record of an asynchronous invocation (destinations OnSuccess and OnFailure)."""
@@ -158,17 +171,7 @@ class AsyncInvocationRecord(_RecordBase):
 
     @property
     def succeeded(self) -> bool:
-        if self.condition != "Success":
-            return False
-        return self.response_context is None or self.response_context.function_error is None
-
-    @property
-    def function_error(self) -> str | None:
-        return self.response_context.function_error if self.response_context else None
-
-    @property
-    def status_code(self) -> int | None:
-        return self.response_context.status_code if self.response_context else None
+        return rules.succeeded(self.condition, self.function_error)
 
     @property
     def error(self) -> ErrorPayload | None:
@@ -176,15 +179,15 @@ class AsyncInvocationRecord(_RecordBase):
         payload = self.response_payload
         if self.succeeded or not isinstance(payload, dict):
             return None
-        message, kind = payload.get("errorMessage"), payload.get("errorType")
-        if message is None and kind is None:
+        if payload.get("errorMessage") is None and payload.get("errorType") is None:
             return None
+        kind, message = rules.payload_error(payload)
         # Built field by field (no validation pass): a value of the wrong type is shown as absent.
         stack, trace = payload.get("stackTrace"), payload.get("trace")
         request_id = payload.get("requestId")
         return ErrorPayload.model_construct(
-            error_message=message if isinstance(message, str) else None,
-            error_type=kind if isinstance(kind, str) else None,
+            error_message=message,
+            error_type=kind,
             stack_trace=stack if isinstance(stack, list | str) else None,
             trace=trace if isinstance(trace, list | str) else None,
             request_id=request_id if isinstance(request_id, str) else None,
@@ -192,22 +195,17 @@ class AsyncInvocationRecord(_RecordBase):
 
     def error_type_and_message(self) -> tuple[str | None, str | None]:
         """(errorType, errorMessage) of a failed invocation: the cheap part of `error`."""
-        payload = self.response_payload
-        if type(payload) is not dict or self.succeeded:
+        if self.succeeded:
             return None, None
-        kind, message = payload.get("errorType"), payload.get("errorMessage")
-        return (kind if isinstance(kind, str) else None), (message if isinstance(message, str) else None)
+        return rules.payload_error(self.response_payload)
 
     @property
     def parent_request_id(self) -> str | None:
         """The upstream record's request id when this invocation's event *is* a record
         (a Lambda destination delivers the upstream record as the next function's event)."""
-        payload = self.request_payload
-        if isinstance(payload, dict):
-            context = payload.get("requestContext")
-            request_id = context.get("requestId") if isinstance(context, dict) else None
-            if isinstance(request_id, str):
-                return request_id
+        for upstream in rules.nested_records(self.request_payload):
+            request_id = upstream["requestContext"].get("requestId")
+            return request_id if isinstance(request_id, str) else None
         return None
 
 
@@ -269,15 +267,7 @@ class StreamFailureRecord(_RecordBase):
 
     @property
     def succeeded(self) -> bool:
-        return False
-
-    @property
-    def function_error(self) -> str | None:
-        return self.response_context.function_error if self.response_context else None
-
-    @property
-    def status_code(self) -> int | None:
-        return self.response_context.status_code if self.response_context else None
+        return False  # a stream failure record reports a batch that failed
 
     @property
     def stream_kind(self) -> str:

@@ -300,3 +300,25 @@ class ListSource:
 
     async def aclose(self) -> None:
         self.closed = True
+
+
+def deep_record_text(depth: int) -> str:
+    """A small record whose request payload is `depth` arrays deep."""
+    context = {"requestId": "r-1", "functionArn": arn("order"), "condition": "Success", "approximateInvokeCount": 1}
+    return (
+        f'{{"version":"1.0","timestamp":"2026-11-01T00:00:00.000Z","requestContext":{json.dumps(context)},'
+        f'"requestPayload":{"[" * depth}"x"{"]" * depth},'
+        '"responseContext":{"statusCode":200},"responsePayload":null}'
+    )
+
+
+def wrapped(kind: str, text: str) -> str:
+    """Record text inside an envelope: sns, eventbridge, sqs-event, or none."""
+    if kind == "sns":
+        return json.dumps({"Type": "Notification", "TopicArn": "t", "MessageId": "m", "Message": text})
+    if kind == "eventbridge":
+        detail_type = "Lambda Function Invocation Result - Success"
+        return f'{{"source":"lambda","detail-type":"{detail_type}","id":"e","detail":{text}}}'
+    if kind == "sqs-event":
+        return json.dumps({"Records": [{"eventSource": "aws:sqs", "messageId": "m", "body": text}]})
+    return text

@@ -1,12 +1,5 @@
 """Faults of live sources: which AWS errors are worth retrying, and what to tell a person when not.
 
-Public API:
-    Backoff(base=0.5, cap=20.0, factor=2.0)   capped exponential back-off with full jitter
-        .next_delay() -> float   the next pause (grows, capped, jittered); .reset() after a success
-    SourceFailed(reason)                      raised inside a source for a fault that retrying cannot fix
-    classify(exc, resource, action, where=None) -> Fault  Fault(fatal: bool, reason: str)
-        `where` ("region R, account A") is named when the resource does not exist
-
 Transient (retried with back-off, reported as `reconnecting`): network errors, an endpoint that is
 down, time-outs, throttling, 5xx. Fatal (reported as `failed`, one sentence naming the resource and
 the permission or fix): missing or expired credentials, AccessDenied, a queue/topic/bus that does
@@ -32,6 +25,14 @@ from botocore.exceptions import (
 )
 
 from records.aws_options import config_problem
+
+__all__ = [
+    "Backoff",
+    "Fault",
+    "SourceFailed",
+    "classify",
+    "error_code",
+]
 
 THROTTLING_CODES = frozenset(
     {
@@ -90,6 +91,8 @@ MISSING_CODES = frozenset(
 
 @dataclass(frozen=True, slots=True)
 class Fault:
+    """What `classify` decided: retry it (not `fatal`) or stop, and the sentence to show."""
+
     fatal: bool
     reason: str
     missing: bool = False  # the resource does not exist (may be transient right after an endpoint restart)
@@ -105,7 +108,12 @@ class SourceFailed(Exception):
 
 
 class Backoff:
-    """Capped exponential back-off with full jitter (a pause drawn from [base, min(cap, base*factor^n)])."""
+    """Capped exponential back-off with full jitter (a pause drawn from [base, min(cap, base*factor^n)]).
+
+    `next_delay()` is the next pause (growing, capped, jittered); `reset()` after a success. The
+    only retrying around a source's AWS calls: their clients have botocore's retries off
+    (records.aws_options.AwsOptions.source_client_kwargs).
+    """
 
     def __init__(self, base: float = 0.5, cap: float = 20.0, factor: float = 2.0) -> None:
         self.base = base

@@ -1,9 +1,5 @@
 """Inputs read from record files as the `Message`s a replay sends (no AWS imports: a replay
 worker process imports this).
-
-Public API:
-    message_from_item(item, path, correlator, received=None, file=None) -> Message
-    message_fields(...)  the same as a tuple of the Message's fields (no object built)
 """
 
 from __future__ import annotations
@@ -14,6 +10,11 @@ from typing import Any
 from records.decode import Correlator, Decoded
 from records.files import RawItem, now_iso
 from records.message import Message
+
+__all__ = [
+    "message_fields",
+    "message_from_item",
+]
 
 
 def message_from_item(

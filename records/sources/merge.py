@@ -1,11 +1,4 @@
-"""Several sources as one stream; every event keeps the label of the source it came from.
-
-Public API:
-    MergedSource(sources, *, buffer=200)   a `records.sources.base.Source` (label "merged"):
-        iterates all sources concurrently and ends when every one has ended; `aclose()` stops and
-        closes them all (so taps remove their temporary resources).
-    merge(sources) -> MergedSource
-"""
+"""Several sources as one stream; every event keeps the label of the source it came from."""
 
 from __future__ import annotations
 
@@ -15,6 +8,11 @@ from contextlib import suppress
 
 from records.sources.base import Mode, Source, SourceEvent, SourceStatus
 
+__all__ = [
+    "MergedSource",
+    "merge",
+]
+
 
 class _Ended:
     def __init__(self, error: BaseException | None = None) -> None:
@@ -22,6 +20,10 @@ class _Ended:
 
 
 class MergedSource:
+    """A `records.sources.base.Source` (label "merged") iterating all `sources` concurrently; it
+    ends when every one has ended. `aclose()` stops and closes them all (so taps remove their
+    temporary resources)."""
+
     def __init__(self, sources: Sequence[Source], *, buffer: int = 200) -> None:
         self.sources = list(sources)
         self.label = "merged"
@@ -76,4 +78,5 @@ class MergedSource:
 
 
 def merge(sources: Sequence[Source]) -> MergedSource:
+    """The sources as one `MergedSource`."""
     return MergedSource(sources)

@@ -1,20 +1,4 @@
-"""Saved record files (and S3 prefixes) as a source, instantly or with their original timing.
-
-Public API:
-    ReplaySource(paths, *, speed=None, aws=AwsOptions(), correlator=DEFAULT_CORRELATOR, batch=500,
-                 facts=False)
-        a `records.sources.base.Source` (mode "replay"). `paths` are files, folders (read as
-        `records.files.read_inputs` reads them) and `s3://bucket/prefix` URLs (every object under
-        the prefix, as the S3 failure destination writes them: one record per object, .gz allowed).
-        `speed=None` replays as fast as possible; `speed=2.0` keeps the original gaps between
-        messages (their `received` time in session files, else the record's timestamp) halved.
-        Yields `live`, the `Message`s (with file/offset/length of plain JSON Lines files, so a
-        payload can be re-read with `records.files.read_at`), then `done` (or `failed` + reason).
-        `facts=True` (instant replays only): local files are read and decoded in a worker process
-        (records.sources.replay_worker) and arrive as `FactsBatch` events instead of `Message`s;
-        a seekable message's raw text is then not sent along (it is re-read from its file).
-    split_s3_url(url) -> (bucket, prefix)
-"""
+"""Saved record files (and S3 prefixes) as a source, instantly or with their original timing."""
 
 from __future__ import annotations
 
@@ -38,8 +22,11 @@ from records.sources.sqs import RETRYABLE
 if TYPE_CHECKING:
     from records.sources.replay_worker import FactsProcess
 
+__all__ = ["ReplaySource", "split_s3_url"]
+
 
 def split_s3_url(url: str) -> tuple[str, str]:
+    """`s3://bucket/some/prefix` -> (`bucket`, `some/prefix`)."""
     rest = url[len("s3://") :]
     bucket, _, prefix = rest.partition("/")
     if not bucket:
@@ -88,7 +75,25 @@ def _file_items(path: str) -> Iterator[tuple[RawItem, Path]]:
             yield item, file
 
 
+S3_ATTEMPTS = 6  # tries of an S3 call (with the source's back-off) before the replay fails
+
+
 class ReplaySource:
+    """Saved records as a `records.sources.base.Source` (mode "replay").
+
+    `paths` are files, folders (read as `records.files.read_inputs` reads them) and
+    `s3://bucket/prefix` URLs (every object under the prefix, as the S3 failure destination writes
+    them: one record per object, .gz allowed). `speed=None` replays as fast as possible; `speed=2.0`
+    keeps the original gaps between messages (their `received` time in session files, else the
+    record's timestamp) halved. Yields `live`, the `Message`s (with file/offset/length of plain
+    JSON Lines files, so a payload can be re-read with `records.files.read_at`), then `done` (or
+    `failed` + reason). `facts=True` (instant replays only): local files are read and decoded in a
+    worker process (records.sources.replay_worker) and arrive as `FactsBatch` events instead of
+    `Message`s; a seekable message's raw text is then not sent along (it is re-read from its file).
+    """
+
+    s3_page_size = 1000  # keys listed a request (S3's maximum)
+
     def __init__(
         self,
         paths: Sequence[str],
@@ -203,32 +208,41 @@ class ReplaySource:
         except ValueError as exc:
             raise SourceFailed(str(exc)) from exc
         session: Any = self.aws.session()
-        s3 = await self._stack.enter_async_context(session.create_client("s3", **self.aws.client_kwargs()))
+        s3 = await self._stack.enter_async_context(session.create_client("s3", **self.aws.source_client_kwargs()))
         resource = f"S3 location {url}"
-        token: str | None = None
+        paginator = s3.get_paginator("list_objects_v2")
+        after = ""  # the last key listed: a listing that failed goes on after it
+        backoff, failures = Backoff(), 0
         while True:
-            kwargs: dict[str, Any] = {"Bucket": bucket, "Prefix": prefix}
-            if token:
-                kwargs["ContinuationToken"] = token
-            page = await self._with_retries(
-                lambda kwargs=kwargs: s3.list_objects_v2(**kwargs), resource, "s3:ListBucket"
-            )
-            for entry in page.get("Contents", []):
-                key = entry["Key"]
-                if key.endswith("/"):
-                    continue
-                body = await self._with_retries(lambda key=key: self._get(s3, bucket, key), resource, "s3:GetObject")
-                meta = {"Bucket": bucket, "Key": key, "LastModified": str(entry.get("LastModified", ""))}
-                if body[:2] == b"\x1f\x8b":
-                    try:
-                        body = gzip.decompress(body)
-                    except (OSError, EOFError) as exc:
-                        body = f"(a .gz object that cannot be decompressed: {exc})".encode()
-                decoded = tuple(decode(body, meta=meta, correlator=self.correlator))
-                yield Message(decoded[0].raw, f"s3://{bucket}/{key}", now_iso(), meta, decoded)
-            if not page.get("IsTruncated"):
+            listing: dict[str, Any] = {"Bucket": bucket, "Prefix": prefix}
+            if after:
+                listing["StartAfter"] = after
+            pages = paginator.paginate(**listing, PaginationConfig={"PageSize": self.s3_page_size})
+            try:
+                async for page in pages:
+                    failures = 0
+                    for entry in page.get("Contents", []):
+                        key = after = entry["Key"]
+                        if not key.endswith("/"):
+                            yield await self._s3_message(s3, bucket, key, entry, resource)
                 return
-            token = page.get("NextContinuationToken")
+            except RETRYABLE as exc:
+                fault = classify(exc, resource, "s3:ListBucket")
+                failures += 1
+                if fault.fatal or failures == S3_ATTEMPTS:
+                    raise SourceFailed(fault.reason) from exc
+                await asyncio.sleep(backoff.next_delay())
+
+    async def _s3_message(self, s3: Any, bucket: str, key: str, entry: dict[str, Any], resource: str) -> Message:
+        body = await self._with_retries(lambda: self._get(s3, bucket, key), resource, "s3:GetObject")
+        meta = {"Bucket": bucket, "Key": key, "LastModified": str(entry.get("LastModified", ""))}
+        if body[:2] == b"\x1f\x8b":
+            try:
+                body = gzip.decompress(body)
+            except (OSError, EOFError) as exc:
+                body = f"(a .gz object that cannot be decompressed: {exc})".encode()
+        decoded = tuple(decode(body, meta=meta, correlator=self.correlator))
+        return Message(decoded[0].raw, f"s3://{bucket}/{key}", now_iso(), meta, decoded)
 
     @staticmethod
     async def _get(s3: Any, bucket: str, key: str) -> bytes:
@@ -237,7 +251,7 @@ class ReplaySource:
             data: bytes = await stream.read()
         return data
 
-    async def _with_retries(self, call: Any, resource: str, action: str, attempts: int = 6) -> Any:
+    async def _with_retries(self, call: Any, resource: str, action: str, attempts: int = S3_ATTEMPTS) -> Any:
         backoff = Backoff()
         for attempt in range(attempts):
             try:

@@ -7,13 +7,6 @@ whose stderr has no file descriptor) reads and decodes the files and writes each
 to its standard output as `records.facts.MessageFacts` (plain tuples, `marshal`ed: a fraction of
 pickle's cost), while the caller's process only stores them.
 
-Public API:
-    FactsProcess(path, correlator, batch=500)
-        .start()                      start the process (the file must exist)
-        await .next() -> list[MessageFacts] | str | None
-                                      a batch; a reason (str) when the file cannot be read or the
-                                      process died; None at the end
-        .close()                      stop the process (also when not finished)
 """
 
 from __future__ import annotations
@@ -38,6 +31,12 @@ from records.decode import Correlator
 from records.facts import GC_THRESHOLDS, FactMaker, MessageFacts
 from records.files import iter_paths, now_iso, read_file
 from records.sources.file_messages import message_fields
+
+__all__ = [
+    "FactsProcess",
+    "main",
+    "produce",
+]
 
 _BATCH = b"M"  # a marshalled batch
 _PICKLED = b"P"  # a pickled batch (a message whose metadata marshal cannot hold)
@@ -83,6 +82,10 @@ def produce(path: str, expressions: Sequence[str], size: int, out: IO[bytes]) ->
 
 
 class FactsProcess:
+    """The worker process for one path: `start()` it (the path must exist), `await next()` for each
+    batch (a list of MessageFacts; a reason, str, when the file cannot be read or the process died;
+    None at the end), and `close()` it (also before the end)."""
+
     def __init__(self, path: str, correlator: Correlator, batch: int = 500) -> None:
         self.path = path
         self.correlator = correlator

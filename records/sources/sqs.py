@@ -1,15 +1,5 @@
 """An SQS queue as a live source: long polling with several pollers, peek or consume.
 
-Public API:
-    SqsQueueSource(queue, *, mode="peek", pollers=2, visibility_timeout=30, allow_redrive_peek=False,
-                   session=None, aws=AwsOptions(), wait_time=20, label=None, source_mode=None,
-                   correlator=DEFAULT_CORRELATOR, client=None, backoff=Backoff, missing_grace=30.0)
-        a `records.sources.base.Source`: `async for event in source` yields `SourceStatus`
-        (connecting, live, reconnecting + reason, failed + reason) and `Message` events;
-        `await source.aclose()` stops the pollers and closes the client.
-    queue_display_name(queue) -> str     "order-failures" for a name, URL or ARN
-    REDRIVE_REFUSAL                      the sentence shown when peek is refused
-
 `queue` is a name, a queue URL or an ARN (arn:aws:sqs:REGION:ACCOUNT:NAME); the region an ARN or
 an AWS queue URL names is used when no region is given.
 
@@ -56,6 +46,14 @@ except ImportError:  # pragma: no cover
     AiohttpClientError = OSError  # type: ignore[misc,assignment]
 
 QueueMode = Literal["peek", "consume"]
+__all__ = [
+    "REDRIVE_REFUSAL",
+    "RETRYABLE",
+    "SqsQueueSource",
+    "queue_display_name",
+    "queue_region",
+]
+
 RETRYABLE: tuple[type[BaseException], ...] = (
     ClientError,
     BotoCoreError,
@@ -64,6 +62,7 @@ RETRYABLE: tuple[type[BaseException], ...] = (
     AiohttpClientError,
 )
 MAX_SEEN = 200_000  # MessageIds remembered for dedupe
+# The sentence shown when peek is refused (a redrive policy would count every peek as a receive).
 REDRIVE_REFUSAL = (
     "queue {name} has a redrive policy (maxReceiveCount {count}, dead-letter queue {dlq}): every peek "
     "counts as a receive, so peeking could push its messages to the dead-letter queue. "
@@ -79,6 +78,7 @@ _END = _End()
 
 
 def queue_display_name(queue: str) -> str:
+    """The name a queue is shown by: "order-failures" for its name, URL or ARN."""
     if queue.startswith("arn:"):
         return queue.rsplit(":", 1)[-1]
     if "://" in queue:
@@ -103,6 +103,10 @@ def queue_region(queue: str) -> str | None:
 
 
 class SqsQueueSource:
+    """A `records.sources.base.Source`: `async for event in source` yields `SourceStatus`
+    (connecting, live, reconnecting + reason, failed + reason) and `Message` events;
+    `await source.aclose()` stops the pollers and closes the client (see the module for modes)."""
+
     def __init__(
         self,
         queue: str,
@@ -194,7 +198,7 @@ class SqsQueueSource:
             async with AsyncExitStack() as stack:
                 client = self._client
                 if client is None:
-                    kwargs = self.aws.client_kwargs()
+                    kwargs = self.aws.source_client_kwargs()
                     region = queue_region(self.queue)
                     if region and "region_name" not in kwargs:
                         kwargs["region_name"] = region

@@ -149,7 +149,7 @@ class TapSource:
 
     async def _client(self, service: str) -> Any:
         session: Any = self.aws.session()
-        kwargs = self.aws.client_kwargs()
+        kwargs = self.aws.source_client_kwargs()
         if self.region and "region_name" not in kwargs:
             kwargs["region_name"] = self.region
         return await self._stack.enter_async_context(session.create_client(service, **kwargs))

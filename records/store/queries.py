@@ -4,43 +4,27 @@ newest record of a function with an outcome, and the record to diff a record aga
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
 
 from records.decode import Decoded, decode
 from records.models import split_function_arn
+from records.rules import nested_records
 from records.store.record_store import RecordStore
 from records.store.rows import Flow, Outcome, Stage
 from records.store.views import RecordFilter, RecordView
 
 __all__ = [
     "NESTED_SCAN_RECORDS",
-    "NESTING_LIMIT",
     "Comparison",
     "comparison",
     "flow_stages",
-    "nested_records",
     "nested_success",
     "newest",
     "ordered_stages",
 ]
 
-NESTING_LIMIT = 32
-"""Records nested deeper than this inside a request payload are not looked at (as the decoder)."""
-
 NESTED_SCAN_RECORDS = 50
 """How many of the newest successful records `nested_success` looks inside."""
-
-
-def nested_records(payload: Any) -> Iterator[dict[str, Any]]:
-    """The records nested in a request payload, nearest first: each `requestPayload` that is itself
-    a record (a dict with a `requestContext` dict), at most `NESTING_LIMIT` deep."""
-    for _ in range(NESTING_LIMIT):
-        if not isinstance(payload, dict) or not isinstance(payload.get("requestContext"), dict):
-            return
-        yield payload
-        payload = payload.get("requestPayload")
 
 
 def ordered_stages(flow: Flow) -> list[Stage]:

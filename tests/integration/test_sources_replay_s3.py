@@ -51,3 +51,22 @@ async def test_replay_an_s3_prefix(moto_reset: str, facts: bool) -> None:
     await missing.aclose()
     assert statuses[-1].state == "failed"
     assert (statuses[-1].reason or "").startswith("S3 location s3://no-such-bucket/x does not exist")
+
+
+async def test_replay_an_s3_prefix_over_many_pages(moto_reset: str) -> None:
+    s3 = client("s3", moto_reset)
+    s3.create_bucket(Bucket="order-failures")
+    keys = [f"aws/lambda/async/order/2026/11/27/{number:02d}" for number in range(7)]
+    for number, key in enumerate(keys):
+        s3.put_object(Bucket="order-failures", Key=key, Body=json.dumps(numbered_record(number)))
+    s3.put_object(Bucket="order-failures", Key="aws/lambda/async/order/2026/11/27/folder/", Body=b"")
+    source = ReplaySource(["s3://order-failures/aws/lambda/async/order/"], aws=aws(moto_reset))
+    source.s3_page_size = 2  # four list requests (the paginator follows S3's continuation tokens)
+    try:
+        messages = [event async for event in source if isinstance(event, Message)]
+    finally:
+        await source.aclose()
+    assert [message.meta["Key"] for message in messages] == keys
+    assert [m.decoded[0].record.request_id for m in messages if m.decoded[0].record] == [
+        f"req-{number:05d}" for number in range(7)
+    ]

@@ -87,3 +87,35 @@ def test_sns_tap_sets_itself_up_again_after_a_restart(moto_process: MotoProcess)
     assert sqs.list_queues(QueueNamePrefix="lambdest-tap-").get("QueueUrls", []) == []
     assert sns.list_subscriptions_by_topic(TopicArn=topic)["Subscriptions"] == []
     assert not any("clean-up" in line for line in tail.err), tail.err
+
+
+def test_endpoint_restarted_within_a_second_is_seen_and_waited_out(moto_process: MotoProcess) -> None:
+    """botocore's own retries used to hide a quick restart from the source: its next call found the
+    new, empty server, and the queue that "does not exist" ended the tail (exit 1) at once. With
+    the source's back-off the only retrying, the outage is seen, reported as reconnecting, and the
+    missing queue waited for (the documented grace) until it is created again."""
+    endpoint = moto_process.endpoint
+    sqs = client("sqs", endpoint)
+    url = sqs.create_queue(QueueName="order-failures")["QueueUrl"]
+    send_bodies(sqs, url, [json.dumps(numbered_record(1))])
+    tail = TailProcess(
+        "--queue", "order-failures", "--wait-time", "1", "--format", "jsonl", "--endpoint-url", endpoint
+    )  # fmt: skip
+    try:
+        tail.wait_lines(1)
+        moto_process.kill()
+        moto_process.start()  # back on the same port at once, empty
+        tail.wait_err("reconnecting", timeout=20)
+        wait_until(lambda: any("does not exist" in line for line in tail.err), 20, "the missing queue reported")
+        assert tail.process.poll() is None, f"tail ended: {tail.err}"
+        sqs = client("sqs", endpoint)
+        url = sqs.create_queue(QueueName="order-failures")["QueueUrl"]
+        send_bodies(sqs, url, [json.dumps(numbered_record(2))])
+        tail.wait_lines(2, timeout=40)
+        assert tail.process.poll() is None, "tail kept running"
+    finally:
+        tail.stop()
+    assert [line["request_id"] for line in tail.json_lines()] == ["req-00001", "req-00002"]
+    assert any("cannot reach the endpoint" in line for line in tail.err), tail.err
+    assert any("waiting for the queue to reappear" in line for line in tail.err), tail.err
+    assert any(line.endswith("queue:order-failures live") for line in tail.err[-3:]), tail.err

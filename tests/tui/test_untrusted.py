@@ -70,10 +70,14 @@ async def test_markup_and_escape_sequences_render_literally() -> None:
         detail = app.screen
         error = plain(detail.query_one("#error Static", Static).render())
         assert MARKUP in error and "\\e[31mRED" in error and "\x1b" not in error
+        await pilot.press("1")  # tabs are built when first shown
+        await pilot.pause()
         tree = detail.query_one("#request PayloadTree", PayloadTree)
         labels = [str(node.label) for node in tree.root.children]
         assert f'note: "{MARKUP}"' in labels
         assert any("\\u001b[31mRED\\u001b[0m" in label and "\x1b" not in label for label in labels)
+        await pilot.press("6")
+        await pilot.pause()
         raw = plain(detail.query_one("#raw-text", Static).render())
         assert MARKUP in raw and "\x1b" not in raw
         # the whole screen as the terminal would receive it carries no escape from the payload

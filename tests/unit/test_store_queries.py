@@ -5,10 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from records.store.queries import (
-    NESTING_LIMIT,
     comparison,
     flow_stages,
-    nested_records,
     nested_success,
     newest,
     ordered_stages,
@@ -89,15 +87,3 @@ def test_a_failure_compares_with_a_success_seen_only_nested() -> None:
     assert result.decoded is not None and result.decoded.record == found.record
     assert nested_success(store, "order", limit=0) is None
     assert nested_success(store, "rollback-order") is None
-
-
-def test_nested_records_stop_at_the_limit_and_at_plain_payloads() -> None:
-    payload: Any = {"orderId": "deep"}
-    for depth in range(NESTING_LIMIT + 8):
-        payload = {"requestContext": {"functionArn": f"f{depth}"}, "requestPayload": payload}
-    walked = list(nested_records(payload))
-    assert len(walked) == NESTING_LIMIT
-    assert walked[0] is payload
-    shallow = {"requestContext": {}, "requestPayload": {"requestContext": "not a dict"}}
-    assert list(nested_records(shallow)) == [shallow]
-    assert list(nested_records([1, 2])) == []

@@ -1,11 +1,15 @@
 """The drill-down screen of one record: payload trees, error, contexts, envelope, raw, timeline, diff.
 
-The screen is handed everything it shows (a `RecordDetail`); it does no I/O of its own.
+The screen is handed everything it shows (a `RecordDetail`); it does no I/O of its own. Each tab is
+built when it is first shown, and a tab that cannot be built shows a sentence instead: opening a
+record never raises. A payload beyond the nesting limit (records.rules.MAX_DEPTH) is marked too deep.
 """
 
 from __future__ import annotations
 
 import json
+import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -14,10 +18,12 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.screen import Screen
+from textual.widget import AwaitMount, Widget
 from textual.widgets import Footer, Static, TabbedContent, TabPane
 
 from records.decode import Decoded
 from records.lines import visible
+from records.rules import MAX_DEPTH, TooDeep
 from tui.render import (
     Stage,
     contexts,
@@ -33,6 +39,17 @@ from tui.render import (
 from tui.widgets.payload_tree import PayloadTree
 
 RAW_SHOWN = 200_000  # characters of raw text drawn (a record can be 1 MB)
+TABS = (
+    ("request", "1 Request"),
+    ("response", "2 Response"),
+    ("error", "3 Error"),
+    ("contexts", "4 Contexts"),
+    ("envelope", "5 Envelope"),
+    ("raw", "6 Raw"),
+    ("timeline", "7 Timeline"),
+    ("diff", "8 Diff"),
+)
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,35 +97,89 @@ class DetailScreen(Screen[None]):
     def __init__(self, detail: RecordDetail) -> None:
         super().__init__()
         self.detail = detail
+        self._built: set[str] = set()  # the tabs whose widgets exist
 
     def compose(self) -> ComposeResult:
         detail = self.detail
         decoded = detail.decoded
         record = decoded.record
-        yield Static(summary(decoded, detail.source, detail.received), id="detail-head", markup=False)
+        yield self._guarded("head", self._head)[0]
         initial = "request" if record is not None else "raw"
         if record is not None and not record.succeeded:
             initial = "error"
         with TabbedContent(initial=initial):
-            with TabPane("1 Request", id="request"):
-                yield PayloadTree("requestPayload", record.request_payload if record else None, "requestPayload")
-            with TabPane("2 Response", id="response"):
-                yield PayloadTree("responsePayload", record.response_payload if record else None, "responsePayload")
-            with TabPane("3 Error", id="error"), VerticalScroll(classes="text-pane"):
-                yield Static(error_text(decoded), markup=False)
-            with TabPane("4 Contexts", id="contexts"):
-                yield PayloadTree("record", contexts(decoded), "")
-            with TabPane("5 Envelope", id="envelope"):
-                yield PayloadTree(
-                    "transport", envelope_meta(decoded, detail.source, detail.received, detail.input_label), ""
-                )
-            with TabPane("6 Raw", id="raw"), VerticalScroll(classes="text-pane"):
-                yield Static(self._raw(), id="raw-text", markup=False)
-            with TabPane("7 Timeline", id="timeline"), VerticalScroll(classes="text-pane"):
-                yield Static(timeline_text(detail.stages, detail.stage_index), markup=False)
-            with TabPane("8 Diff", id="diff"), VerticalScroll(classes="text-pane"):
-                yield Static(self._diff(), markup=False)
+            for tab, title in TABS:
+                with TabPane(title, id=tab):
+                    if tab == initial:  # the others are built when first shown
+                        self._built.add(tab)
+                        yield from self._tab(tab)
         yield Footer()
+
+    def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
+        if event.pane.id is not None:
+            self._build(event.pane.id)
+
+    def _build(self, tab: str) -> AwaitMount | None:
+        """Build a tab the first time it is shown (None: it was built already)."""
+        if tab in self._built:
+            return None
+        self._built.add(tab)
+        return self.query_one(f"#{tab}", TabPane).mount_all(self._tab(tab))
+
+    def _tab(self, tab: str) -> list[Widget]:
+        """A tab's widgets, or a sentence when this record cannot be shown that way."""
+        return self._guarded(tab, self._builders[tab])
+
+    def _guarded(self, what: str, build: Callable[[], list[Widget]]) -> list[Widget]:
+        try:
+            return build()
+        except Exception as exc:  # a record, however odd, must never take the screen down
+            log.warning("the %s of record %d cannot be shown", what, self.detail.index, exc_info=True)
+            sentence = Text(
+                f"This cannot be shown for this record ({type(exc).__name__}: {str(exc)[:200]}). "
+                "The Raw tab has the record as it arrived.",
+                style="dim",
+            )
+            return [Static(sentence, markup=False)]
+
+    def _head(self) -> list[Widget]:
+        detail = self.detail
+        return [Static(summary(detail.decoded, detail.source, detail.received), id="detail-head", markup=False)]
+
+    @property
+    def _builders(self) -> dict[str, Callable[[], list[Widget]]]:
+        return {
+            "request": lambda: self._payload("requestPayload"),
+            "response": lambda: self._payload("responsePayload"),
+            "error": lambda: self._text(error_text(self.detail.decoded)),
+            "contexts": lambda: [PayloadTree("record", contexts(self.detail.decoded), "")],
+            "envelope": self._envelope,
+            "raw": lambda: [VerticalScroll(Static(self._raw(), id="raw-text", markup=False), classes="text-pane")],
+            "timeline": lambda: self._text(timeline_text(self.detail.stages, self.detail.stage_index)),
+            "diff": lambda: self._text(self._diff()),
+        }
+
+    @staticmethod
+    def _text(text: Text) -> list[Widget]:
+        return [VerticalScroll(Static(text, markup=False), classes="text-pane")]
+
+    def _payload(self, name: str) -> list[Widget]:
+        record = self.detail.decoded.record
+        value = None
+        if record is not None:
+            value = record.request_payload if name == "requestPayload" else record.response_payload
+        if isinstance(value, TooDeep):
+            sentence = f"The {name} is nested more than {MAX_DEPTH} levels deep: too deep to show as a tree. "
+            return self._text(Text(sentence + "The Raw tab has it as it arrived.", style="dim"))
+        return [PayloadTree(name, value, name)]
+
+    def _envelope(self) -> list[Widget]:
+        detail = self.detail
+        return [
+            PayloadTree(
+                "transport", envelope_meta(detail.decoded, detail.source, detail.received, detail.input_label), ""
+            )
+        ]
 
     def _raw(self) -> Text:
         raw = pretty_raw(self.detail.raw)
@@ -134,8 +205,11 @@ class DetailScreen(Screen[None]):
     def action_close(self) -> None:
         self.dismiss(None)
 
-    def action_show_tab(self, tab: str) -> None:
+    async def action_show_tab(self, tab: str) -> None:
         self.query_one(TabbedContent).active = tab
+        building = self._build(tab)
+        if building is not None:
+            await building
         pane = self.query_one(TabbedContent).active_pane
         if pane is not None:
             trees = pane.query(PayloadTree)
@@ -168,7 +242,12 @@ class DetailScreen(Screen[None]):
         self.notify(f"Copied the path {visible(data.path)}", markup=False)
 
     def action_copy_record(self) -> None:
-        document: Any = record_document(self.detail.decoded)
-        text = document if isinstance(document, str) else json.dumps(document, indent=2, ensure_ascii=False)
+        try:
+            document: Any = record_document(self.detail.decoded)
+            text = document if isinstance(document, str) else json.dumps(document, indent=2, ensure_ascii=False)
+        except (ValueError, RecursionError):  # a record that cannot be dumped: copy it as it arrived
+            self.app.copy_to_clipboard(self.detail.raw)
+            self.notify("Copied the record as it arrived")
+            return
         self.app.copy_to_clipboard(text)
         self.notify("Copied the whole record")
