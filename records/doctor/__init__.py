@@ -39,8 +39,8 @@ async def diagnose(
     clients: Mapping[str, Any] | None = None,
 ) -> list[Finding]:
     """Every check on every function asked for (see the module docstring)."""
-    plan = await discover(functions, aws, concurrency=concurrency, follow=False, clients=clients)
     calls = Calls(aws, concurrency, clients)
+    plan = await discover(functions, aws, concurrency=concurrency, follow=False, clients=clients, session=calls.session)
     async with calls.stack:
         try:
             return await _diagnose(calls, plan, functions, since)

@@ -164,7 +164,9 @@ async def role_permission(calls: Calls, subject: Subject, destination_policy: li
             f"{cause}: its execution role {subject.role_name} "
             + ("does not exist" if isinstance(exc, Missing) else f"cannot be read ({exc})"),
         )
-    theirs = evaluate(destination_policy, action, target, principal=subject.role)
+    account = subject.role.split(":")[4] if subject.role.count(":") >= 5 else ""
+    context = {"aws:PrincipalArn": subject.role, "aws:PrincipalAccount": account}
+    theirs = evaluate(destination_policy, action, target, principal=subject.role, context=context)
     if own.decision == "deny" or theirs.decision == "deny":
         where = "its role's policies" if own.decision == "deny" else f"the policy of {subject.what}"
         return subject.finding(

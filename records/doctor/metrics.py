@@ -155,7 +155,9 @@ def judge(subject: Subject, values: dict[str, float | None], since: timedelta) -
     else:
         findings.append(
             subject.finding(
-                "sync-invocations", "pass", f"{invocations} invocation(s) of {f}, {received} asynchronous event(s) {last}"
+                "sync-invocations",
+                "pass",
+                f"{invocations} invocation(s) of {f}, {received} asynchronous event(s) {last}",
             )
         )
     dropped = _n(values["AsyncEventsDropped"])

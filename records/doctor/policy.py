@@ -87,8 +87,8 @@ def _condition(condition: Any, context: Mapping[str, str]) -> bool | None:
             return None
         for key, expected in tests.items():
             actual = keys.get(key.lower())
-            if actual is None:
-                return None
+            if actual is None:  # a key the request does not carry: the condition is false, as on AWS
+                return False
             like = operator.lower().endswith("like")
             if not any(
                 fnmatch.fnmatchcase(actual, pattern) if like else actual == pattern for pattern in _values(expected)
