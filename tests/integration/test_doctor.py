@@ -78,6 +78,12 @@ handler = "handlers.py:ok"
 on_success = "queue:spare-out"
 on_failure = "queue:spare-failures"
 
+[[functions]]
+name = "announcer"
+handler = "handlers.py:ok"
+on_success = "topic:announcements"
+on_failure = "queue:spare-failures"
+
 [[keys]]
 name = "locked-key"
 users = []
@@ -111,6 +117,16 @@ fifo = true
 
 [[topics]]
 name = "nobody-listens"
+
+[[topics]]
+name = "announcements"
+
+[[queues]]
+name = "announcements-inbox"
+
+[[subscriptions]]
+topic = "announcements"
+queue = "announcements-inbox"
 
 [[buses]]
 name = "orders"
@@ -295,6 +311,34 @@ def test_a_topic_nobody_subscribes_to(faulty: Sandbox, capsys: pytest.CaptureFix
     assert subscriptions["destination"] == faulty.arn("topic", "nobody-listens")
     assert "lonely" in subscriptions["message"] and "nobody-listens" in subscriptions["message"]
     assert "nobody subscribes" in subscriptions["message"]
+
+
+def test_a_subscribed_queue_whose_policy_leaves_the_topic_out(
+    faulty: Sandbox, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, lines = doctor(faulty, capsys, "announcer")
+    assert code == 0, [line for line in lines if line["status"] != "pass"]  # the sandbox set the policy
+    sqs = clients(faulty.endpoint_url)["sqs"]
+    url = sqs.get_queue_url(QueueName="announcements-inbox")["QueueUrl"]
+    other = faulty.arn("topic", "nobody-listens")
+    policy = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": "sns.amazonaws.com"},
+                "Action": "sqs:SendMessage",
+                "Resource": faulty.arn("queue", "announcements-inbox"),
+                "Condition": {"ArnEquals": {"aws:SourceArn": other}},
+            }
+        ],
+    }
+    sqs.set_queue_attributes(QueueUrl=url, Attributes={"Policy": json.dumps(policy)})
+    code, lines = doctor(faulty, capsys, "announcer")
+    assert code == 1
+    (subscriptions,) = problems(lines, "sns-subscriptions")
+    assert "announcer" in subscriptions["message"] and "announcements-inbox" in subscriptions["message"]
+    assert "does not admit the topic" in subscriptions["message"]
 
 
 def test_a_bus_whose_rule_matches_aws_lambda_only(faulty: Sandbox, capsys: pytest.CaptureFixture[str]) -> None:
