@@ -143,3 +143,22 @@ async def test_a_read_only_caller_gets_unknown_with_the_permission_named(stubbed
     assert all("cloudwatch:GetMetricData" in f.message for f in found)
     assert encrypted.status == "unknown" and "kms:GetKeyPolicy" in encrypted.message
     await calls.settle()
+
+
+def test_destination_kinds_lambda_never_delivers_to() -> None:
+    from records.doctor.destinations import kind_finding
+
+    def kind(kind: str, arn: str, route: str = "on-success", function: str = "f") -> str:
+        finding = kind_finding(access.Subject(function, None, ROLE, kind, arn), route)
+        return finding.status if finding.status == "pass" else finding.message
+
+    assert "FIFO queue" in kind("sqs", QUEUE + ".fifo")
+    assert "FIFO topic" in kind("sns", TOPIC + ".fifo")
+    assert "failure records only" in kind("s3", "arn:aws:s3:::b")
+    assert kind("s3", "arn:aws:s3:::b", route="on-failure") == "pass"
+    assert "names itself" in kind("lambda", "arn:aws:lambda:us-east-1:123456789012:function:f")
+    assert kind("lambda", "arn:aws:lambda:us-east-1:123456789012:function:g") == "pass"
+    assert "not a service Lambda delivers to" in kind("dynamodb", "arn:aws:dynamodb:us-east-1:1:table/t")
+    assert (
+        kind("sqs", QUEUE) == kind("sns", TOPIC) == kind("events", "arn:aws:events:us-east-1:1:event-bus/b") == "pass"
+    )
