@@ -1,8 +1,9 @@
 """`lambdest-tui demo`: the local sandbox running the seed's order system, and the UI watching it.
 
 Starts the sandbox (moto for SQS/SNS/EventBridge/S3 plus our Lambda endpoint with destinations),
-taps its topics and peeks its queues (by default topic `order-notifications` and queue
-`order-failures`), wires `o` to the `order` function, and stops everything when the UI exits.
+taps its topics and peeks its queues other than topic subscribers (by default topic
+`order-notifications` and queue `order-failures`), wires `o` to the `order` function, and stops
+everything when the UI exits.
 """
 
 from __future__ import annotations
@@ -42,8 +43,11 @@ def demo_config(sandbox: Sandbox, session: SessionWriter) -> AppConfig:
     sources: list[Source] = [
         SnsTap(topic, session=session, aws=aws, wait_time=5, visibility_timeout=30) for topic in sandbox.topics
     ]
+    readers = {subscription.queue for subscription in sandbox.stack.subscriptions}  # the topic's tap shows theirs
     sources += [
-        SqsQueueSource(queue, mode="peek", session=session, aws=aws, wait_time=5, pollers=1) for queue in sandbox.queues
+        SqsQueueSource(queue, mode="peek", session=session, aws=aws, wait_time=5, pollers=1)
+        for queue in sandbox.queues
+        if queue not in readers
     ]
     function = "order" if "order" in sandbox.functions else (sandbox.functions[0] if sandbox.functions else None)
     return live_config(sources, aws, function, "lambdest-tui demo", f"sandbox {sandbox.endpoint_url}")
