@@ -201,7 +201,9 @@ def fatal(exc: BaseException, aws: AwsOptions) -> DiscoveryError | None:
 class _Reader:
     """The clients, the concurrency bound and the cache of destination checks of one discovery."""
 
-    def __init__(self, aws: AwsOptions, concurrency: int, clients: Mapping[str, Any] | None) -> None:
+    def __init__(
+        self, aws: AwsOptions, concurrency: int, clients: Mapping[str, Any] | None, session: Any = None
+    ) -> None:
         from aiobotocore.config import AioConfig
 
         self.aws = aws
@@ -211,7 +213,7 @@ class _Reader:
         self.config = AioConfig(retries={"mode": "standard", "max_attempts": 4}, max_pool_connections=concurrency)
         self.stack = AsyncExitStack()
         self.clients: dict[str, Any] = dict(clients or {})
-        self.session: Any = aws.session()  # typed per service by the stubs; services vary here
+        self.session: Any = session or aws.session()  # typed per service by the stubs; services vary here
         self.checks: dict[str, asyncio.Task[str | None]] = {}
         self.configs: dict[str, dict[str, Any] | str] = {}  # function name -> configuration or a problem
 
@@ -429,12 +431,14 @@ async def discover(
     concurrency: int = 16,
     follow: bool = True,
     clients: Mapping[str, Any] | None = None,
+    session: Any = None,
 ) -> Plan:
     """The plan of every place the functions' records go (see the module docstring). `clients`:
-    clients already made, by service name (the caller closes them; tests stub them)."""
+    clients already made, by service name (the caller closes them; tests stub them); `session`: an
+    aiobotocore session to share (its loaded service models are reused), else a new one."""
     plan = Plan()
     try:
-        reader = _Reader(aws, concurrency, clients)
+        reader = _Reader(aws, concurrency, clients, session)
         async with reader.stack:
             try:
                 await _read(reader, functions, plan, follow)

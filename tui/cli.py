@@ -24,6 +24,7 @@ COMMANDS: dict[str, str] = {
     "inspect": "tui.commands.inspect",
     "invoke": "tui.commands.invoke",
     "destinations": "tui.commands.destinations",
+    "doctor": "tui.commands.doctor",
     "sandbox": "tui.commands.sandbox",
 }
 

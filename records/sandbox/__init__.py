@@ -25,6 +25,11 @@ Public API (names are stable; the UI's `demo` and the `sandbox` command use them
     await sandbox.astart(); await sandbox.await_idle(timeout); await sandbox.astop()
     with Sandbox() as sandbox: ...          async with Sandbox() as sandbox: ...
 
+Each function runs as the IAM role `lambdest-sandbox-NAME` (in moto's IAM) allowed what its
+destinations need; the stack's faults (`stack_faults.py`) take permissions away, encrypt
+destinations with KMS keys and add EventBridge rules. The CloudWatch metrics Lambda publishes
+(`metrics.py`) go to moto's CloudWatch every second (`flush_metrics()` sends them now).
+
 `time_factor` scales Lambda's retry back-off (~60 s and ~120 s) and MaximumEventAgeInSeconds; the
 default 1/60 makes the back-offs ~1 s and ~2 s. `on_delivery_failure` (called on the sandbox's thread)
 hears about records that could not be delivered (missing or FIFO destinations).
@@ -39,6 +44,7 @@ import asyncio
 import atexit
 import contextlib
 import dataclasses
+import json
 import logging
 import threading
 from collections.abc import Callable
@@ -46,7 +52,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from records.sandbox import permissions
 from records.sandbox.delivery import Delivery, DeliveryFailure
+from records.sandbox.metrics import Metrics
 from records.sandbox.moto_process import MotoProcess, MotoProcessError
 from records.sandbox.runtime import DEFAULT_TIME_FACTOR, Runtime
 from records.sandbox.stack import Stack, StackError, load_stack
@@ -119,6 +127,7 @@ class Sandbox:
         self._exit: contextlib.AsyncExitStack | None = None
         self._runtime: Runtime | None = None
         self._delivery: Delivery | None = None
+        self._metrics: Metrics | None = None
         self._endpoint: str | None = None
         self._lock = threading.Lock()
 
@@ -210,7 +219,7 @@ class Sandbox:
         session = _session()
         config = AioConfig(retries={"max_attempts": 2, "mode": "standard"}, max_pool_connections=32)
         clients: dict[str, Any] = {}
-        for service in ("sqs", "sns", "events", "s3"):
+        for service in ("sqs", "sns", "events", "s3", "cloudwatch", "iam", "kms"):
             clients[service] = await self._exit.enter_async_context(
                 session.create_client(
                     service,
@@ -221,10 +230,18 @@ class Sandbox:
                     config=config,
                 )
             )
-        await _create_resources(self.stack, clients)
+        keys = await permissions.create_keys(self.stack, clients)
+        await _create_resources(self.stack, clients, keys)
+        await permissions.create_roles(self.stack, clients, keys)
+        await permissions.create_rules(self.stack, clients)
         delivery = Delivery(clients, self.region, self.stack.account, self.on_delivery_failure)
         delivery.runtime = self._runtime
+        delivery.permissions = permissions.Permissions(self.stack, clients)
         self._delivery = delivery
+        metrics = Metrics(clients["cloudwatch"])
+        self._runtime.metrics = self._metrics = metrics
+        metrics.start()
+        self._exit.push_async_callback(metrics.stop)  # the last counts go out before the clients close
         await self._runtime.start()
         self._exit.push_async_callback(self._runtime.stop)
         api = LambdaApi(self._runtime, moto_url)
@@ -260,6 +277,7 @@ class Sandbox:
         self._loop = self._thread = self._exit = None
         self._runtime = None
         self._delivery = None
+        self._metrics = None
         if self._moto is not None:
             self._moto.stop()
             self._moto = None
@@ -320,7 +338,14 @@ class Sandbox:
             future.result()
         except TimeoutError:
             return False
+        self.flush_metrics()
         return True
+
+    def flush_metrics(self) -> None:
+        """Publish the CloudWatch counts now instead of within the next second (tests, doctor)."""
+        loop, metrics = self._loop, self._metrics
+        if loop is not None and metrics is not None:
+            asyncio.run_coroutine_threadsafe(metrics.flush(), loop).result(10)
 
     async def await_idle(self, timeout: float | None = None) -> bool:  # noqa: ASYNC109 (runs on our loop)
         return await asyncio.to_thread(self.wait_idle, timeout)
@@ -332,16 +357,22 @@ def _session() -> Any:
     return get_session()
 
 
-async def _create_resources(stack: Stack, clients: dict[str, Any]) -> None:
+async def _create_resources(stack: Stack, clients: dict[str, Any], keys: dict[str, str]) -> None:
     sqs, sns, events, s3 = clients["sqs"], clients["sns"], clients["events"], clients["s3"]
     queue_arns: dict[str, str] = {}
+    queue_urls: dict[str, str] = {}
     for name in stack.queues:
         attributes = {"FifoQueue": "true"} if name.endswith(".fifo") else {}
-        url = (await sqs.create_queue(QueueName=name, Attributes=attributes))["QueueUrl"]
+        key = stack.faults.key_of("queue", name)
+        if key:
+            attributes["KmsMasterKeyId"] = keys[key]
+        queue_urls[name] = (await sqs.create_queue(QueueName=name, Attributes=attributes))["QueueUrl"]
         queue_arns[name] = stack.arn("queue", name)
-        del url
     for name in stack.topics:
         attributes = {"FifoTopic": "true"} if name.endswith(".fifo") else {}
+        key = stack.faults.key_of("topic", name)
+        if key:
+            attributes["KmsMasterKeyId"] = keys[key]
         await sns.create_topic(Name=name, Attributes=attributes)
     for name in stack.buses:
         if name != "default":
@@ -352,6 +383,20 @@ async def _create_resources(stack: Stack, clients: dict[str, Any]) -> None:
         else:
             await s3.create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": stack.region})
     for sub in stack.subscriptions:
+        # The queue policy that lets the topic send, as a real subscription needs.
+        policy = {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Principal": {"Service": "sns.amazonaws.com"},
+                    "Action": "sqs:SendMessage",
+                    "Resource": queue_arns[sub.queue],
+                    "Condition": {"ArnEquals": {"aws:SourceArn": stack.arn("topic", sub.topic)}},
+                }
+            ],
+        }
+        await sqs.set_queue_attributes(QueueUrl=queue_urls[sub.queue], Attributes={"Policy": json.dumps(policy)})
         await sns.subscribe(
             TopicArn=stack.arn("topic", sub.topic),
             Protocol="sqs",

@@ -8,8 +8,10 @@
   S3           (on failure only) an object under aws/lambda/async/<function>/YYYY/MM/DD/
 
 A destination that cannot take the record (a missing queue, topic, bus, bucket or function, a FIFO
-queue or topic, S3 on success) fails here, at delivery time, as on AWS: the failure is counted,
-kept in `failures` and passed to `on_failure`; nothing raises into the runtime.
+queue or topic, S3 on success, a role that may not send there or may not use its KMS key) fails
+here, at delivery time, as on AWS: the failure is counted,
+kept in `failures`, counted as DestinationDeliveryFailures and passed to `on_failure`; nothing
+raises into the runtime.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from records.sandbox.runtime import Function, now_iso
 
 if TYPE_CHECKING:
+    from records.sandbox.permissions import Permissions
     from records.sandbox.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -74,6 +77,7 @@ class Delivery:
         self.region = region
         self.account = account
         self.runtime: Runtime | None = None
+        self.permissions: Permissions | None = None  # the function's role and the destination's key
         self.stats = DeliveryStats()
         self._on_failure = on_failure
 
@@ -87,6 +91,8 @@ class Delivery:
                 reason = f"{error.get('Code', 'Error')}: {error.get('Message', '')}".rstrip(": ")
             failure = DeliveryFailure(now_iso(), function.name, destination, reason)
             self.stats.failures.append(failure)
+            if self.runtime is not None:
+                self.runtime.count(function, "DestinationDeliveryFailures")
             log.warning("sandbox: record of %s not delivered to %s: %s", function.name, destination, reason)
             if self._on_failure is not None:
                 self._on_failure(failure)
@@ -101,6 +107,10 @@ class Delivery:
         record = fit(record, MAX_RECORD_BYTES.get(service))
         body = json.dumps(record)
         condition = record["requestContext"]["condition"]
+        if self.permissions is not None:
+            refusal = await self.permissions.refusal(function.name, service, destination)
+            if refusal is not None:
+                raise DeliveryError(refusal)
         if service == "sqs":
             if resource.endswith(".fifo"):
                 raise DeliveryError("FIFO queues are not supported as destinations")

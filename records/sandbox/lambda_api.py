@@ -178,7 +178,7 @@ class LambdaApi:
             "FunctionName": function.name,
             "FunctionArn": function.arn,
             "Runtime": "python3.12",
-            "Role": f"arn:aws:iam::{self.runtime.stack.account}:role/lambdest-sandbox",
+            "Role": self.runtime.stack.role_arn(function.name),
             "Handler": function.spec.handler,
             "CodeSize": 0,
             "Description": "run by the lambdest-tui sandbox",
@@ -224,6 +224,7 @@ class LambdaApi:
         if invocation_type != "RequestResponse":
             raise _invalid(f"Invalid InvocationType {invocation_type!r}: use Event, RequestResponse or DryRun")
         if function.spec.reserved_concurrency == 0:
+            self.runtime.count(function, "Throttles")
             raise LambdaApiError(429, "TooManyRequestsException", "Rate Exceeded.")
         outcome = await self.runtime.run_once(function, payload, request_id)
         if outcome.function_error is not None:

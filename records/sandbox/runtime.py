@@ -24,9 +24,12 @@ import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from records.sandbox.stack import FunctionSpec, Handler, Stack
+
+if TYPE_CHECKING:
+    from records.sandbox.metrics import Metrics
 
 log = logging.getLogger(__name__)
 
@@ -237,6 +240,7 @@ class Runtime:
         self.time_factor = time_factor
         self.concurrency = concurrency
         self.stats = RuntimeStats()
+        self.metrics: Metrics | None = None  # CloudWatch's counts (metrics.py), set by the sandbox
         self._deliver = deliver
         self.functions: dict[str, Function] = {}
         for spec in stack.functions:
@@ -253,6 +257,11 @@ class Runtime:
         self._in_flight = 0
         self._idle = asyncio.Event()
         self._idle.set()
+
+    def count(self, function: Function, metric: str, value: float = 1.0) -> None:
+        """Count a CloudWatch metric of the function (see metrics.py), when metrics are published."""
+        if self.metrics is not None:
+            self.metrics.count(function.name, metric, value)
 
     def function(self, name_or_arn: str) -> Function | None:
         """Look a function up by name, name:qualifier, or (partial) ARN."""
@@ -294,6 +303,7 @@ class Runtime:
         """Accept an asynchronous invocation (InvocationType Event); returns its request id."""
         event = PendingEvent(request_id or str(uuid.uuid4()), payload, time.monotonic())
         self.stats.accepted += 1
+        self.count(function, "AsyncEventsReceived")
         self._in_flight += 1
         self._idle.clear()
         self._queues[function.name].put_nowait(event)
@@ -308,15 +318,19 @@ class Runtime:
             loop, f"lambda {function.name} {request_id}", lambda: _call(function.handler, payload, context)
         )
         try:
-            return await asyncio.wait_for(asyncio.shield(future), timeout)
+            outcome = await asyncio.wait_for(asyncio.shield(future), timeout)
         except TimeoutError:
-            return Outcome(
+            outcome = Outcome(
                 {
                     "errorType": "Sandbox.Timedout",
                     "errorMessage": f"RequestId: {request_id} Error: Task timed out after {timeout:.2f} seconds",
                 },
                 "Unhandled",
             )
+        self.count(function, "Invocations")
+        if not outcome.ok:
+            self.count(function, "Errors")
+        return outcome
 
     async def _worker(self, function: Function, queue: asyncio.Queue[PendingEvent]) -> None:
         while True:
@@ -331,12 +345,14 @@ class Runtime:
 
     async def _process(self, function: Function, event: PendingEvent) -> None:
         if function.spec.reserved_concurrency == 0:  # throttled before any attempt
+            self.count(function, "Throttles")
             await self._finish(function, event, "ZeroReservedConcurrency")
             return
         age_limit = function.event_age * self.time_factor
         if time.monotonic() - event.enqueued >= age_limit:
             await self._finish(function, event, "EventAgeExceeded")
             return
+        self.count(function, "AsyncEventAge", (time.monotonic() - event.enqueued) * 1000)
         event.attempts += 1
         self.stats.attempts += 1
         event.last = await self.run_once(function, event.payload, event.request_id)
@@ -364,6 +380,7 @@ class Runtime:
                 self.stats.succeeded += 1
             else:
                 self.stats.failed += 1
+                self.count(function, "AsyncEventsDropped")
             config = function.config
             destination = None
             if config is not None:

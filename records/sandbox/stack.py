@@ -25,11 +25,13 @@ A stack is TOML (see `default_stack.toml`, the seed article's order system)::
     queue = "order-notifications-inbox"
     raw = false
 
+Faults to practise on (`deny`, [[keys]], `kms_key`, [[rules]]): see `stack_faults.py`.
 A file path handler is resolved relative to the stack file. Errors name the file and the entry.
 """
 
 from __future__ import annotations
 
+import functools
 import importlib
 import importlib.util
 import re
@@ -38,13 +40,16 @@ import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
+
+from records.sandbox.stack_faults import FaultError, Faults, deny_list, parse_faults
 
 DEFAULT_STACK = Path(__file__).with_name("default_stack.toml")
 DEFAULT_REGION = "us-east-1"
 DEFAULT_ACCOUNT = "123456789012"  # moto's default account
 
 Handler = Callable[[Any, Any], Any]
+T = TypeVar("T")
 
 _NAME = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
 _KINDS = {"function", "queue", "topic", "bus", "bucket"}
@@ -64,6 +69,7 @@ class FunctionSpec:
     reserved_concurrency: int | None = None
     on_success: str | None = None  # an ARN once the stack is resolved
     on_failure: str | None = None
+    deny: tuple[str, ...] = ()  # actions taken out of its role (stack_faults.py)
 
     @property
     def has_event_invoke_config(self) -> bool:
@@ -92,6 +98,11 @@ class Stack:
     buckets: tuple[str, ...] = ()
     subscriptions: tuple[Subscription, ...] = ()
     base_dir: Path = field(default_factory=Path.cwd)
+    faults: Faults = field(default_factory=Faults)
+
+    def role_arn(self, function: str) -> str:
+        """The IAM role the sandbox makes for a function (stack_faults.py)."""
+        return f"arn:aws:iam::{self.account}:role/lambdest-sandbox-{function}"
 
     def function_arn(self, name: str) -> str:
         return f"arn:aws:lambda:{self.region}:{self.account}:function:{name}"
@@ -242,6 +253,7 @@ def parse_stack(data: dict[str, Any], file: Path) -> Stack:
                 reserved_concurrency=reserved,
                 on_success=destinations["on_success"],
                 on_failure=destinations["on_failure"],
+                deny=_faults(functools.partial(deny_list, entry, where)),
             )
         )
     subscriptions: list[Subscription] = []
@@ -266,7 +278,15 @@ def parse_stack(data: dict[str, Any], file: Path) -> Stack:
         buckets=stack.buckets,
         subscriptions=tuple(subscriptions),
         base_dir=stack.base_dir,
+        faults=_faults(functools.partial(parse_faults, data, file, names, stack.buses)),
     )
+
+
+def _faults(parse: Callable[[], T]) -> T:
+    try:
+        return parse()
+    except FaultError as exc:
+        raise StackError(str(exc)) from exc
 
 
 def _destination_arn(stack: Stack, value: str, where: str) -> str:

@@ -7,11 +7,11 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from aiobotocore.session import get_session
 from aiobotocore.stub import AioStubber
 
 from records.aws_options import AwsOptions
 from records.discovery import Route, discover
+from tests.stubs import stub_clients
 
 FN = "arn:aws:lambda:us-east-1:123456789012:function:{}"
 DLQ = "arn:aws:sqs:us-east-1:123456789012:f-dlq"
@@ -19,14 +19,8 @@ DLQ = "arn:aws:sqs:us-east-1:123456789012:f-dlq"
 
 @pytest.fixture
 async def clients() -> AsyncIterator[dict[str, Any]]:
-    session = get_session()
-    async with (
-        session.create_client(
-            "lambda", region_name="us-east-1", aws_access_key_id="a", aws_secret_access_key="b"
-        ) as lam,
-        session.create_client("sqs", region_name="us-east-1", aws_access_key_id="a", aws_secret_access_key="b") as sqs,
-    ):
-        yield {"lambda": lam, "sqs": sqs}
+    async with stub_clients("lambda", "sqs") as clients:
+        yield clients
 
 
 async def test_dead_letter_queue_and_a_function_that_cannot_be_read(clients: dict[str, Any]) -> None:

@@ -66,7 +66,10 @@ def test_default_stack_is_the_order_system() -> None:
     assert order is not None
     assert order.on_success == stack.arn("function", "update-inventory")
     assert order.on_failure == "arn:aws:sqs:us-east-1:123456789012:order-failures"
-    assert stack.queues == ("order-failures",) and stack.topics == ("order-notifications",)
+    assert stack.queues == ("order-failures", "order-notifications-inbox")
+    assert stack.topics == ("order-notifications",)
+    # someone reads the notifications, so the doctor finds a subscriber
+    assert [(s.topic, s.queue) for s in stack.subscriptions] == [("order-notifications", "order-notifications-inbox")]
     for spec in stack.functions:
         assert callable(stack.load_handler(spec))
 

@@ -1,7 +1,7 @@
 """`lambdest-tui demo`: the local sandbox running the seed's order system, and the UI watching it.
 
 Starts the sandbox (moto for SQS/SNS/EventBridge/S3 plus our Lambda endpoint with destinations),
-taps its topics and peeks its queues (by default topic `order-notifications` and queue
+taps its topics and peeks its queues other than topic subscribers (by default topic `order-notifications` and queue
 `order-failures`), and watches every other destination discovery finds in the stack (buses
 tapped, S3 failure buckets polled); wires `o` to the `order` function (the order presets only
 when the stack is the order system), and stops everything when the UI exits.
@@ -80,10 +80,12 @@ def demo_config(
         SnsTap(topic, session=session, aws=aws, wait_time=5, visibility_timeout=30, correlator=correlator)
         for topic in sandbox.topics
     ]
+    readers = {subscription.queue for subscription in sandbox.stack.subscriptions}  # the topic's tap shows theirs
     sources += [
         SqsQueueSource(queue, mode="peek", session=session, aws=aws, wait_time=5, pollers=1, correlator=correlator)
         for queue in sandbox.queues
         if not queue.endswith(".fifo")  # Lambda never delivers to FIFO queues: discovery says so below
+        and queue not in readers  # a topic's subscriber queue: its records come through the tap
     ]
     sources += sources_for_plan(  # buses, buckets, and what the stack's functions send to
         plan if plan is not None else stack_plan(sandbox),
