@@ -4,9 +4,8 @@ Read: one JSON document, a JSON array of documents, JSON Lines, several concaten
 printed) documents, `.gz` of any of these, and folders of such files (S3 failure-destination
 objects have no extension, so every non-hidden file in a folder is read).
 
-Write: a *session file* is JSON Lines, one line per message received, holding the untouched raw
-text and its transport metadata, so that a replay decodes exactly what was received:
-    {"lambdest":1,"source":"queue:order-failures","received":"2026-...Z","meta":{...},"raw":"..."}
+Writing session files is in `records.session_file` (`SessionWriter`, `saved_line` and `now_iso` are
+re-exported here for the modules that import them from here).
 """
 
 from __future__ import annotations
@@ -17,11 +16,24 @@ import json
 import os
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any, cast
 
 from records.decode import DEFAULT_CORRELATOR, Correlator, Decoded, decode, decode_parsed
+from records.session_file import SessionWriter, now_iso, saved_line
+
+__all__ = [
+    "SAVED_MARKER",
+    "RawItem",
+    "SessionWriter",
+    "iter_paths",
+    "now_iso",
+    "read_at",
+    "read_file",
+    "read_inputs",
+    "read_stream",
+    "saved_line",
+]
 
 SAVED_MARKER = b'{"lambdest":'
 LINE_EXTENSIONS = frozenset({".jsonl", ".ndjson", ".jsonlines"})
@@ -46,22 +58,6 @@ class RawItem:
         if self.raw is None:
             return decode(self.data, meta=self.meta, correlator=correlator)
         return decode_parsed(self.data, self.raw, meta=self.meta, correlator=correlator)
-
-
-def now_iso() -> str:
-    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-def saved_line(raw: str, meta: Mapping[str, Any], source: str | None, received: str | None = None) -> bytes:
-    """One session-file line (with its newline) for a message as it was received."""
-    line = {
-        "lambdest": 1,
-        "source": source,
-        "received": received or now_iso(),
-        "meta": dict(meta),
-        "raw": raw,
-    }
-    return json.dumps(line, ensure_ascii=False, separators=(",", ":"), default=str).encode() + b"\n"
 
 
 def _unwrap_saved(text: str, label: str, offset: int | None, length: int | None) -> RawItem:
@@ -282,39 +278,3 @@ def read_at(path: str | os.PathLike[str], offset: int, length: int) -> RawItem:
     if line.startswith(SAVED_MARKER):
         return _unwrap_saved(line.decode("utf-8", errors="backslashreplace"), label, offset, length)
     return RawItem(line.decode("utf-8", errors="backslashreplace"), label, offset=offset, length=length)
-
-
-class SessionWriter:
-    """Appends received messages to a session file. `sync()` makes what was written durable:
-    a consumer deletes messages from their queue only after `sync()` returned."""
-
-    def __init__(self, path: str | os.PathLike[str]) -> None:
-        self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._handle = self.path.open("ab")
-        self._offset = self._handle.tell()
-
-    def append(
-        self, raw: str, meta: Mapping[str, Any], source: str | None, received: str | None = None
-    ) -> tuple[int, int]:
-        """Write one message; returns its (offset, length) in the file."""
-        line = saved_line(raw, meta, source, received)
-        offset = self._offset
-        self._handle.write(line)
-        self._offset += len(line)
-        return offset, len(line)
-
-    def sync(self) -> None:
-        self._handle.flush()
-        os.fsync(self._handle.fileno())
-
-    def close(self) -> None:
-        if not self._handle.closed:
-            self.sync()
-            self._handle.close()
-
-    def __enter__(self) -> SessionWriter:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
