@@ -129,14 +129,19 @@ async def test_a_worker_process_that_dies_is_reported(tmp_path: Path) -> None:
         worker.close()
 
 
-async def test_a_folder_that_cannot_be_read_fails_the_source(tmp_path: Path) -> None:
+@pytest.mark.parametrize("facts", [True, False])
+async def test_a_dangling_link_in_a_folder_is_one_row_and_the_rest_is_read(tmp_path: Path, facts: bool) -> None:
     folder = tmp_path / "gone"
     folder.mkdir()
     (folder / "a.json").symlink_to(folder / "missing.json")  # listed, but there is nothing to open
-    store, statuses, _ = await _store(ReplaySource([str(folder)], facts=True))
-    assert statuses[-1].state == "failed"
-    assert "cannot be read" in (statuses[-1].reason or "") and "No such file" in (statuses[-1].reason or "")
-    assert len(store) == 0
+    shutil.copy(GOLDEN / "good" / "success.json", folder / "b.json")
+    store, statuses, _ = await _store(ReplaySource([str(folder)], facts=facts))
+    assert statuses[-1].state == "done"
+    rows = list(store)
+    assert len(rows) == 2
+    problems = [row.error_message for row in rows if not row.ok]
+    dangling = f"{folder / 'a.json'} is a symbolic link to {folder / 'missing.json'}, which does not exist: skipped"
+    assert problems == [dangling]
 
 
 async def test_a_timed_replay_does_not_use_the_worker(tmp_path: Path) -> None:
