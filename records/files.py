@@ -65,6 +65,9 @@ LIMIT_VARIABLE = "LAMBDEST_TUI_MAX_RECORD_BYTES"
 _CHUNK = 1 << 20
 _SAMPLE = 8192  # bytes looked at to tell a binary file
 _PREVIEW = 1000  # characters kept of an input that is refused
+_RESYNC = 1 << 16  # how far a broken document looks for the next one
+_COMPACT = 1 << 16  # read text dropped from the scanner's buffer past this
+_VALUE_START = frozenset('{["-0123456789tfnNI')  # what a JSON value (Python's reader's) starts with
 _NOT_TEXT = re.compile(r"[\x00-\x07\x0e-\x1a\x1c-\x1f\x7f\ufffd]")
 _SPACE = re.compile(r"[ \t\r\n]*")
 _SPACE_COMMA = re.compile(r"[ \t\r\n,]*")
@@ -351,9 +354,15 @@ class _Scanner:
         self.pos = end
         return taken
 
-    def value(self) -> tuple[Any, str] | str:
-        """The next whole JSON value and its text, or why it cannot be read. Raises _TooLong when
-        the value is longer than the limit."""
+    def value(self, followers: str) -> tuple[Any, str] | str:
+        """The next whole JSON value and its text, or why it cannot be read (also when the value
+        is not followed by one of `followers` or the end: `2026-11-27` is no number). Raises
+        _TooLong when the value is longer than the limit."""
+        if self.pos > _COMPACT:  # a failed raw_decode counts lines from the buffer's start: keep it short
+            self.buffer = self.buffer[self.pos :]
+            self.pos = 0
+        if self.buffer[self.pos : self.pos + 1] not in _VALUE_START:
+            return "invalid JSON: expecting a value"
         while True:
             try:
                 value, end = self._decoder.raw_decode(self.buffer, self.pos)
@@ -369,6 +378,8 @@ class _Scanner:
                 return "the JSON is nested too deeply to read"
             if end == len(self.buffer) and self._grow():
                 continue  # a number cut at the chunk's end would parse short
+            if end < len(self.buffer) and self.buffer[end] not in followers:
+                return "invalid JSON: the value runs on into other text"
             return value, self.consume(end)
 
     def _grow(self) -> bool:
@@ -376,22 +387,27 @@ class _Scanner:
             raise _TooLong
         return self.refill()
 
-    def broken_document(self) -> str:
-        """The text from here to the next line that starts with "{" (where the next of several
-        documents starts), at most `limit` characters of it kept, for a value that cannot be read."""
-        while (found := self.buffer.find("\n{", self.pos)) < 0 and len(self.buffer) - self.pos <= self.limit:
-            if not self.refill():
-                break
+    def broken(self) -> str:
+        """For a value that cannot be read: the text up to the next line that starts with "{" when
+        one starts within the next 64 KB (the next of several pretty-printed documents), else the
+        rest of the line (at most `limit` characters of it kept, the rest of a longer line skipped)."""
+        while len(self.buffer) - self.pos < _RESYNC and self.refill():
+            pass
+        found = self.buffer.find("\n{", self.pos, self.pos + _RESYNC)
         if found >= 0:
             return self.consume(found)
+        while (newline := self.buffer.find("\n", self.pos)) < 0 and len(self.buffer) - self.pos <= self.limit:
+            if not self.refill():
+                break
+        if newline >= 0:
+            return self.consume(newline)
         kept = self.buffer[self.pos : self.pos + self.limit].rstrip()
         self.consume(len(self.buffer))
-        while self.refill():  # skip the rest of an over-long broken document
-            found = self.buffer.find("\n{")
-            if found >= 0:
-                self.consume(found + 1)
+        while self.refill():  # skip the rest of an over-long line
+            newline = self.buffer.find("\n")
+            self.consume(newline if newline >= 0 else len(self.buffer))
+            if newline >= 0:
                 break
-            self.consume(len(self.buffer) - 1)  # keep a last "\n": "{" may start the next chunk
         return kept
 
     def too_long(self, label: str) -> RawItem:
@@ -412,7 +428,7 @@ def _iter_array(handle: IO[bytes], name: str, limit: int) -> Iterator[RawItem]:
     while scanner.skip(_SPACE_COMMA) not in ("", "]"):
         label = f"{name}:{scanner.line}"
         try:
-            parsed = scanner.value()
+            parsed = scanner.value(" \t\r\n,]")
         except _TooLong:
             yield scanner.too_long(label)
             return
@@ -426,12 +442,12 @@ def _documents(scanner: _Scanner, name: str) -> Iterator[RawItem]:
     while scanner.skip(_SPACE):
         label = f"{name}:{scanner.line}"
         try:
-            parsed = scanner.value()
+            parsed = scanner.value(" \t\r\n{[")
         except _TooLong:
             yield scanner.too_long(label)
             return
-        if isinstance(parsed, str):  # broken: skip to the next document (a line starting with "{")
-            broken = scanner.broken_document()
+        if isinstance(parsed, str):  # broken: on to the next document, or the next line
+            broken = scanner.broken()
             yield RawItem(broken, label, error=parsed if parsed.startswith("the JSON") else None)
         else:
             yield RawItem(parsed[0], label, raw=parsed[1])

@@ -56,6 +56,23 @@ def test_text_that_is_not_json_reads_in_linear_time(tmp_path: Path) -> None:
     assert large < 8.0  # it was 7.7 s for 4 MB
 
 
+def test_text_starting_with_a_brace_is_one_input_a_line_in_linear_time(tmp_path: Path) -> None:
+    """Read as JSON documents (it starts with "{"), each broken line is still one input of its own."""
+
+    def seconds(megabytes: int) -> float:
+        path = tmp_path / f"{megabytes}.txt"
+        path.write_bytes(b"{" + LOG_LINE * (megabytes * (1 << 20) // len(LOG_LINE)))
+        started = time.perf_counter()
+        items = list(read_file(path))
+        assert len(items) == path.stat().st_size // len(LOG_LINE)
+        assert all(len(item.data) < len(LOG_LINE) + 2 for item in items)
+        return time.perf_counter() - started
+
+    seconds(1)
+    small, large = min(seconds(2) for _ in range(2)), min(seconds(8) for _ in range(2))
+    assert large < 8 * small, (small, large)
+
+
 def test_a_binary_file_is_reported_once(tmp_path: Path) -> None:
     path = tmp_path / "blob"
     path.write_bytes(os.urandom(2 << 20))
