@@ -29,7 +29,9 @@ MB = 1 << 20
 
 MEASURE = """
 import resource, sys, time
+import records
 from records.files import read_inputs
+assert records.__file__.startswith(sys.argv[3]), records.__file__
 path, decode = sys.argv[1], sys.argv[2] == "decode"
 started = time.perf_counter()
 count = 0
@@ -70,10 +72,11 @@ def measure(root: Path, path: Path, mode: str, repeat: int) -> tuple[float, int,
     best: tuple[float, int, int] | None = None
     for _ in range(repeat):
         done = subprocess.run(
-            [sys.executable, "-c", MEASURE, str(path), mode],
+            [sys.executable, "-c", MEASURE, str(path), mode, str(root.resolve())],
             capture_output=True,
             text=True,
             check=True,
+            cwd=root,  # `python -c` puts the working folder first on sys.path
             env={**os.environ, "PYTHONPATH": str(root)},
         )
         seconds, count, peak = done.stdout.split()

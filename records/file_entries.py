@@ -2,8 +2,9 @@
 
 Only regular files are read from folders (DESIGN.md "Limits"): named pipes, devices and sockets
 are named and skipped without being opened (opening a named pipe would block), and so are
-dangling symbolic links, symbolic link loops and folders that cannot be listed, each as an entry
-with a sentence, while the rest is read. A path named on the command line is read whatever it is
+dangling symbolic links, symbolic link loops, links to folders (not followed: one could lead to `/`
+or back up into a loop) and folders that cannot be listed, each as an entry with a sentence, while
+the rest is read. A path named on the command line is read whatever it is
 (a named pipe or a device is streamed).
 
 Public API:
@@ -31,6 +32,16 @@ class Entry(NamedTuple):
     named: bool = False  # named on the command line (a named pipe or a device is then streamed)
 
 
+_LINKED_FOLDER = "{folder} is a symbolic link to a folder ({target}): not followed (name that folder to read it)"
+
+
+def _target(link: Path) -> str:
+    try:
+        return os.readlink(link)
+    except OSError:
+        return "?"
+
+
 def entry_problem(path: Path) -> str | None:
     """Why a folder entry is not read (None for a regular file, or a link to one)."""
     try:
@@ -39,11 +50,7 @@ def entry_problem(path: Path) -> str | None:
         if exc.errno == errno.ELOOP:
             return f"{path} is a symbolic link loop: skipped"
         if path.is_symlink():
-            try:
-                target = os.readlink(path)
-            except OSError:
-                target = "?"
-            return f"{path} is a symbolic link to {target}, which does not exist: skipped"
+            return f"{path} is a symbolic link to {_target(path)}, which does not exist: skipped"
         return f"{path} cannot be read ({exc.strerror or exc}): skipped"
     mode = info.st_mode
     if stat.S_ISREG(mode):
@@ -61,8 +68,7 @@ def entry_problem(path: Path) -> str | None:
 
 def iter_entries(paths: Iterable[str | os.PathLike[str]]) -> Iterator[Entry]:
     """The files named, and every non-hidden entry under the folders named, in a stable order.
-    Folders reached through symbolic links are read once (a link back to a folder being read is
-    reported as a loop)."""
+    A symbolic link to a folder inside a folder is an entry with a problem: it is not followed."""
     for named in paths:
         path = Path(named)
         if not path.is_dir():
@@ -80,26 +86,15 @@ def _walk(top: Path) -> Iterator[Entry]:
             Entry(Path(where), f"{where} is a folder that cannot be listed ({exc.strerror or exc}): skipped")
         )
 
-    seen: set[tuple[int, int]] = set()
-    for root, dirs, files in os.walk(top, followlinks=True, onerror=unlistable):
+    for root, dirs, files in os.walk(top, onerror=unlistable):  # links to folders are not followed
         yield from problems
         problems.clear()
-        try:
-            info = os.stat(root)
-        except OSError:
-            continue
-        seen.add((info.st_dev, info.st_ino))
         kept = []
         for name in sorted(d for d in dirs if not d.startswith(".")):
             folder = Path(root) / name
-            try:
-                key = (folder.stat().st_dev, folder.stat().st_ino)
-            except OSError:
+            if folder.is_symlink():  # it could lead anywhere (`/`, or back up: a loop)
+                yield Entry(folder, _LINKED_FOLDER.format(folder=folder, target=_target(folder)))
                 continue
-            if key in seen:
-                yield Entry(folder, f"{folder} leads back to a folder already read (a symbolic link loop): skipped")
-                continue
-            seen.add(key)
             kept.append(name)
         dirs[:] = kept
         for file_name in sorted(files):

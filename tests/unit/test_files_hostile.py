@@ -232,7 +232,11 @@ def test_folders_read_only_regular_files_and_report_each_other_entry(tmp_path: P
             f"{folder / 'pipe'} is a named pipe (FIFO), not a regular file: skipped "
             "(only regular files are read from folders)",
         ],
-        [False, f"{folder / 'sub' / 'back'} leads back to a folder already read (a symbolic link loop): skipped"],
+        [
+            False,
+            f"{folder / 'sub' / 'back'} is a symbolic link to a folder ({folder}): not followed "
+            "(name that folder to read it)",
+        ],
         [True, None],  # sub/b.jsonl
     ]
 
