@@ -50,10 +50,11 @@ def test_text_that_is_not_json_reads_in_linear_time(tmp_path: Path) -> None:
         return time.perf_counter() - started
 
     seconds(1)  # warm up
-    small, large = min(seconds(2) for _ in range(2)), min(seconds(8) for _ in range(2))
-    # 4 times the text: linear is ~4 times the time, quadratic (as before) 16 times
-    assert large < 8 * small, (small, large)
-    assert large < 8.0  # it was 7.7 s for 4 MB
+    small, large = min(seconds(1) for _ in range(3)), min(seconds(8) for _ in range(2))
+    # 8 times the text: linear is ~8 times the time, quadratic (as before) 64 times; the margin
+    # is for a busy machine
+    assert large < 24 * small, (small, large)
+    assert large < 20.0  # it was 7.7 s for 4 MB
 
 
 def test_text_starting_with_a_brace_is_one_input_a_line_in_linear_time(tmp_path: Path) -> None:
@@ -69,8 +70,8 @@ def test_text_starting_with_a_brace_is_one_input_a_line_in_linear_time(tmp_path:
         return time.perf_counter() - started
 
     seconds(1)
-    small, large = min(seconds(2) for _ in range(2)), min(seconds(8) for _ in range(2))
-    assert large < 8 * small, (small, large)
+    small, large = min(seconds(1) for _ in range(3)), min(seconds(8) for _ in range(2))
+    assert large < 24 * small, (small, large)
 
 
 def test_a_binary_file_is_reported_once(tmp_path: Path) -> None:
@@ -101,7 +102,7 @@ def test_a_sparse_2_gb_file_is_one_input_read_at_once(tmp_path: Path) -> None:
     started = time.perf_counter()
     [(ok, error)] = summary(list(read_file(path)))
     assert not ok and error == f"{path} holds binary data, not text records (a NUL byte at byte 0): it was not read"
-    assert time.perf_counter() - started < 2.0
+    assert time.perf_counter() - started < 10.0  # reading 2 GB of zeros would take minutes
 
 
 def test_a_line_over_the_limit_is_refused_and_the_next_lines_are_read(tmp_path: Path) -> None:

@@ -45,7 +45,8 @@ def open_umask() -> Iterator[None]:
         os.umask(previous)
 
 
-# A writer that appends 20 whole messages, then writes a 21st slowly, piece by piece, until killed.
+# A writer that appends 20 whole messages, then writes a 21st slowly, piece by piece, and is
+# killed before its second half.
 WRITER = """
 import os, sys, time
 from records.session_file import SessionWriter, saved_line
@@ -57,14 +58,14 @@ for n in range(20):
 writer.sync()
 line = saved_line(record(20), {"MessageId": "m-20"}, "queue:orders")
 handle = writer._handle
-for start in range(0, len(line), 64):
-    handle.write(line[start : start + 64])
+for start in range(0, len(line) // 2, 64):
+    handle.write(line[start : min(start + 64, len(line) // 2)])
     handle.flush()
     os.fsync(handle.fileno())
     if start == 0:
         print("writing", flush=True)
-    time.sleep(0.02)
-print("finished", flush=True)
+    time.sleep(0.01)
+time.sleep(120)  # the kill comes during this, or during the pieces
 """
 
 
@@ -79,7 +80,7 @@ def test_a_writer_killed_mid_line_loses_no_later_message(tmp_path: Path) -> None
     try:
         assert child.stdout is not None
         assert child.stdout.readline().strip() == "writing"
-        time.sleep(0.1)  # a few pieces more
+        time.sleep(0.05)  # a few pieces more
         child.send_signal(signal.SIGKILL)
         child.wait(10)
     finally:
