@@ -1,12 +1,19 @@
 """One decoded input as a line: the `jsonl` contract other tools read, and a `text` line for people.
 
 The JSON field names are a contract (see DESIGN.md). Text lines never carry terminal control
-characters: everything that came from the input is passed through `visible()`.
+characters, nor invisible format characters (Unicode category Cf: bidi controls, zero-width
+spaces and joiners) that would make two different texts look the same: everything that came from
+the input is passed through `visible()`.
+
+JSON lines are strict JSON (RFC 8259), which has no NaN or Infinity: a payload holding such a
+number (Python's and pydantic's JSON readers accept them) is written with it as the string "NaN",
+"Infinity" or "-Infinity", so its line is still written and any JSON reader can read it.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -17,8 +24,15 @@ import pydantic_core
 from records.decode import Decoded
 from records.models import split_function_arn
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029]")
-_CONTROL_ALL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+# Unicode category Cf (format characters: invisible), as of Unicode 15; a test checks it against
+# the running Python's unicodedata.
+_FORMAT = (
+    "\u00ad\u0600-\u0605\u061c\u06dd\u070f\u0890-\u0891\u08e2\u180e\u200b-\u200f\u202a-\u202e"
+    "\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb\U000110bd\U000110cd\U00013430-\U0001343f"
+    "\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0001\U000e0020-\U000e007f"
+)
+_CONTROL = re.compile(f"[\\x00-\\x08\\x0b-\\x1f\\x7f-\\x9f\\u2028\\u2029{_FORMAT}]")
+_CONTROL_ALL = re.compile(f"[\\x00-\\x1f\\x7f-\\x9f\\u2028\\u2029{_FORMAT}]")
 
 
 _NAMED = {"\x1b": "\\e", "\n": "\\n", "\t": "\\t", "\r": "\\r"}
@@ -29,11 +43,15 @@ def _escape(match: re.Match[str]) -> str:
     named = _NAMED.get(char)
     if named is not None:
         return named
-    return f"\\x{ord(char):02x}" if ord(char) < 0x100 else f"\\u{ord(char):04x}"
+    code = ord(char)
+    if code < 0x100:
+        return f"\\x{code:02x}"
+    return f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
 
 
 def visible(text: str, *, keep_newlines: bool = False) -> str:
-    """Show control characters and escape sequences as visible escapes (`\\e[31m`, `\\x07`)."""
+    """Show control characters, escape sequences and invisible format characters as visible
+    escapes (`\\e[31m`, `\\x07`, `\\u202e`, `\\u200b`)."""
     pattern = _CONTROL if keep_newlines else _CONTROL_ALL
     return pattern.sub(_escape, text)
 
@@ -80,12 +98,27 @@ def json_line(decoded: Decoded, input_label: str) -> dict[str, Any]:
     }
 
 
+_NON_FINITE = {"nan": "NaN", "inf": "Infinity", "-inf": "-Infinity"}
+
+
+def _finite(value: Any) -> Any:
+    """`value` with NaN and the infinities as strings (as pydantic's inf_nan_mode="strings")."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else _NON_FINITE[repr(value)]
+    if isinstance(value, dict):
+        return {key: _finite(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(item) for item in value]
+    return value
+
+
 def dumps_json_line(decoded: Decoded, input_label: str) -> str:
+    """The JSON line of `json_line`: strict JSON (NaN and the infinities as strings)."""
     line = json_line(decoded, input_label)
     try:
-        return pydantic_core.to_json(line).decode()  # fast path (Rust)
+        return pydantic_core.to_json(line, inf_nan_mode="strings").decode()  # fast path (Rust)
     except (ValueError, UnicodeDecodeError):  # e.g. a lone surrogate from the input: json escapes it
-        return json.dumps(line, ensure_ascii=False, separators=(",", ":"))
+        return json.dumps(_finite(line), ensure_ascii=False, separators=(",", ":"), allow_nan=False)
 
 
 def receive_count(meta: Mapping[str, Any]) -> int | None:

@@ -12,7 +12,9 @@ the envelopes they arrive in, messages, the demo's order flows, and a source of 
 from __future__ import annotations
 
 import asyncio
+import gzip
 import json
+import zlib
 from collections.abc import AsyncIterator, Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from itertools import count
@@ -23,7 +25,9 @@ from records.decode import decode
 from records.files import SessionWriter
 from records.lines import iso_timestamp
 from records.message import Message
-from records.sources.base import Mode, SourceEvent, SourceStatus
+from records.sources.base import FactsBatch, Mode, SourceEvent, SourceStatus
+from records.sources.replay import ReplaySource
+from records.store.record_store import RecordStore
 
 ACCOUNT = "123456789012"
 T0 = datetime(2026, 11, 27, 12, 0, 0, tzinfo=UTC)  # the UI tests' fixed clock
@@ -322,3 +326,37 @@ def wrapped(kind: str, text: str) -> str:
     if kind == "sqs-event":
         return json.dumps({"Records": [{"eventSource": "aws:sqs", "messageId": "m", "body": text}]})
     return text
+
+
+def record_line(n: int) -> str:
+    """The golden success record as one JSON line, with request id `req-N`."""
+    value = json.loads((Path(__file__).parent / "golden" / "good" / "success.json").read_text())
+    value["requestContext"]["requestId"] = f"req-{n}"
+    return json.dumps(value)
+
+
+def truncated_gz(path: Path, count: int = 978) -> int:
+    """A .gz of `count` records cut in the middle; returns how many records can be read from it."""
+    whole = gzip.compress("".join(record_line(n) + "\n" for n in range(count)).encode())
+    path.write_bytes(whole[: len(whole) // 2])
+    return zlib.decompressobj(31).decompress(path.read_bytes()).count(b"\n")
+
+
+async def store_of(source: ReplaySource) -> tuple[RecordStore, list[SourceStatus], int]:
+    """The source's events in a store; also its statuses and how many batches came as facts."""
+    store = RecordStore(correlator=source.correlator, clock=lambda: 1_800_000_000.0)
+    statuses: list[SourceStatus] = []
+    batches = 0
+    try:
+        async for event in source:
+            if isinstance(event, FactsBatch):
+                batches += 1
+                for message in event.messages:
+                    store.ingest_facts(message)
+            elif isinstance(event, Message):
+                store.ingest(event)
+            else:
+                statuses.append(event)
+    finally:
+        await source.aclose()
+    return store, statuses, batches

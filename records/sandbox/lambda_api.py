@@ -15,6 +15,13 @@ Lambda API path (`/2015-03-31/functions...`, `/2019-09-25/functions...`). Served
   GET    /2019-09-25/functions/{name}/event-invoke-config/list   ListFunctionEventInvokeConfigs
 
 Errors have AWS's shape: the `x-amzn-ErrorType` header and a `{"Type", "message"}` body.
+
+Every request (Lambda's and the proxied ones) must look like an AWS SDK's: signed with SigV4 (an
+`Authorization: AWS4-HMAC-SHA256 Credential=...` header; the signature itself is not checked, any
+credentials do; presigned URLs are refused) and addressed to a loopback name (Host 127.0.0.1, localhost, a name under
+.localhost or [::1], any port). Anything else is answered 403 as AWS answers an unsigned request.
+A web page the user visits can therefore not drive the sandbox: a browser sends no such header
+across sites without a CORS preflight, which gets the same 403, and a DNS-rebound name is refused.
 """
 
 from __future__ import annotations
@@ -46,6 +53,8 @@ _LAMBDA_PATHS = (
 _DESTINATION_ARN = re.compile(r"^arn:(aws[a-zA-Z0-9-]*):([a-zA-Z0-9-]+):([a-z]{2}(-gov)?-[a-z]+-\d)?:(\d{12})?:(.+)$")
 _DESTINATION_SERVICES = {"sqs", "sns", "lambda", "events", "s3"}
 _HOP_HEADERS = {"host", "content-length", "transfer-encoding", "connection", "keep-alive"}
+_SIGV4 = "AWS4-HMAC-SHA256 Credential="
+_LOOPBACK_NAMES = {"127.0.0.1", "localhost", "::1"}
 
 
 class LambdaApiError(Exception):
@@ -61,6 +70,49 @@ class LambdaApiError(Exception):
             status=self.status,
             headers={"x-amzn-ErrorType": self.error_type, "x-amzn-RequestId": str(uuid.uuid4())},
         )
+
+
+def _loopback_host(host: str | None) -> bool:
+    """Whether a Host header names this machine's loopback: 127.0.0.1, localhost (or a name under
+    .localhost) or [::1], with any port."""
+    if not host:
+        return False
+    host = host.strip().lower()
+    if host.startswith("["):
+        name, bracket, port = host[1:].partition("]")
+        if not bracket or (port and not (port.startswith(":") and port[1:].isdigit())):
+            return False
+    else:
+        name, colon, port = host.partition(":")
+        if colon and not port.isdigit():
+            return False
+    return name in _LOOPBACK_NAMES or name.endswith(".localhost")
+
+
+def _signed(request: web.Request) -> bool:
+    """Whether a request carries a SigV4 Authorization header, as every AWS SDK and CLI request
+    does. A presigned URL (signed in its query string) is refused: a web page can make a browser
+    GET any URL, and moto would act on a query-protocol `?Action=...` in one."""
+    return request.headers.get("Authorization", "").startswith(_SIGV4)
+
+
+def refusal(request: web.Request) -> LambdaApiError | None:
+    """Why the sandbox does not answer a request (None when it does)."""
+    if not _loopback_host(request.headers.get("Host")):
+        return LambdaApiError(
+            403,
+            "AccessDeniedException",
+            "The sandbox answers only requests addressed to 127.0.0.1, localhost or [::1] "
+            f"(this one was addressed to {request.headers.get('Host') or 'no host'}).",
+        )
+    if not _signed(request):
+        return LambdaApiError(
+            403,
+            "MissingAuthenticationTokenException",
+            "Missing Authentication Token: the sandbox answers only requests signed with AWS Signature "
+            "Version 4, as AWS SDKs and the AWS CLI send them (any credentials).",
+        )
+    return None
 
 
 def _not_found(runtime: Runtime, name: str) -> LambdaApiError:
@@ -92,6 +144,9 @@ class LambdaApi:
             await self._session.close()
 
     async def dispatch(self, request: web.Request) -> web.StreamResponse:
+        refused = refusal(request)
+        if refused is not None:
+            return refused.response()
         try:
             if not self._is_lambda(request):
                 return await self._proxy(request)

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from records.aws_options import AwsOptions
 from records.decode import DEFAULT_CORRELATOR, Correlator, Decoded, decode
-from records.files import RawItem, iter_paths, now_iso, read_file
+from records.files import RawItem, iter_entries, now_iso, read_entry
 from records.message import Message
 from records.sources.base import FactsBatch, Mode, SourceEvent, SourceStatus, State
 from records.sources.faults import Backoff, SourceFailed, classify
@@ -70,9 +70,9 @@ def _read_batch(
 
 
 def _file_items(path: str) -> Iterator[tuple[RawItem, Path]]:
-    for file in iter_paths([path]):
-        for item in read_file(file):
-            yield item, file
+    for entry in iter_entries([path]):
+        for item in read_entry(entry):
+            yield item, entry.path
 
 
 S3_ATTEMPTS = 6  # tries of an S3 call (with the source's back-off) before the replay fails

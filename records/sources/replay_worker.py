@@ -29,7 +29,7 @@ from typing import IO, cast
 
 from records.decode import Correlator
 from records.facts import GC_THRESHOLDS, FactMaker, MessageFacts
-from records.files import iter_paths, now_iso, read_file
+from records.files import iter_entries, now_iso, read_entry
 from records.sources.file_messages import message_fields
 
 __all__ = [
@@ -62,11 +62,12 @@ def produce(path: str, expressions: Sequence[str], size: int, out: IO[bytes]) ->
     correlator = Correlator(expressions)
     maker = FactMaker()
     try:
-        for file in iter_paths([path]):
+        for entry in iter_entries([path]):
+            file = entry.path
             name = str(file)
             batch: list[MessageFacts] = []
             received = now_iso()
-            for item in read_file(file):
+            for item in read_entry(entry):
                 batch.append(maker.fields(*message_fields(item, file, correlator, received, name), keep_raw=False))
                 if len(batch) >= size:
                     out.write(_encode(batch))

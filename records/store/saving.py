@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from records.lines import iso_timestamp
+from records.session_file import replace_privately
 from records.store.columns import Columns
 from records.store.graph import Names
 from records.store.raw import RawStore
@@ -28,8 +29,9 @@ def save_session(
     same records. A message is written once even when several of its rows are given. Returns
     the number of lines written.
 
-    The file is written next to its final name and renamed into place at the end, so a failed
-    save leaves any earlier file untouched. Raises ValueError for a file the store re-reads
+    The file is written through a private temporary file next to its final name (created 0600,
+    never through a predictable path) and renamed into place at the end, so a failed save leaves
+    any earlier file untouched. Raises ValueError for a file the store re-reads
     records from (saving over it would lose them) and OSError when a file cannot be read or
     written."""
     resolved = target.resolve()
@@ -41,19 +43,14 @@ def save_session(
     indices: Iterable[int] = range(len(c.flags)) if rows is None else sorted(set(rows))
     written = 0
     last_message = NONE
-    partial = target.with_name(f".{target.name}.partial")
-    try:
-        with partial.open("wb") as out:
-            for index in indices:
-                message = c.message[index]
-                if message == last_message:
-                    continue
-                last_message = message
-                out.write(_saved_line(index, columns, names, raws, lock))
-                written += 1
-        partial.replace(target)
-    finally:
-        partial.unlink(missing_ok=True)
+    with replace_privately(target) as out:  # a private (0600) temporary file, renamed into place
+        for index in indices:
+            message = c.message[index]
+            if message == last_message:
+                continue
+            last_message = message
+            out.write(_saved_line(index, columns, names, raws, lock))
+            written += 1
     return written
 
 

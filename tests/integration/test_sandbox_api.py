@@ -116,7 +116,9 @@ def test_retry_limits_are_checked(sandbox: Sandbox) -> None:
     # botocore checks the documented ranges itself, so send what another client might send.
     url = f"{sandbox.endpoint_url}/2019-09-25/functions/order/event-invoke-config"
     for body in ({"MaximumRetryAttempts": 3}, {"MaximumEventAgeInSeconds": 30}):
-        request = urllib.request.Request(url, data=json.dumps(body).encode(), method="POST")
+        # signed as any client signs (the sandbox refuses unsigned requests; it checks no signature)
+        signed = {"Authorization": "AWS4-HMAC-SHA256 Credential=testing/20261201/us-east-1/lambda/aws4_request"}
+        request = urllib.request.Request(url, data=json.dumps(body).encode(), method="POST", headers=signed)
         with pytest.raises(urllib.error.HTTPError) as exc:
             urllib.request.urlopen(request, timeout=10)
         assert exc.value.code == 400

@@ -16,34 +16,13 @@ from typing import Any
 import pytest
 
 from records.decode import Correlator
-from records.message import Message
-from records.sources.base import FactsBatch, SourceStatus
+from records.sources.base import FactsBatch
 from records.sources.replay import ReplaySource
 from records.sources.replay_worker import _HEADER, FactsProcess, _encode
 from records.store.record_store import RecordStore
-from tests.factories import session_file
+from tests.factories import session_file, store_of
 
 GOLDEN = Path(__file__).parent.parent / "golden"
-
-
-async def _store(source: ReplaySource) -> tuple[RecordStore, list[SourceStatus], int]:
-    """The source's events in a store; also its statuses and how many batches came as facts."""
-    store = RecordStore(correlator=source.correlator, clock=lambda: 1_800_000_000.0)
-    statuses: list[SourceStatus] = []
-    batches = 0
-    try:
-        async for event in source:
-            if isinstance(event, FactsBatch):
-                batches += 1
-                for message in event.messages:
-                    store.ingest_facts(message)
-            elif isinstance(event, Message):
-                store.ingest(event)
-            else:
-                statuses.append(event)
-    finally:
-        await source.aclose()
-    return store, statuses, batches
 
 
 def _rows(store: RecordStore) -> list[dict[str, Any]]:
@@ -73,8 +52,8 @@ async def test_worker_process_stores_what_the_in_process_replay_stores(
 ) -> None:
     folder = _golden_folder(tmp_path)
     correlator = Correlator(correlate) if correlate else Correlator()
-    here, here_statuses, none = await _store(ReplaySource([str(folder)], correlator=correlator))
-    there, there_statuses, batches = await _store(ReplaySource([str(folder)], correlator=correlator, facts=True))
+    here, here_statuses, none = await store_of(ReplaySource([str(folder)], correlator=correlator))
+    there, there_statuses, batches = await store_of(ReplaySource([str(folder)], correlator=correlator, facts=True))
     assert none == 0 and batches > 0
     assert [s.state for s in here_statuses] == [s.state for s in there_statuses] == ["live", "done"]
     assert len(here) > 30 and len(there) == len(here)
@@ -93,8 +72,8 @@ async def test_worker_process_matches_file_by_file() -> None:
     files = sorted(path for path in GOLDEN.rglob("*") if path.is_file())
     assert len(files) > 30
     for path in files:
-        here, _, _ = await _store(ReplaySource([str(path)]))
-        there, _, batches = await _store(ReplaySource([str(path)], facts=True))
+        here, _, _ = await store_of(ReplaySource([str(path)]))
+        there, _, batches = await store_of(ReplaySource([str(path)], facts=True))
         assert batches > 0, path
         assert _rows(there) == _rows(here), path
         assert _flows(there) == _flows(here), path
@@ -108,7 +87,7 @@ async def test_worker_process_batches_a_large_file(tmp_path: Path) -> None:
         for number in range(1234):
             record["requestContext"]["requestId"] = f"r-{number}"
             handle.write(json.dumps(record) + "\n")
-    store, statuses, batches = await _store(ReplaySource([str(path)], facts=True, batch=500))
+    store, statuses, batches = await store_of(ReplaySource([str(path)], facts=True, batch=500))
     assert batches == 3
     assert store.stats().records == 1234 and store.stats().succeeded == 1234
     assert [s.state for s in statuses] == ["live", "done"]
@@ -130,14 +109,19 @@ async def test_a_worker_process_that_dies_is_reported(tmp_path: Path) -> None:
         worker.close()
 
 
-async def test_a_folder_that_cannot_be_read_fails_the_source(tmp_path: Path) -> None:
+@pytest.mark.parametrize("facts", [True, False])
+async def test_a_dangling_link_in_a_folder_is_one_row_and_the_rest_is_read(tmp_path: Path, facts: bool) -> None:
     folder = tmp_path / "gone"
     folder.mkdir()
     (folder / "a.json").symlink_to(folder / "missing.json")  # listed, but there is nothing to open
-    store, statuses, _ = await _store(ReplaySource([str(folder)], facts=True))
-    assert statuses[-1].state == "failed"
-    assert "cannot be read" in (statuses[-1].reason or "") and "No such file" in (statuses[-1].reason or "")
-    assert len(store) == 0
+    shutil.copy(GOLDEN / "good" / "success.json", folder / "b.json")
+    store, statuses, _ = await store_of(ReplaySource([str(folder)], facts=facts))
+    assert statuses[-1].state == "done"
+    rows = list(store)
+    assert len(rows) == 2
+    problems = [row.error_message for row in rows if not row.ok]
+    dangling = f"{folder / 'a.json'} is a symbolic link to {folder / 'missing.json'}, which does not exist: skipped"
+    assert problems == [dangling]
 
 
 async def test_a_timed_replay_does_not_use_the_worker(tmp_path: Path) -> None:
@@ -145,7 +129,7 @@ async def test_a_timed_replay_does_not_use_the_worker(tmp_path: Path) -> None:
     shutil.copy(GOLDEN / "good" / "success.json", path)
     source = ReplaySource([str(path)], facts=True, speed=100.0)
     assert source.facts is False
-    store, _, batches = await _store(source)
+    store, _, batches = await store_of(source)
     assert batches == 0 and len(store) == 1
 
 

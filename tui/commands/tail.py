@@ -97,10 +97,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def default_session_path(command: str = "tail") -> Path:
-    """A new session file under $XDG_STATE_HOME/lambdest-tui/sessions/, named for the command."""
-    state = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    """A new session file in platformdirs' user state folder (on Linux $XDG_STATE_HOME, else
+    ~/.local/state) under lambdest-tui/sessions/, named for the command. The session writer
+    creates the folders it needs 0700 and the file 0600."""
+    import platformdirs  # here: only a command that writes a session needs it
+
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    return Path(state) / "lambdest-tui" / "sessions" / f"{command}-{stamp}-{os.getpid()}.jsonl"
+    sessions = platformdirs.user_state_path("lambdest-tui", appauthor=False) / "sessions"
+    return sessions / f"{command}-{stamp}-{os.getpid()}.jsonl"
 
 
 def _status_line(status: SourceStatus) -> str:
