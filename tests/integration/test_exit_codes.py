@@ -80,3 +80,13 @@ def test_watch_quit_after_a_record_exits_0_and_says_where_it_saved(moto_reset: s
     finally:
         watch.stop()
     assert f"lambdest-tui watch: session saved in {session}" in _plain(watch.text()).replace("\r\n", "\n")
+
+
+def test_tail_with_a_session_file_it_cannot_write_says_so_and_exits_2(tmp_path: Path) -> None:
+    folder = tmp_path / "a-folder"
+    folder.mkdir()
+    nowhere = f"http://127.0.0.1:{free_port()}"
+    tail = TailProcess("--queue", "orders", "--save", str(folder), "--endpoint-url", nowhere, *FAST)
+    assert tail.wait(60) == 2, tail.err
+    assert len(tail.err) == 1, tail.err  # one sentence, no traceback
+    assert tail.err[0].startswith(f"lambdest-tui tail: cannot write the session file {folder}: "), tail.err

@@ -204,10 +204,15 @@ async def _main(args: argparse.Namespace, tail: _Tail) -> int:
     elif args.mode == "consume" and (args.queue or args.topic or args.bus or args.function):
         path = default_session_path()
     size_before = file_size(path) if path is not None else None
-    if args.save:
-        session = SessionWriter(args.save)
-    elif path is not None:
-        session = SessionWriter(path)
+    try:
+        if args.save:
+            session = SessionWriter(args.save)
+        elif path is not None:
+            session = SessionWriter(path)
+    except OSError as exc:
+        tail.err.write(visible(f"{PROG}: cannot write the session file {path}: {exc}") + "\n")
+        return 2
+    if path is not None and not args.save:
         tail.err.write(f"{PROG}: consume mode: every message is saved to {path} before it is deleted\n")
     correlator = Correlator(args.correlate) if args.correlate else Correlator()
     try:
