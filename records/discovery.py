@@ -474,3 +474,15 @@ async def _read(reader: _Reader, functions: Sequence[str], plan: Plan, follow: b
                 via[target] = name
                 downstream.append((target, qualifier or "$LATEST", target_config, False))
         wave = downstream
+
+
+def short_name(arn: str | None) -> str:
+    """The readable end of an ARN: a queue, topic, bus, bucket or function name (with its qualifier)."""
+    if not arn:
+        return "-"
+    if not arn.startswith("arn:"):
+        return arn
+    parts = arn.split(":")
+    if len(parts) > 6 and parts[2] == "lambda":
+        return ":".join(parts[6:])
+    return parts[-1].removeprefix("event-bus/")

@@ -21,9 +21,10 @@ from typing import Any
 
 from records.aws_options import AwsOptions
 from records.discovery import DiscoveryError, Plan, Route, discover, split_function
+from records.discovery import short_name as short
 from records.doctor import access, destinations, metrics
 from records.doctor.calls import Calls, Denied, Missing, Unavailable
-from records.doctor.findings import CHECKS, Finding, short
+from records.doctor.findings import CHECKS, Finding
 
 __all__ = ["CHECKS", "DiscoveryError", "Finding", "diagnose"]
 

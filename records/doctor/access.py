@@ -12,8 +12,9 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from records.discovery import short_name as short
 from records.doctor.calls import Calls, Denied, Missing, Unavailable
-from records.doctor.findings import Finding, noun, short
+from records.doctor.findings import Finding, noun
 from records.doctor.policy import Answer, evaluate, names_root, parse
 
 # What Lambda does with a record, per destination service (the permission the role needs).

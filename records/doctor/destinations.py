@@ -9,10 +9,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from records.discovery import short_name as short
 from records.doctor import patterns
 from records.doctor.access import Subject
 from records.doctor.calls import Calls, Denied, Missing, Unavailable
-from records.doctor.findings import Finding, short
+from records.doctor.findings import Finding
 from records.doctor.policy import evaluate, parse
 
 SUCCESS = "Lambda Function Invocation Result - Success"

@@ -9,6 +9,16 @@ from typing import Any, Literal
 Status = Literal["pass", "problem", "unknown"]
 
 # The stable check ids, in the order the doctor reports them (DESIGN.md "Doctor and health").
+METRIC_CHECKS = (
+    "sync-invocations",
+    "dropped-events",
+    "delivery-failures",
+    "dead-letter-errors",
+    "event-age",
+    "throttles",
+)
+"""The checks read from CloudWatch metrics (records.doctor.metrics)."""
+
 CHECKS = (
     "invoke-config",
     "destination-exists",
@@ -17,12 +27,7 @@ CHECKS = (
     "kms",
     "sns-subscriptions",
     "bus-rules",
-    "sync-invocations",
-    "dropped-events",
-    "delivery-failures",
-    "dead-letter-errors",
-    "event-age",
-    "throttles",
+    *METRIC_CHECKS,
 )
 
 
@@ -42,18 +47,6 @@ class Finding:
     @property
     def order(self) -> tuple[int, str]:
         return (CHECKS.index(self.check) if self.check in CHECKS else len(CHECKS), self.destination or "")
-
-
-def short(arn: str | None) -> str:
-    """The readable end of an ARN (a queue, topic, bus, bucket or function name)."""
-    if not arn:
-        return "-"
-    if not arn.startswith("arn:"):
-        return arn
-    parts = arn.split(":")
-    if len(parts) > 6 and parts[2] == "lambda":
-        return ":".join(parts[6:])
-    return parts[-1].removeprefix("event-bus/")
 
 
 def noun(kind: str | None) -> str:

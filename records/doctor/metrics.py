@@ -12,8 +12,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from records.discovery import short_name as short
 from records.doctor.calls import Calls, Denied, Missing, Unavailable
-from records.doctor.findings import Finding, short
+from records.doctor.findings import METRIC_CHECKS, Finding
 
 NAMESPACE = "AWS/Lambda"
 METRICS = (
@@ -25,14 +26,6 @@ METRICS = (
     ("AsyncEventAge", "Maximum"),
     ("Throttles", "Sum"),
     ("Errors", "Sum"),
-)
-METRIC_CHECKS = (
-    "sync-invocations",
-    "dropped-events",
-    "delivery-failures",
-    "dead-letter-errors",
-    "event-age",
-    "throttles",
 )
 DEFAULT_EVENT_AGE = 21600
 DEFAULT_RETRIES = 2

@@ -16,6 +16,7 @@ import json
 import sys
 from typing import TYPE_CHECKING, TextIO
 
+from records.discovery import short_name as short
 from tui.commands.common import add_aws_arguments, add_format_argument, aws_options
 
 if TYPE_CHECKING:
@@ -38,18 +39,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--concurrency", type=int, default=16, help="AWS calls in flight at once (default: 16)")
     add_format_argument(parser, default="text")
     add_aws_arguments(parser)
-
-
-def short(arn: str | None) -> str:
-    """The readable end of an ARN: a queue, topic, bus, bucket or function name (with its qualifier)."""
-    if not arn:
-        return "-"
-    if not arn.startswith("arn:"):
-        return arn
-    parts = arn.split(":")
-    if parts[2] == "lambda" and len(parts) > 6:
-        return ":".join(parts[6:])
-    return parts[-1].removeprefix("event-bus/")
 
 
 def table(routes: list[Route]) -> list[str]:
