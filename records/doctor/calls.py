@@ -4,8 +4,8 @@ and errors sorted into "missing", "denied (this permission)" and the rest."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Mapping
-from contextlib import AsyncExitStack
+from collections.abc import Awaitable, Callable, Iterator, Mapping
+from contextlib import AsyncExitStack, contextmanager
 from typing import Any, TypeVar
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -86,24 +86,37 @@ class Calls:
         """The response, or Denied / Missing / Unavailable; a stopping error (credentials) raises DiscoveryError."""
         client = await self.client(service, single)
         async with self.limit:
-            try:
+            with self._errors(client, service, operation):
                 result: dict[str, Any] = await getattr(client, operation)(**params)
-            except ClientError as exc:
-                stop = fatal(exc, self.aws)
-                if stop is not None:
-                    raise stop from exc
-                found = code(exc)
-                if found in ACCESS_CODES:
-                    raise Denied(self.permission(client, service, operation)) from exc
-                if found in MISSING:
-                    raise Missing(found) from exc
-                raise Unavailable(f"{found}: {exc.response.get('Error', {}).get('Message', '')}".rstrip(": ")) from exc
-            except (BotoCoreError, ResponseParserError) as exc:  # ResponseParserError: an endpoint's 500 page
-                stop = fatal(exc, self.aws)
-                if stop is not None:
-                    raise stop from exc
-                raise Unavailable(str(exc).splitlines()[0]) from exc
         return result
+
+    async def pages(self, service: str, operation: str, **params: Any) -> list[dict[str, Any]]:
+        """Every page of a paginated operation (botocore's paginator), errors as `call` raises them."""
+        client = await self.client(service)
+        async with self.limit:
+            with self._errors(client, service, operation):
+                return [page async for page in client.get_paginator(operation).paginate(**params)]
+
+    @contextmanager
+    def _errors(self, client: Any, service: str, operation: str) -> Iterator[None]:
+        """AWS's errors as Denied / Missing / Unavailable, or DiscoveryError for one that stops everything."""
+        try:
+            yield
+        except ClientError as exc:
+            stop = fatal(exc, self.aws)
+            if stop is not None:
+                raise stop from exc
+            found = code(exc)
+            if found in ACCESS_CODES:
+                raise Denied(self.permission(client, service, operation)) from exc
+            if found in MISSING:
+                raise Missing(found) from exc
+            raise Unavailable(f"{found}: {exc.response.get('Error', {}).get('Message', '')}".rstrip(": ")) from exc
+        except (BotoCoreError, ResponseParserError) as exc:  # ResponseParserError: an endpoint's 500 page
+            stop = fatal(exc, self.aws)
+            if stop is not None:
+                raise stop from exc
+            raise Unavailable(str(exc).splitlines()[0]) from exc
 
     @staticmethod
     def permission(client: Any, service: str, operation: str) -> str:

@@ -136,15 +136,9 @@ def exists_finding(subject: Subject, target: Target) -> Finding:
 
 async def subscriptions_finding(calls: Calls, subject: Subject) -> Finding:
     topic = subject.destination
-    found: list[dict[str, Any]] = []
-    token: dict[str, Any] = {}
     try:
-        while True:
-            page = await calls.call("sns", "list_subscriptions_by_topic", TopicArn=topic, **token)
-            found.extend(page.get("Subscriptions", []))
-            if not page.get("NextToken"):
-                break
-            token = {"NextToken": page["NextToken"]}
+        pages = await calls.pages("sns", "list_subscriptions_by_topic", TopicArn=topic)
+        found: list[dict[str, Any]] = [item for page in pages for item in page.get("Subscriptions", [])]
     except Denied as exc:
         return subject.finding(
             "sns-subscriptions", "unknown", f"cannot list who subscribes to {subject.what} ({exc.permission})"
@@ -250,15 +244,9 @@ async def _nothing() -> None:
 
 async def rules_finding(calls: Calls, subject: Subject, function_arn: str, route: str | None) -> Finding:
     bus = bus_name(subject.destination)
-    rules: list[dict[str, Any]] = []
-    token: dict[str, Any] = {}
     try:
-        while True:
-            page = await calls.call("events", "list_rules", EventBusName=bus, **token)
-            rules.extend(page.get("Rules", []))
-            if not page.get("NextToken"):
-                break
-            token = {"NextToken": page["NextToken"]}
+        pages = await calls.pages("events", "list_rules", EventBusName=bus)
+        rules: list[dict[str, Any]] = [rule for page in pages for rule in page.get("Rules", [])]
     except Denied as exc:
         return subject.finding("bus-rules", "unknown", f"cannot list the rules of {subject.what} ({exc.permission})")
     except (Missing, Unavailable) as exc:

@@ -10,7 +10,6 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from records.discovery import short_name as short
 from records.doctor.calls import Calls, Denied, Missing, Unavailable
@@ -80,22 +79,17 @@ async def read(calls: Calls, subjects: Sequence[Subject], since: timedelta) -> l
         for j, (name, stat) in enumerate(METRICS)
     ]
     values: dict[str, list[float]] = {}
-    for first in range(0, len(queries), 500):
-        token: dict[str, Any] = {}
-        while True:
-            page = await calls.call(
-                "cloudwatch",
-                "get_metric_data",
-                MetricDataQueries=queries[first : first + 500],
-                StartTime=start,
-                EndTime=end,
-                **token,
-            )
+    for first in range(0, len(queries), 500):  # GetMetricData takes at most 500 queries a call
+        pages = await calls.pages(
+            "cloudwatch",
+            "get_metric_data",
+            MetricDataQueries=queries[first : first + 500],
+            StartTime=start,
+            EndTime=end,
+        )
+        for page in pages:
             for result in page.get("MetricDataResults", []):
                 values.setdefault(str(result["Id"]), []).extend(float(v) for v in result.get("Values", []))
-            if not page.get("NextToken"):
-                break
-            token = {"NextToken": page["NextToken"]}
     found: list[dict[str, float | None]] = []
     for i in range(len(subjects)):
         one: dict[str, float | None] = {}
