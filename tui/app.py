@@ -300,9 +300,9 @@ class LambdestApp(App[None]):
         if isinstance(self.screen, HealthScreen):
             self.pop_screen()
             return
-        functions = list(self.config.watched_functions) if self.poller is not None else self.session.store.functions()
+        functions = list(self.config.watched_functions) or self.session.store.functions()
         note = None
-        if self.poller is None:
+        if not self.config.watched_functions:
             note = (
                 "No function watched: CloudWatch metrics and the doctor's checks come with `demo` and "
                 "`watch --function NAME`."

@@ -83,27 +83,31 @@ async def check(
         series = await _series(names, aws, window, read_at, clients)
     except (Denied, Missing, Unavailable, DiscoveryError) as exc:
         series = [FunctionHealth(name) for name in names]
-        metrics_error = _sentence(exc, "CloudWatch metrics")
+        metrics_error = _sentence(exc, "No CloudWatch metrics")
     doctor_error: str | None = None
     findings: list[Finding] = []
     try:
         findings = await diagnose(names, aws, since=window, clients=clients)
     except (DiscoveryError, Denied, Missing, Unavailable) as exc:
-        doctor_error = _sentence(exc, "the doctor's checks")
+        doctor_error = _sentence(exc, "The doctor's checks could not run")
     except Exception as exc:  # a check that breaks must not end the health view: say so
-        doctor_error = f"The doctor's checks failed: {type(exc).__name__}: {exc}"
+        doctor_error = f"The doctor's checks could not run: {type(exc).__name__}: {exc}"
     findings.sort(key=lambda f: _STATUS_ORDER.get(f.status, 3))  # stable: the doctor's order within
     return Health(read_at, tuple(series), tuple(findings), metrics_error, doctor_error)
 
 
 def _sentence(exc: Exception, what: str) -> str:
+    """`what` ("No CloudWatch metrics") and why, as one sentence."""
     if isinstance(exc, Denied):
-        return f"No {what}: the caller may not {exc.permission}."
-    if isinstance(exc, Missing):
-        return f"No {what}: {exc} (not found)."
-    if isinstance(exc, Unavailable):
-        return f"No {what}: {exc.reason}."
-    return f"No {what}: {exc}"
+        reason = f"the caller may not {exc.permission}"
+    elif isinstance(exc, Missing):
+        reason = f"{exc} (not found)"
+    elif isinstance(exc, Unavailable):
+        reason = exc.reason
+    else:
+        reason = str(exc)
+    reason = reason.rstrip()
+    return f"{what}: {reason}" + ("" if reason.endswith(".") else ".")
 
 
 async def _series(
