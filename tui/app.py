@@ -114,9 +114,7 @@ class LambdestApp(App[None]):
         Binding("O", "order_dialog", "Edit order", tooltip="edit a test order or pick a preset, then send"),
         Binding("r", "redrive", "Re-drive", tooltip="(record screen) re-drive this record (asks first)"),
         Binding("s", "save", "Save", tooltip="save the session or the filtered view as JSON Lines"),
-        Binding(
-            "h", "health", "Health", tooltip="health: CloudWatch metrics beside the records seen, the doctor's findings"
-        ),
+        Binding("h", "health", "Health", tooltip="health: CloudWatch metrics and the doctor's findings"),
         Binding(
             "ctrl+p", "command_palette", "palette", show=False, priority=True, tooltip="command palette (every action)"
         ),
