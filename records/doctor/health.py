@@ -5,7 +5,8 @@ Public API:
         per function the CloudWatch metrics of the last `window` in 1-minute periods (one
         GetMetricData call for all of them) and the doctor's findings (`records.doctor.diagnose`).
         Never raises for AWS trouble: a read that failed becomes a sentence in `Health`.
-    Health           read_at, functions (FunctionHealth each), findings, metrics_error, doctor_error
+    Health           read_at, functions (FunctionHealth each), findings, metrics_error, doctor_error;
+                     to_json() / Health.from_json(data): the form `records.doctor.health_worker` prints
     FunctionHealth   function, totals (metric -> sum, maximum for AsyncEventAge; None: no data),
                      series (metric -> one value a minute, oldest first, 0 where CloudWatch has none)
     LOSS_METRICS     AsyncEventsDropped, DestinationDeliveryFailures, DeadLetterErrors
@@ -50,6 +51,40 @@ class Health:
     findings: tuple[Finding, ...] = ()  # problems first, then unknowns, then passes
     metrics_error: str | None = None  # why there are no metrics (a sentence)
     doctor_error: str | None = None  # why there are no findings (a sentence)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "read_at": self.read_at,
+            "functions": [
+                {
+                    "function": one.function,
+                    "totals": dict(one.totals),
+                    "series": {name: list(values) for name, values in one.series.items()},
+                }
+                for one in self.functions
+            ],
+            "findings": [finding.to_json() for finding in self.findings],
+            "metrics_error": self.metrics_error,
+            "doctor_error": self.doctor_error,
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Health:
+        """The reading `to_json` wrote (raises KeyError, TypeError or ValueError for anything else)."""
+        return cls(
+            float(data["read_at"]),
+            tuple(
+                FunctionHealth(
+                    str(one["function"]),
+                    {str(k): None if v is None else float(v) for k, v in one["totals"].items()},
+                    {str(k): tuple(float(x) for x in v) for k, v in one["series"].items()},
+                )
+                for one in data["functions"]
+            ),
+            tuple(Finding(**finding) for finding in data["findings"]),
+            data.get("metrics_error"),
+            data.get("doctor_error"),
+        )
 
 
 def losses(health: Health) -> dict[str, dict[str, int]]:

@@ -21,11 +21,11 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Sparkline, Static
 
-from records.doctor.health import LOSS_METRICS, Health, losses
+from records.doctor.health import LOSS_METRICS, FunctionHealth, Health, losses
 from records.doctor.metrics import METRICS
 from records.lines import visible
 
-__all__ = ["HealthScreen", "findings_text", "loss_badge", "seen_text"]
+__all__ = ["HealthScreen", "findings_text", "loss_badge", "numbers_text", "seen_text"]
 
 Seen = Mapping[str, Mapping[str, int]]
 """function -> condition -> records this session holds."""
@@ -52,6 +52,19 @@ def metric_value(value: float | None, metric: str) -> str:
     if metric == "AsyncEventAge":
         return f"{value / 1000:.1f} s"
     return f"{value:.0f}" if math.isclose(value, round(value)) else f"{value:.1f}"
+
+
+def numbers_text(one: FunctionHealth | None) -> Text:
+    """One line per metric: its name and its total over the window (a loss above zero in red)."""
+    text = Text()
+    for number, (metric, _stat) in enumerate(METRICS):
+        total = one.totals.get(metric) if one is not None else None
+        loss = metric in LOSS_METRICS and bool(total)
+        text.append(f"{metric:<29}", style="bold red" if loss else "")
+        text.append(f"{metric_value(total, metric):>10}", style="bold red" if loss else "bold")
+        if number < len(METRICS) - 1:
+            text.append("\n")
+    return text
 
 
 def seen_text(counts: Mapping[str, int]) -> Text:
@@ -117,13 +130,10 @@ class HealthScreen(Screen[None]):
     HealthScreen #health-body { height: 1fr; }
     HealthScreen .fn-title { height: 1; margin-top: 1; padding: 0 1; background: $primary-muted; text-style: bold; }
     HealthScreen .fn-body { height: auto; }
-    HealthScreen .fn-metrics { width: 3fr; height: auto; padding: 0 1; }
+    HealthScreen .fn-numbers { width: 42; height: auto; padding: 0 1; }
+    HealthScreen .fn-sparklines { width: 1fr; max-width: 62; height: auto; padding-right: 2; }
+    HealthScreen .fn-sparklines Sparkline { width: 1fr; height: 1; }
     HealthScreen .fn-seen { width: 1fr; min-width: 32; height: auto; padding: 0 1; }
-    HealthScreen .metric { height: 1; }
-    HealthScreen .metric-label { width: 30; height: 1; }
-    HealthScreen .metric-value { width: 10; height: 1; text-align: right; margin-right: 2; }
-    HealthScreen .metric-value.loss { color: $error; text-style: bold; }
-    HealthScreen .metric Sparkline { width: 1fr; max-width: 60; height: 1; }
     HealthScreen #health-findings { height: auto; margin-top: 1; padding: 0 1; }
     """
 
@@ -149,13 +159,12 @@ class HealthScreen(Screen[None]):
         with VerticalScroll(id="health-body"):
             for number, function in enumerate(self.functions):
                 yield Static(visible(function), classes="fn-title", markup=False)
+                # few widgets: scrolling repaints every one on screen (benchmarks/health_latency.py)
                 with Horizontal(classes="fn-body"):
-                    with Vertical(classes="fn-metrics"):
+                    yield Static(numbers_text(None), id=f"numbers{number}", classes="fn-numbers", markup=False)
+                    with Vertical(classes="fn-sparklines"):
                         for metric, _stat in METRICS:
-                            with Horizontal(classes="metric"):
-                                yield Static(metric, classes="metric-label", markup=False)
-                                yield Static("-", id=f"v{number}-{metric}", classes="metric-value", markup=False)
-                                yield Sparkline([0.0], id=f"s{number}-{metric}", summary_function=max)
+                            yield Sparkline([0.0], id=f"s{number}-{metric}", summary_function=max)
                     yield Static(id=f"seen{number}", classes="fn-seen", markup=False)
             yield Static(id="health-findings", markup=False)
         yield Footer()
@@ -175,11 +184,8 @@ class HealthScreen(Screen[None]):
         by_name = {one.function: one for one in health.functions} if health is not None else {}
         for number, function in enumerate(self.functions):
             one = by_name.get(function)
+            self.query_one(f"#numbers{number}", Static).update(numbers_text(one), layout=False)
             for metric, _stat in METRICS:
-                total = one.totals.get(metric) if one is not None else None
-                value = self.query_one(f"#v{number}-{metric}", Static)
-                value.update(metric_value(total, metric))
-                value.set_class(metric in LOSS_METRICS and bool(total), "loss")
                 series = one.series.get(metric) if one is not None else None
                 self.query_one(f"#s{number}-{metric}", Sparkline).data = list(series) if series else [0.0]
         self.query_one("#health-findings", Static).update(findings_text(health))
