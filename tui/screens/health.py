@@ -180,6 +180,8 @@ class HealthScreen(Screen[None]):
     def show(self, health: Health | None) -> None:
         """Show a new reading (the app calls this when the poller posts one)."""
         self.health = health
+        if not self.query("#health-head"):
+            return  # not composed yet (on_mount shows it) or closing: the widgets are not there
         self.query_one("#health-head", Static).update(self._head())
         by_name = {one.function: one for one in health.functions} if health is not None else {}
         for number, function in enumerate(self.functions):
@@ -192,6 +194,8 @@ class HealthScreen(Screen[None]):
         self.show_seen()
 
     def show_seen(self) -> None:
+        if not self.query("#health-head"):
+            return
         seen = {name: dict(counts) for name, counts in self.seen().items()}
         if seen == self.shown_seen:
             return
