@@ -190,6 +190,8 @@ async def test_an_unreachable_cloudwatch_is_a_sentence_not_a_crash() -> None:
     )
     app = create_app(config)
     async with app.run_test(size=(120, 40)) as pilot:
+        palette = {command.title: command.help for command in app.get_system_commands(app.screen)}
+        assert palette["Health"] == "health: CloudWatch metrics and the doctor's findings"  # from the binding
         await pilot.press("h")
         screen = app.screen
         assert isinstance(screen, HealthScreen)
