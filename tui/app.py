@@ -31,20 +31,34 @@ from textual.worker import Worker, WorkerState
 
 from records.aws_options import AwsOptions
 from records.decode import DEFAULT_CORRELATOR, Correlator
+from records.doctor.health import Health
 from records.lines import iso_timestamp, visible
 from records.setups import ConfigError, Setup, save_setup
 from records.sources.base import Source
+from records.store.conditions import ConditionCounts
 from records.store.queries import comparison, flow_stages
 from records.store.views import FilterError, RecordFilter
-from tui.messages import FilterChanged, MarkRecord, OpenRecord, OrderFailed, OrderSent, RedriveRecord, SourceEvents
+from tui.health import HEALTH_SECONDS, HealthPoller
+from tui.messages import (
+    FilterChanged,
+    HealthRead,
+    MarkRecord,
+    OpenRecord,
+    OrderFailed,
+    OrderSent,
+    RedriveRecord,
+    SourceEvents,
+)
 from tui.render import Stage
 from tui.safety import AccountIdentified, WriteGuard
 from tui.screens.detail import DetailScreen, RecordDetail
 from tui.screens.dialogs import ConfirmDialog, FilterDialog, OrderDialog, OrderRequest, SaveDialog, SaveRequest
+from tui.screens.health import HealthScreen, loss_badge
 from tui.screens.help import HelpScreen, HelpSection
 from tui.screens.main import MainScreen
 from tui.screens.save_setup import SaveSetupDialog, SetupSaved
 from tui.session import Refreshed, Session
+from tui.widgets.status import StatusBar
 from tui.widgets.virtual_table import VirtualTable
 from tui.workers import Pump
 
@@ -74,6 +88,11 @@ class AppConfig:
     read_only: bool = False
     confirm_account: AwsOptions | None = None
     setup: Setup | None = None  # what is watched, for the palette's "Save the sources as a setup"
+    # Health (`h`): the functions whose CloudWatch metrics and doctor's checks are read, with `aws`,
+    # every `health_seconds` (tui.health); none: the health screen shows only the records seen.
+    aws: AwsOptions | None = None
+    watched_functions: Sequence[str] = ()
+    health_seconds: float = HEALTH_SECONDS
 
 
 class LambdestApp(App[None]):
@@ -95,6 +114,7 @@ class LambdestApp(App[None]):
         Binding("O", "order_dialog", "Edit order", tooltip="edit a test order or pick a preset, then send"),
         Binding("r", "redrive", "Re-drive", tooltip="(record screen) re-drive this record (asks first)"),
         Binding("s", "save", "Save", tooltip="save the session or the filtered view as JSON Lines"),
+        Binding("h", "health", "Health", tooltip="health: CloudWatch metrics and the doctor's findings"),
         Binding(
             "ctrl+p", "command_palette", "palette", show=False, priority=True, tooltip="command palette (every action)"
         ),
@@ -123,6 +143,11 @@ class LambdestApp(App[None]):
         )
         self.pumps: list[Pump] = []
         self.guard = WriteGuard(config.read_only, config.confirm_account)
+        self.health: Health | None = None  # the health poller's latest reading
+        self.conditions = ConditionCounts(self.session.store)
+        self.poller: HealthPoller | None = None
+        if config.watched_functions and config.aws is not None:
+            self.poller = HealthPoller(config.watched_functions, config.aws, self.post_message, config.health_seconds)
 
     # ----- life cycle ---------------------------------------------------------------------------
 
@@ -140,6 +165,8 @@ class LambdestApp(App[None]):
                 exit_on_error=False,
                 name=source.label,
             )
+        if self.poller is not None:
+            self.run_worker(self.poller.run(), group="health", exit_on_error=False, name="health")
 
     # ----- safety (tui.safety) ------------------------------------------------------------------
 
@@ -264,6 +291,32 @@ class LambdestApp(App[None]):
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen(self.help_sections()))
+
+    # ----- health (tui.health, tui.screens.health) ------------------------------------------------
+
+    def action_health(self) -> None:
+        if isinstance(self.screen, HealthScreen):
+            self.pop_screen()
+            return
+        functions = list(self.config.watched_functions) or self.session.store.functions()
+        note = None
+        if not self.config.watched_functions:
+            note = (
+                "No function watched: CloudWatch metrics and the doctor's checks come with `demo` and "
+                "`watch --function NAME`."
+            )
+        update = self.poller.now if self.poller is not None else lambda: None
+        self.push_screen(HealthScreen(functions, self.conditions.counts, self.health, update=update, note=note))
+
+    def on_health_read(self, message: HealthRead) -> None:
+        self.health = message.health
+        badge = loss_badge(message.health)
+        for screen in self.screen_stack:
+            if isinstance(screen, MainScreen):
+                for bar in screen.query(StatusBar):
+                    bar.show_badge(badge)
+            elif isinstance(screen, HealthScreen) and screen.is_mounted:
+                screen.show(message.health)
 
     # ----- test orders and re-drive -------------------------------------------------------------
 
@@ -452,6 +505,7 @@ class LambdestApp(App[None]):
             ("Main and record screens", [*self.BINDINGS, *App.BINDINGS]),
             ("Main screen", [*VirtualTable.BINDINGS, *MainScreen.BINDINGS]),
             ("Record screen", [*DetailScreen.BINDINGS, *Tabs.BINDINGS, *tree_keys]),
+            ("Health screen", list(HealthScreen.BINDINGS)),
         ]
 
 

@@ -1,7 +1,8 @@
 """Running the app on live sources with AWS access (shared by `watch` and `demo`).
 
 Public API:
-    live_config(sources, aws, function, title, subtitle) -> AppConfig
+    live_config(sources, aws, function, title, subtitle, watched=()) -> AppConfig
+                                  `watched`: the functions the health screen reads (metrics, doctor)
     run_app(config) -> Ran        runs the app until the user quits or a signal ends it; returns once
                                   every source is closed (taps removed)
     Ran: app, signal (SIGTERM/SIGHUP that ended it, else None), never_live, failures, exit_code()
@@ -93,7 +94,12 @@ class Ran:
 
 
 def live_config(
-    sources: Sequence[Source], aws: AwsOptions, function: str | None, title: str, subtitle: str
+    sources: Sequence[Source],
+    aws: AwsOptions,
+    function: str | None,
+    title: str,
+    subtitle: str,
+    watched: Sequence[str] = (),
 ) -> AppConfig:
     """An app config whose invoker sends asynchronous invokes with `aws` (test orders, re-drive).
     Signals are handled by `run_app` (SIGTERM and SIGHUP alike), not by the app."""
@@ -114,6 +120,8 @@ def live_config(
         title=title,
         subtitle=subtitle,
         confirm_account=None if is_local(aws) else aws,  # the sandbox needs no confirmation
+        aws=aws,
+        watched_functions=list(watched),
     )
 
 

@@ -5,15 +5,19 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from textual.message import Message
 
 from records.sources.base import SourceEvent
 from records.store.views import RecordFilter
 
+if TYPE_CHECKING:
+    from records.doctor.health import Health
+
 __all__ = [
     "FilterChanged",
+    "HealthRead",
     "MarkRecord",
     "OpenRecord",
     "OrderFailed",
@@ -87,3 +91,10 @@ class RedriveRecord(Message):
     """Re-drive the request payload of the store row `index` (after asking)."""
 
     index: int
+
+
+@dataclass
+class HealthRead(Message):
+    """The health poller's latest look at the watched functions (metrics and the doctor's findings)."""
+
+    health: Health

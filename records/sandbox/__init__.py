@@ -17,7 +17,8 @@ Public API (names are stable; the UI's `demo` and the `sandbox` command use them
     sandbox.buses, sandbox.buckets
     sandbox.arn("function", "order")   # ARNs of the stack's resources (kinds: function queue topic bus bucket)
     sandbox.stats()            # SandboxStats: accepted, attempts, retries, succeeded, failed, records,
-                               #   delivered, delivery_failures (list of DeliveryFailure)
+                               #   delivered, delivery_failures (list of DeliveryFailure),
+                               #   delivered_to (destination ARN -> records delivered)
     sandbox.wait_idle(timeout) # True once every accepted invocation reached its outcome and was delivered
     sandbox.stop()             # sync, idempotent: stops the endpoint, the runtime and moto (no process left)
 
@@ -93,6 +94,7 @@ class SandboxStats:
     records: int = 0
     delivered: int = 0
     delivery_failures: tuple[DeliveryFailure, ...] = field(default_factory=tuple)
+    delivered_to: dict[str, int] = field(default_factory=dict)  # destination ARN -> records delivered
 
 
 class Sandbox:
@@ -326,6 +328,7 @@ class Sandbox:
             **dataclasses.asdict(runtime.stats),  # the runtime's counts, as they are now
             delivered=sum(delivery.stats.delivered.values()),
             delivery_failures=tuple(delivery.stats.failures),
+            delivered_to=dict(delivery.stats.delivered),
         )
 
     def wait_idle(self, timeout: float | None = None) -> bool:

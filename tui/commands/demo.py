@@ -98,7 +98,9 @@ def demo_config(
         given=[*sandbox.topics, *sandbox.queues],
     )
     function = "order" if "order" in sandbox.functions else (sandbox.functions[0] if sandbox.functions else None)
-    config = live_config(sources, aws, function, "lambdest-tui demo", f"sandbox {sandbox.endpoint_url}")
+    config = live_config(
+        sources, aws, function, "lambdest-tui demo", f"sandbox {sandbox.endpoint_url}", watched=sandbox.functions
+    )
     config.correlator = correlator
     if not is_order_system(sandbox):  # the order presets make sense only for the order system
         config.presets = {}

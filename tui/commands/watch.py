@@ -91,7 +91,8 @@ def run(args: argparse.Namespace) -> int:
         from tui.launch import live_config, run_app
 
         function = order_function(args, plan)
-        config = live_config(sources, aws, function, PROG, f"session {session_path}")
+        watched = list(plan.function_arns) if plan is not None else []  # the health screen's functions
+        config = live_config(sources, aws, function, PROG, f"session {session_path}", watched=watched)
         config.correlator = correlator(args)
         config.read_only = args.read_only
         config.setup = setup_of(args)  # the palette can save these sources as a setup

@@ -67,6 +67,8 @@ class StatusBar(Vertical):
     StatusBar #status-totals { width: auto; height: 1; }
     StatusBar #status-rate-label { width: auto; height: 1; margin-left: 2; color: $text-muted; }
     StatusBar Sparkline { width: 1fr; max-width: 40; height: 1; margin-left: 1; }
+    StatusBar #status-badge { width: auto; height: 1; margin-left: 2; display: none; }
+    StatusBar #status-badge.shown { display: block; }
     """
 
     def __init__(self, *, id: str | None = None) -> None:
@@ -79,6 +81,7 @@ class StatusBar(Vertical):
             yield Static(id="status-totals", markup=False)
             yield Static("rec/s", id="status-rate-label", markup=False)
             yield Sparkline([0.0], id="status-rate", summary_function=max)
+            yield Static(id="status-badge", markup=False)
 
     def show(
         self,
@@ -90,6 +93,12 @@ class StatusBar(Vertical):
         self._set("#status-totals", totals_text(*totals))
         self._set("#status-rate-label", f"rec/s {rates[-1]:.0f}" if rates else "rec/s")
         self.query_one(Sparkline).data = list(rates) or [0.0]
+
+    def show_badge(self, badge: Text | None) -> None:
+        """The health badge (losses counted by CloudWatch), or none."""
+        widget = self.query_one("#status-badge", Static)
+        widget.update(badge or "")
+        widget.set_class(badge is not None, "shown")
 
     def _set(self, selector: str, text: Text | str, *, sized: bool = True) -> None:
         """Show `text` in a Static; a layout pass (the whole screen's: costly while records pour in)
