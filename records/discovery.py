@@ -198,7 +198,7 @@ def fatal(exc: BaseException, aws: AwsOptions) -> DiscoveryError | None:
     return None
 
 
-class _Reader:
+class Reader:
     """The clients, the concurrency bound and the cache of destination checks of one discovery."""
 
     def __init__(
@@ -292,7 +292,7 @@ def _problem(exc: ClientError | BotoCoreError, what: str) -> str:
     return f"reading {what} failed: {exc}"
 
 
-async def _configuration(reader: _Reader, name: str) -> dict[str, Any] | str:
+async def _configuration(reader: Reader, name: str) -> dict[str, Any] | str:
     """The function's configuration, or a sentence saying why it cannot be read."""
     if name not in reader.configs:
         try:
@@ -302,7 +302,7 @@ async def _configuration(reader: _Reader, name: str) -> dict[str, Any] | str:
     return reader.configs[name]
 
 
-async def _check(reader: _Reader, arn: str, kind: DestinationType) -> str | None:
+async def _check(reader: Reader, arn: str, kind: DestinationType) -> str | None:
     """None when the destination exists and can be watched; otherwise the problem."""
     parts = arn.split(":")
     resource = ":".join(parts[5:]) if len(parts) > 5 else ""
@@ -331,7 +331,7 @@ async def _check(reader: _Reader, arn: str, kind: DestinationType) -> str | None
 
 
 async def _route(
-    reader: _Reader, function: str, qualifier: str | None, route: RouteKind, arn: str, via: str | None
+    reader: Reader, function: str, qualifier: str | None, route: RouteKind, arn: str, via: str | None
 ) -> Route:
     kind = destination_type(arn)
     if kind is None:
@@ -345,8 +345,8 @@ def _qualifier(function_arn: str) -> str:
     return parts[7] if len(parts) > 7 else "$LATEST"
 
 
-async def _function_routes(
-    reader: _Reader, name: str, only: str | None, config: dict[str, Any], via: str | None, explicit: bool
+async def function_routes(
+    reader: Reader, name: str, only: str | None, config: dict[str, Any], via: str | None, explicit: bool
 ) -> tuple[list[Route], list[str]]:
     """Every route of one function (its qualifier `only`, when given) and notes about it."""
     routes: list[Route] = []
@@ -388,13 +388,13 @@ async def _function_routes(
     return routes, notes
 
 
-async def _list_functions(reader: _Reader) -> dict[str, dict[str, Any]]:
+async def _list_functions(reader: Reader) -> dict[str, dict[str, Any]]:
     functions = await reader.pages("list_functions", "Functions")
     return {str(item["FunctionName"]): item for item in functions}
 
 
 async def _select(
-    reader: _Reader, specs: Sequence[str], plan: Plan
+    reader: Reader, specs: Sequence[str], plan: Plan
 ) -> list[tuple[str, str | None, dict[str, Any], bool]]:
     """(name, qualifier, configuration, named explicitly) of each function asked for, in order."""
     listing = await _list_functions(reader) if not specs or any(is_glob(spec) for spec in specs) else {}
@@ -438,7 +438,7 @@ async def discover(
     aiobotocore session to share (its loaded service models are reused), else a new one."""
     plan = Plan()
     try:
-        reader = _Reader(aws, concurrency, clients, session)
+        reader = Reader(aws, concurrency, clients, session)
         async with reader.stack:
             try:
                 await _read(reader, functions, plan, follow)
@@ -449,14 +449,14 @@ async def discover(
     return plan
 
 
-async def _read(reader: _Reader, functions: Sequence[str], plan: Plan, follow: bool) -> None:
+async def _read(reader: Reader, functions: Sequence[str], plan: Plan, follow: bool) -> None:
     """Fill `plan`: the functions asked for, then, wave by wave, those their Lambda destinations reach."""
     wave = await _select(reader, functions, plan)
     seen = {name for name, *_ in wave}
     via: dict[str, str | None] = dict.fromkeys(seen)
     while wave:
         results = await _all(
-            [_function_routes(reader, name, q, config, via[name], explicit) for name, q, config, explicit in wave]
+            [function_routes(reader, name, q, config, via[name], explicit) for name, q, config, explicit in wave]
         )
         downstream: list[tuple[str, str | None, dict[str, Any], bool]] = []
         for (name, _, config, _), (routes, notes) in zip(wave, results, strict=True):

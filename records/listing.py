@@ -25,7 +25,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from records.aws_options import AwsOptions
-from records.discovery import DiscoveryError, Route, _function_routes, _Reader, fatal
+from records.discovery import DiscoveryError, Reader, Route, fatal, function_routes
 
 _KIND = {"sqs": "queue", "sns": "topic", "events": "bus", "lambda": "function", "s3": "bucket", "kafka": "kafka"}
 
@@ -88,7 +88,7 @@ async def list_destinations(
     aws: AwsOptions, *, page_size: int = 50, batch: int = 10, concurrency: int = 16
 ) -> AsyncIterator[Listing]:
     try:
-        reader = _Reader(aws, concurrency, None)
+        reader = Reader(aws, concurrency, None)
         async with reader.stack:
             next_page: asyncio.Future[dict[str, Any]] | None = None
             try:
@@ -133,6 +133,6 @@ async def list_destinations(
         raise fatal(exc, aws) or DiscoveryError(f"reading the functions failed: {exc}") from exc
 
 
-async def _one(reader: _Reader, name: str, config: dict[str, Any]) -> FunctionDestinations:
-    routes, _notes = await _function_routes(reader, name, None, config, None, False)
+async def _one(reader: Reader, name: str, config: dict[str, Any]) -> FunctionDestinations:
+    routes, _notes = await function_routes(reader, name, None, config, None, False)
     return FunctionDestinations.from_routes(name, routes)
