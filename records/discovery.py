@@ -1,19 +1,5 @@
 """Where a function's records go: the plan of its destinations (no UI, no argparse).
 
-Public API:
-    discover(functions, aws, *, concurrency=16, follow=True, clients=None) -> Plan
-        `functions`: names, `name:qualifier`, ARNs or shell-style globs (`order*`, fnmatch); empty
-        means every function in the region. Reads, for each function: every qualifier's event-invoke
-        config (ListFunctionEventInvokeConfigs), its dead-letter queue (DeadLetterConfig), its event
-        source mappings' on-failure destinations; follows Lambda destinations downstream (`via`
-        names the function whose destination led there; a cycle stops where it started) and checks
-        that each destination exists and can be read.
-    Route      one place records go: function, qualifier, route, destination, destination_type,
-               via, watch, problem (the fields of `lambdest-tui destinations --format jsonl`)
-    Plan       routes, notes (sentences that are not routes), function_arns, and what to watch:
-               queues(), topics(), buses(), buckets() (bucket -> functions), problems
-    DiscoveryError   nothing could be read at all (no region, no credentials, no endpoint): a sentence
-
 A function the caller may not read, or one that does not exist, is a route with a problem, not an
 error. Throttling is retried by botocore's standard retry mode; `concurrency` bounds the calls in
 flight.
@@ -40,6 +26,27 @@ from botocore.exceptions import (
 )
 
 from records.aws_options import AwsOptions
+
+__all__ = [
+    "ACCESS_CODES",
+    "CREDENTIAL_CODES",
+    "MISSING_CODES",
+    "DestinationType",
+    "DiscoveryError",
+    "Plan",
+    "Reader",
+    "Route",
+    "RouteKind",
+    "Watch",
+    "bucket_name",
+    "destination_type",
+    "discover",
+    "fatal",
+    "function_routes",
+    "is_glob",
+    "short_name",
+    "split_function",
+]
 
 RouteKind = Literal["on-success", "on-failure", "dead-letter", "stream-failure"]
 DestinationType = Literal["sqs", "sns", "events", "lambda", "s3", "kafka"]
@@ -81,6 +88,13 @@ class DiscoveryError(RuntimeError):
 
 @dataclass(frozen=True, slots=True)
 class Route:
+    """One place records go: `function` (its name), `qualifier`, `route` (the kind: on-success,
+    on-failure, dead-letter, stream-failure), `destination` (an ARN), `destination_type`, `via`
+    (the function whose Lambda destination led here), `watch` (how it can be watched) and `problem`
+    (a sentence, None when the destination can be watched). A function that cannot be read, or has
+    no destination, is a route with a problem and no destination. These are the fields of
+    `lambdest-tui destinations --format jsonl`."""
+
     function: str
     qualifier: str | None
     route: RouteKind | None
@@ -91,17 +105,23 @@ class Route:
     problem: str | None = None
 
     def to_json(self) -> dict[str, Any]:
+        """The fields as a dict (a line of `--format jsonl`)."""
         return dataclasses.asdict(self)
 
 
 @dataclass
 class Plan:
+    """What `discover` found: `routes`, `notes` (sentences that are not routes, e.g. a qualifier with
+    no OnFailure destination), `function_arns` (every function read -> its unqualified ARN), and
+    what to watch: `queues()`, `topics()`, `buses()`, `buckets()`, `problems`."""
+
     routes: list[Route] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # e.g. "f ($LATEST) has no OnFailure destination: ..."
     function_arns: dict[str, str] = field(default_factory=dict)  # every function read -> unqualified ARN
 
     @property
     def problems(self) -> list[Route]:
+        """The routes with a problem."""
         return [route for route in self.routes if route.problem is not None]
 
     def _watched(self, watch: Watch) -> list[Route]:
@@ -115,12 +135,15 @@ class Plan:
         return list(found)
 
     def queues(self) -> list[str]:
+        """The SQS queue ARNs to peek at (routes without a problem), each once, in order."""
         return self._unique("peek", "sqs")
 
     def topics(self) -> list[str]:
+        """The SNS topic ARNs to tap (routes without a problem), each once, in order."""
         return self._unique("tap", "sns")
 
     def buses(self) -> list[str]:
+        """The EventBridge bus ARNs to tap (routes without a problem), each once, in order."""
         return self._unique("tap", "events")
 
     def buckets(self) -> dict[str, list[str]]:
@@ -140,10 +163,12 @@ class Plan:
 
     @property
     def watchable(self) -> bool:
+        """Whether there is anything to watch (a queue, topic, bus or bucket)."""
         return bool(self.queues() or self.topics() or self.buses() or self.buckets())
 
 
 def is_glob(text: str) -> bool:
+    """Whether `text` is a shell-style pattern (holds `*`, `?` or `[`)."""
     return any(char in GLOB_CHARS for char in text)
 
 
@@ -158,10 +183,13 @@ def split_function(text: str) -> tuple[str, str | None]:
 
 
 def bucket_name(arn: str) -> str:
+    """The bucket's name in an S3 ARN (`arn:aws:s3:::bucket/prefix` -> `bucket`)."""
     return arn.rsplit(":", 1)[-1].split("/", 1)[0]
 
 
 def destination_type(arn: str) -> DestinationType | None:
+    """The service an ARN names (sqs, sns, events, lambda, s3; kafka for `kafka://`), None when
+    it is not one Lambda delivers to."""
     if arn.startswith("kafka://"):
         return "kafka"
     service = arn.split(":")[2] if arn.startswith("arn:") and arn.count(":") >= 5 else ""
@@ -198,8 +226,12 @@ def fatal(exc: BaseException, aws: AwsOptions) -> DiscoveryError | None:
     return None
 
 
-class _Reader:
-    """The clients, the concurrency bound and the cache of destination checks of one discovery."""
+class Reader:
+    """The clients, the concurrency bound and the cache of destination checks of one discovery (or
+    one listing, `records.listing`). `clients`: clients already made, by service name (the caller
+    closes them); the others are made on first use from `session` (else `aws.session()`) and closed
+    with `stack`. Throttling is retried by botocore's standard retry mode; `concurrency` bounds the
+    calls in flight. An error that stops everything (`fatal`) is raised as DiscoveryError."""
 
     def __init__(
         self, aws: AwsOptions, concurrency: int, clients: Mapping[str, Any] | None, session: Any = None
@@ -218,6 +250,7 @@ class _Reader:
         self.configs: dict[str, dict[str, Any] | str] = {}  # function name -> configuration or a problem
 
     async def client(self, service: str) -> Any:
+        """The client of `service`, made on first use. Raises DiscoveryError (no region...)."""
         if service not in self.clients:
             try:
                 if not (self.aws.region or self.session.get_config_variable("region")):
@@ -230,6 +263,8 @@ class _Reader:
         return self.clients[service]
 
     async def call(self, service: str, operation: str, **params: Any) -> dict[str, Any]:
+        """One call within the concurrency bound; a fatal error becomes DiscoveryError, another
+        ClientError or BotoCoreError is raised as it is."""
         client = await self.client(service)
         async with self.limit:
             try:
@@ -242,6 +277,8 @@ class _Reader:
         return result
 
     async def pages(self, operation: str, key: str, **params: Any) -> list[dict[str, Any]]:
+        """Every item under `key` of a paginated Lambda operation, one page request at a time
+        within the concurrency bound; errors as in `call`."""
         client = await self.client("lambda")
         items: list[dict[str, Any]] = []
         paginator = client.get_paginator(operation)
@@ -266,6 +303,7 @@ class _Reader:
         await asyncio.gather(*self.checks.values(), return_exceptions=True)
 
     def once(self, key: str, check: Callable[[], Awaitable[str | None]]) -> asyncio.Task[str | None]:
+        """The task checking `key` (a destination ARN), started on the first ask only."""
         if key not in self.checks:
             self.checks[key] = asyncio.ensure_future(check())
         return self.checks[key]
@@ -292,7 +330,7 @@ def _problem(exc: ClientError | BotoCoreError, what: str) -> str:
     return f"reading {what} failed: {exc}"
 
 
-async def _configuration(reader: _Reader, name: str) -> dict[str, Any] | str:
+async def _configuration(reader: Reader, name: str) -> dict[str, Any] | str:
     """The function's configuration, or a sentence saying why it cannot be read."""
     if name not in reader.configs:
         try:
@@ -302,7 +340,7 @@ async def _configuration(reader: _Reader, name: str) -> dict[str, Any] | str:
     return reader.configs[name]
 
 
-async def _check(reader: _Reader, arn: str, kind: DestinationType) -> str | None:
+async def _check(reader: Reader, arn: str, kind: DestinationType) -> str | None:
     """None when the destination exists and can be watched; otherwise the problem."""
     parts = arn.split(":")
     resource = ":".join(parts[5:]) if len(parts) > 5 else ""
@@ -331,7 +369,7 @@ async def _check(reader: _Reader, arn: str, kind: DestinationType) -> str | None
 
 
 async def _route(
-    reader: _Reader, function: str, qualifier: str | None, route: RouteKind, arn: str, via: str | None
+    reader: Reader, function: str, qualifier: str | None, route: RouteKind, arn: str, via: str | None
 ) -> Route:
     kind = destination_type(arn)
     if kind is None:
@@ -345,10 +383,15 @@ def _qualifier(function_arn: str) -> str:
     return parts[7] if len(parts) > 7 else "$LATEST"
 
 
-async def _function_routes(
-    reader: _Reader, name: str, only: str | None, config: dict[str, Any], via: str | None, explicit: bool
+async def function_routes(
+    reader: Reader, name: str, only: str | None, config: dict[str, Any], via: str | None, explicit: bool
 ) -> tuple[list[Route], list[str]]:
-    """Every route of one function (its qualifier `only`, when given) and notes about it."""
+    """Every route of one function (its qualifier `only`, when given) and notes about it: the
+    destinations of every qualifier's event-invoke config (ListFunctionEventInvokeConfigs), its
+    dead-letter queue (DeadLetterConfig in `config`, its configuration) and its event source
+    mappings' on-failure destinations, each checked once per `reader`. `via`: the function whose
+    destination led here. A function named `explicit`ly that has none of these gets a route with
+    a problem. Lambda destinations are not followed here (`discover` does that)."""
     routes: list[Route] = []
     notes: list[str] = []
     pending: list[Awaitable[Route]] = []
@@ -388,13 +431,13 @@ async def _function_routes(
     return routes, notes
 
 
-async def _list_functions(reader: _Reader) -> dict[str, dict[str, Any]]:
+async def _list_functions(reader: Reader) -> dict[str, dict[str, Any]]:
     functions = await reader.pages("list_functions", "Functions")
     return {str(item["FunctionName"]): item for item in functions}
 
 
 async def _select(
-    reader: _Reader, specs: Sequence[str], plan: Plan
+    reader: Reader, specs: Sequence[str], plan: Plan
 ) -> list[tuple[str, str | None, dict[str, Any], bool]]:
     """(name, qualifier, configuration, named explicitly) of each function asked for, in order."""
     listing = await _list_functions(reader) if not specs or any(is_glob(spec) for spec in specs) else {}
@@ -433,12 +476,20 @@ async def discover(
     clients: Mapping[str, Any] | None = None,
     session: Any = None,
 ) -> Plan:
-    """The plan of every place the functions' records go (see the module docstring). `clients`:
-    clients already made, by service name (the caller closes them; tests stub them); `session`: an
-    aiobotocore session to share (its loaded service models are reused), else a new one."""
+    """The plan of every place the functions' records go.
+
+    `functions`: names, `name:qualifier`, ARNs or shell-style globs (`order*`, fnmatch); empty
+    means every function in the region. Reads, for each function, its routes (`function_routes`);
+    with `follow`, follows Lambda destinations downstream (`Route.via` names the function whose
+    destination led there; a function already read is not read again, so a cycle stops) and checks
+    that each destination exists and can be read. `concurrency` bounds the calls in flight.
+    `clients`: clients already made, by service name (the caller closes them; tests stub them);
+    `session`: an aiobotocore session to share (its loaded service models are reused), else a new
+    one. Raises DiscoveryError (a sentence) when nothing can be read at all (no region, no
+    credentials, no endpoint)."""
     plan = Plan()
     try:
-        reader = _Reader(aws, concurrency, clients, session)
+        reader = Reader(aws, concurrency, clients, session)
         async with reader.stack:
             try:
                 await _read(reader, functions, plan, follow)
@@ -449,14 +500,14 @@ async def discover(
     return plan
 
 
-async def _read(reader: _Reader, functions: Sequence[str], plan: Plan, follow: bool) -> None:
+async def _read(reader: Reader, functions: Sequence[str], plan: Plan, follow: bool) -> None:
     """Fill `plan`: the functions asked for, then, wave by wave, those their Lambda destinations reach."""
     wave = await _select(reader, functions, plan)
     seen = {name for name, *_ in wave}
     via: dict[str, str | None] = dict.fromkeys(seen)
     while wave:
         results = await _all(
-            [_function_routes(reader, name, q, config, via[name], explicit) for name, q, config, explicit in wave]
+            [function_routes(reader, name, q, config, via[name], explicit) for name, q, config, explicit in wave]
         )
         downstream: list[tuple[str, str | None, dict[str, Any], bool]] = []
         for (name, _, config, _), (routes, notes) in zip(wave, results, strict=True):

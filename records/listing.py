@@ -1,19 +1,4 @@
-"""The region's functions that send records anywhere, streamed as they are read (the start screen).
-
-Public API:
-    list_destinations(aws, *, page_size=50, batch=10, concurrency=16) -> AsyncIterator[Listing]
-        pages through ListFunctions (a first page of `batch`, then `page_size`, the next page asked for
-        while the current one is read); reads each function's destinations with the same calls as
-        `records.discovery.discover` (event-invoke configs of every qualifier, dead-letter queue,
-        event source mappings; Lambda destinations are not followed: those functions are listed
-        themselves) and yields every `batch` functions read, so the first ones show while the rest
-        load. Raises DiscoveryError (a sentence) when nothing can be read.
-    FunctionDestinations   one function: name, qualifiers, on_success, on_failure, dead_letter,
-                           stream_failure (destination ARNs), problems (sentences)
-    Listing                the functions with any destination among those just read; `read`:
-                           functions read so far; `done`: the last one
-    short(arn) -> str      a destination's short name for a table cell (`queue:order-failures`)
-"""
+"""The region's functions that send records anywhere, streamed as they are read (the start screen)."""
 
 from __future__ import annotations
 
@@ -25,13 +10,18 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from records.aws_options import AwsOptions
-from records.discovery import DiscoveryError, Route, _function_routes, _Reader, fatal
+from records.discovery import DiscoveryError, Reader, Route, fatal, function_routes
+
+__all__ = ["FunctionDestinations", "Listing", "list_destinations", "short"]
 
 _KIND = {"sqs": "queue", "sns": "topic", "events": "bus", "lambda": "function", "s3": "bucket", "kafka": "kafka"}
 
 
 @dataclass(frozen=True, slots=True)
 class FunctionDestinations:
+    """One function: `name`, the `qualifiers` with a destination, the destination ARNs by route
+    (`on_success`, `on_failure`, `dead_letter`, `stream_failure`) and `problems` (sentences)."""
+
     name: str
     qualifiers: tuple[str, ...] = ()
     on_success: tuple[str, ...] = ()
@@ -42,10 +32,13 @@ class FunctionDestinations:
 
     @property
     def has_destinations(self) -> bool:
+        """Whether the function sends records anywhere."""
         return bool(self.on_success or self.on_failure or self.dead_letter or self.stream_failure)
 
     @classmethod
     def from_routes(cls, name: str, routes: Sequence[Route]) -> FunctionDestinations:
+        """The function `name` as its discovery routes describe it (each value once, in order)."""
+
         def unique(route: str) -> tuple[str, ...]:
             return tuple(dict.fromkeys(r.destination for r in routes if r.route == route and r.destination))
 
@@ -64,13 +57,17 @@ class FunctionDestinations:
 
 @dataclass(frozen=True, slots=True)
 class Listing:
+    """One step of `list_destinations`: `functions`, those just read that have a destination or a
+    problem; `read`, the functions read so far; `done`, true on the last one (no functions)."""
+
     functions: list[FunctionDestinations] = field(default_factory=list)
     read: int = 0
     done: bool = False
 
 
 def short(arn: str) -> str:
-    """`arn:aws:sqs:r:1:order-failures` -> `queue:order-failures`; a function's qualifier is kept."""
+    """A destination's short name for a table cell: `arn:aws:sqs:r:1:order-failures` ->
+    `queue:order-failures`; a function's qualifier is kept."""
     if arn.startswith("kafka://"):
         return arn
     parts = arn.split(":")
@@ -87,8 +84,17 @@ def short(arn: str) -> str:
 async def list_destinations(
     aws: AwsOptions, *, page_size: int = 50, batch: int = 10, concurrency: int = 16
 ) -> AsyncIterator[Listing]:
+    """The region's functions that send records anywhere, as they are read.
+
+    Pages through ListFunctions (a first page of `batch`, then `page_size`, the next page asked for
+    while the current one is read); reads each function's destinations with the same calls as
+    `records.discovery.discover` (`function_routes`: event-invoke configs of every qualifier,
+    dead-letter queue, event source mappings; Lambda destinations are not followed: those functions
+    are listed themselves), at most `concurrency` calls at once, and yields a `Listing` every
+    `batch` functions read and at the end of each page, so the first ones show while the rest load;
+    then a last one with `done`. Raises DiscoveryError (a sentence) when nothing can be read."""
     try:
-        reader = _Reader(aws, concurrency, None)
+        reader = Reader(aws, concurrency, None)
         async with reader.stack:
             next_page: asyncio.Future[dict[str, Any]] | None = None
             try:
@@ -133,6 +139,6 @@ async def list_destinations(
         raise fatal(exc, aws) or DiscoveryError(f"reading the functions failed: {exc}") from exc
 
 
-async def _one(reader: _Reader, name: str, config: dict[str, Any]) -> FunctionDestinations:
-    routes, _notes = await _function_routes(reader, name, None, config, None, False)
+async def _one(reader: Reader, name: str, config: dict[str, Any]) -> FunctionDestinations:
+    routes, _notes = await function_routes(reader, name, None, config, None, False)
     return FunctionDestinations.from_routes(name, routes)

@@ -11,14 +11,6 @@ The file is `lambdest-tui/config.toml` in platformdirs' user config directory (o
     mode = "peek"                   # or "consume" (refused when read_only)
     correlate = ["order.id"]        # JMESPath expressions for the correlation id
     read_only = true                # no test orders, re-drive or consume mode
-
-Public API:
-    config_path() -> Path                 where the config file is
-    load_config(path=None) -> Config      the parsed file (an empty Config when it does not exist);
-                                          raises ConfigError naming the file, line and key
-    save_setup(name, setup, path=None)    adds `[setups.NAME]` to the file (atomic, 0600); raises
-                                          ConfigError when the name is taken or invalid
-    Setup, Config                         the pydantic models
 """
 
 from __future__ import annotations
@@ -32,6 +24,18 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+__all__ = [
+    "ENV_VAR",
+    "NAME_PATTERN",
+    "Config",
+    "ConfigError",
+    "Setup",
+    "config_path",
+    "load_config",
+    "parse_config",
+    "save_setup",
+]
+
 ENV_VAR = "LAMBDEST_TUI_CONFIG"
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9_-]+$")
 
@@ -41,6 +45,9 @@ class ConfigError(ValueError):
 
 
 class Setup(BaseModel):
+    """One saved setup, a `[setups.NAME]` table (its keys are described in the module docstring).
+    Unknown keys are refused, and `correlate` must hold valid JMESPath expressions."""
+
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     functions: list[str] = Field(default_factory=list)
@@ -64,6 +71,7 @@ class Setup(BaseModel):
 
     @property
     def has_sources(self) -> bool:
+        """Whether the setup names any function, queue, topic or bus."""
         return bool(self.functions or self.queues or self.topics or self.buses)
 
     def to_toml(self) -> dict[str, Any]:
@@ -72,6 +80,8 @@ class Setup(BaseModel):
 
 
 class Config(BaseModel):
+    """The parsed config file: its setups by name (letters, digits, - and _ only)."""
+
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     setups: dict[str, Setup] = Field(default_factory=dict)
@@ -86,6 +96,8 @@ class Config(BaseModel):
 
 
 def config_path() -> Path:
+    """Where the config file is: `LAMBDEST_TUI_CONFIG` when set, else `lambdest-tui/config.toml` in
+    the user config directory."""
     override = os.environ.get(ENV_VAR)
     if override:
         return Path(override).expanduser()
@@ -95,6 +107,8 @@ def config_path() -> Path:
 
 
 def load_config(path: Path | None = None) -> Config:
+    """The parsed file at `path` (default `config_path()`); an empty Config when it does not exist.
+    Raises ConfigError naming the file, line and key."""
     path = path or config_path()
     try:
         text = path.read_text(encoding="utf-8")
@@ -106,6 +120,8 @@ def load_config(path: Path | None = None) -> Config:
 
 
 def parse_config(text: str, path: Path) -> Config:
+    """`text`, the content of the file at `path`, as a Config. Raises ConfigError naming the file,
+    line (when found) and key of the first problem, and how many more there are."""
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:  # its message ends with "(at line L, column C)"
@@ -154,8 +170,10 @@ def _first_key_line(lines: list[str], start: int, key: str) -> int | None:
 
 
 def save_setup(name: str, setup: Setup, path: Path | None = None) -> Path:
-    """Append `[setups.NAME]` to the config file (created 0600 in a 0700 folder if missing), by
-    writing a new file next to it and renaming it over the old one; comments are kept."""
+    """Append `[setups.NAME]` to the config file at `path` (default `config_path()`; created in a
+    0700 folder if missing), by writing a new 0600 file next to it and renaming it over the old one;
+    comments are kept. Returns the file's path. Raises ConfigError when the name is taken or
+    invalid, or the file cannot be read, parsed or written."""
     import tomli_w
 
     path = path or config_path()

@@ -1,16 +1,4 @@
-"""Why a function's records might not arrive: the doctor's checks (no UI, no argparse).
-
-Public API:
-    diagnose(functions, aws, *, since=timedelta(hours=1), concurrency=16) -> list[Finding]
-        `functions`: names, `name:qualifier`, ARNs or globs (as `discover` takes them). For each
-        function and qualifier: invoke-config; per destination destination-kind, destination-exists,
-        role-permission, kms (queues and topics), sns-subscriptions, bus-rules; then the CloudWatch
-        checks sync-invocations, dropped-events, delivery-failures, dead-letter-errors, event-age and
-        throttles over `since`. A read the caller may not make gives an "unknown" line naming the
-        permission. Raises DiscoveryError when nothing can be read (no region, credentials, endpoint).
-    Finding   function, qualifier, check, status (pass | problem | unknown), destination, message, fix
-    CHECKS    the stable check ids, in report order
-"""
+"""Why a function's records might not arrive: the doctor's checks (no UI, no argparse)."""
 
 from __future__ import annotations
 
@@ -39,7 +27,17 @@ async def diagnose(
     concurrency: int = 16,
     clients: Mapping[str, Any] | None = None,
 ) -> list[Finding]:
-    """Every check on every function asked for (see the module docstring)."""
+    """Every check on every function asked for, as findings sorted by function (in the order read),
+    qualifier, check (`CHECKS` order) and destination.
+
+    `functions`: names, `name:qualifier`, ARNs or globs (as `discover` takes them; its destinations
+    are not followed). For each function and qualifier: invoke-config; per destination
+    destination-kind, destination-exists, role-permission, kms (queues and topics), sns-subscriptions
+    (topics), bus-rules (buses); then the CloudWatch checks sync-invocations, dropped-events,
+    delivery-failures, dead-letter-errors, event-age and throttles over the last `since`. A read the
+    caller may not make gives an "unknown" finding naming the permission. `concurrency` bounds the
+    calls in flight; `clients`: clients already made, by service name (the caller closes them).
+    Raises DiscoveryError when nothing can be read (no region, credentials, endpoint)."""
     calls = Calls(aws, concurrency, clients)
     plan = await discover(functions, aws, concurrency=concurrency, follow=False, clients=clients, session=calls.session)
     async with calls.stack:

@@ -29,10 +29,15 @@ CHECKS = (
     "bus-rules",
     *METRIC_CHECKS,
 )
+"""The stable check ids, in report order."""
 
 
 @dataclass(frozen=True, slots=True)
 class Finding:
+    """One check's answer: `function`, `qualifier`, `check` (one of `CHECKS`), `status` (pass,
+    problem or unknown: the caller may not read what the check needs), `destination` (an ARN, None
+    for checks on the function), `message` (a sentence) and `fix` (a command or hint, when known)."""
+
     function: str
     qualifier: str | None
     check: str
@@ -42,6 +47,7 @@ class Finding:
     fix: str | None = None
 
     def to_json(self) -> dict[str, Any]:
+        """The fields as a dict (a line of `lambdest-tui doctor --format jsonl`)."""
         return dataclasses.asdict(self)
 
     @property

@@ -1,31 +1,5 @@
 """The local stand-in for AWS: moto for SQS/SNS/EventBridge/S3, plus our own Lambda with destinations.
 
-Public API (names are stable; the UI's `demo` and the `sandbox` command use them)::
-
-    from records.sandbox import Sandbox
-
-    sandbox = Sandbox(stack_path=None, time_factor=1 / 60)  # None: the shipped order system
-    sandbox.start()            # sync; blocks until ready (moto up, resources created, endpoint listening)
-    sandbox.endpoint_url       # "http://127.0.0.1:PORT": Lambda calls served by us, the rest proxied to moto
-    sandbox.moto_url           # moto itself (no Lambda)
-    sandbox.region             # "us-east-1"
-    sandbox.env                # {"AWS_ENDPOINT_URL": ..., "AWS_ENDPOINT_URL_LAMBDA": ..., "AWS_REGION": ...,
-                               #  "AWS_DEFAULT_REGION": ..., "AWS_ACCESS_KEY_ID": "testing", ...}
-    sandbox.functions          # ("order", "update-inventory", "rollback-order")
-    sandbox.queues             # ("order-failures",)
-    sandbox.topics             # ("order-notifications",)
-    sandbox.buses, sandbox.buckets
-    sandbox.arn("function", "order")   # ARNs of the stack's resources (kinds: function queue topic bus bucket)
-    sandbox.stats()            # SandboxStats: accepted, attempts, retries, succeeded, failed, records,
-                               #   delivered, delivery_failures (list of DeliveryFailure),
-                               #   delivered_to (destination ARN -> records delivered)
-    sandbox.wait_idle(timeout) # True once every accepted invocation reached its outcome and was delivered
-    sandbox.stop()             # sync, idempotent: stops the endpoint, the runtime and moto (no process left)
-
-    # inside a running asyncio loop (Textual's): the same, without blocking the loop
-    await sandbox.astart(); await sandbox.await_idle(timeout); await sandbox.astop()
-    with Sandbox() as sandbox: ...          async with Sandbox() as sandbox: ...
-
 Each function runs as the IAM role `lambdest-sandbox-NAME` (in moto's IAM) allowed what its
 destinations need; the stack's faults (`stack_faults.py`) take permissions away, encrypt
 destinations with KMS keys and add EventBridge rules. The CloudWatch metrics Lambda publishes
@@ -98,6 +72,28 @@ class SandboxStats:
 
 
 class Sandbox:
+    """The sandbox: moto plus our Lambda endpoint, running the stack at `stack_path` (None: the
+    shipped order system, `default_stack.toml`). The UI's `demo` and the `sandbox` command use it.
+
+    Lifecycle: `start()` blocks until ready (moto up, resources created, endpoint listening) and
+    raises `SandboxError`; `stop()` is idempotent and leaves no process behind (it also runs at
+    exit if the caller forgets). Inside a running asyncio loop (Textual's) use `await astart()`,
+    `await await_idle(timeout)` and `await astop()`, which do the same without blocking the loop.
+    It is a context manager too: `with Sandbox() as sandbox: ...` and
+    `async with Sandbox() as sandbox: ...` start it and stop it on the way out.
+
+    Parameters: `time_factor` scales Lambda's retry back-off and MaximumEventAgeInSeconds (must be
+    positive, else ValueError); `host`/`port` are where the endpoint listens (port 0: one the system
+    chooses); `concurrency` bounds the invocations each function runs at once
+    (its reserved concurrency bounds them further); `on_delivery_failure` (called on the
+    sandbox's thread) hears about each `DeliveryFailure`. A stack that does not load raises
+    `StackError` here, before anything starts.
+
+    The stack's names: `region` (e.g. "us-east-1"), `functions` (the shipped stack: "order",
+    "update-inventory", "rollback-order"), `queues`, `topics`, `buses`, `buckets`; `arn(kind, name)`
+    gives their ARNs.
+    """
+
     def __init__(
         self,
         stack_path: str | Path | None = None,
@@ -137,27 +133,35 @@ class Sandbox:
 
     @property
     def running(self) -> bool:
+        """Whether the endpoint is up (between a successful `start()` and `stop()`)."""
         return self._endpoint is not None
 
     @property
     def endpoint_url(self) -> str:
+        """The endpoint, "http://HOST:PORT": Lambda calls are served by us, the rest proxied to
+        moto. Raises SandboxError when the sandbox is not running."""
         if self._endpoint is None:
             raise SandboxError("the sandbox is not running")
         return self._endpoint
 
     @property
     def moto_url(self) -> str:
+        """moto itself (no Lambda). Raises SandboxError when the sandbox is not running."""
         if self._moto is None:
             raise SandboxError("the sandbox is not running")
         return self._moto.endpoint_url
 
     @property
     def moto_pid(self) -> int | None:
+        """The moto process's id, None when it is not running."""
         return self._moto.pid if self._moto is not None else None
 
     @property
     def env(self) -> dict[str, str]:
-        """The variables that point boto3, aiobotocore and the AWS CLI v2 at the sandbox."""
+        """The variables that point boto3, aiobotocore and the AWS CLI v2 at the sandbox:
+        AWS_ENDPOINT_URL and AWS_ENDPOINT_URL_LAMBDA (`endpoint_url`), AWS_REGION and
+        AWS_DEFAULT_REGION, and dummy credentials (AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY
+        "testing"). Raises SandboxError when the sandbox is not running."""
         endpoint = self.endpoint_url
         return {
             "AWS_ENDPOINT_URL": endpoint,
@@ -168,12 +172,15 @@ class Sandbox:
         }
 
     def arn(self, kind: str, name: str) -> str:
+        """The ARN of the stack's resource `name`; `kind` is one of function, queue, topic, bus,
+        bucket (another kind raises StackError)."""
         return self.stack.arn(kind, name)
 
     # -- lifecycle ---------------------------------------------------------------------------------------
 
     def start(self) -> None:
-        """Start moto, the runtime and the endpoint; returns when ready. Raises SandboxError."""
+        """Start moto, the runtime and the endpoint; returns when ready (at once when running).
+        Raises SandboxError; whatever had started is stopped again first."""
         with self._lock:
             if self._endpoint is not None:
                 return
@@ -299,9 +306,11 @@ class Sandbox:
         await asyncio.get_running_loop().shutdown_asyncgens()
 
     async def astart(self) -> None:
+        """`start()` in a worker thread, so a running event loop is not blocked."""
         await asyncio.to_thread(self.start)
 
     async def astop(self) -> None:
+        """`stop()` in a worker thread, so a running event loop is not blocked."""
         await asyncio.to_thread(self.stop)
 
     def __enter__(self) -> Sandbox:
@@ -321,6 +330,9 @@ class Sandbox:
     # -- observing ---------------------------------------------------------------------------------------
 
     def stats(self) -> SandboxStats:
+        """The counts now: accepted, attempts, retries, succeeded, failed, records, delivered, the
+        delivery failures and the records delivered per destination ARN (all zero when the sandbox
+        is not running)."""
         runtime, delivery = self._runtime, self._delivery
         if runtime is None or delivery is None:
             return SandboxStats()
@@ -332,7 +344,10 @@ class Sandbox:
         )
 
     def wait_idle(self, timeout: float | None = None) -> bool:
-        """Block until no invocation is pending (queued, running, waiting to retry or being delivered)."""
+        """Block until no invocation is pending (queued, running, waiting to retry or being
+        delivered), then publish the metrics (`flush_metrics()`). True once every accepted
+        invocation reached its outcome and was delivered (also when not running); False when
+        `timeout` seconds passed first."""
         loop, runtime = self._loop, self._runtime
         if loop is None or runtime is None:
             return True
@@ -351,6 +366,7 @@ class Sandbox:
             asyncio.run_coroutine_threadsafe(metrics.flush(), loop).result(10)
 
     async def await_idle(self, timeout: float | None = None) -> bool:  # noqa: ASYNC109 (runs on our loop)
+        """`wait_idle(timeout)` in a worker thread, so a running event loop is not blocked."""
         return await asyncio.to_thread(self.wait_idle, timeout)
 
 

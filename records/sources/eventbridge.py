@@ -1,13 +1,5 @@
 """An EventBridge bus as a live source, tapped through a temporary rule and SQS queue.
 
-Public API:
-    DEFAULT_PATTERN   Lambda destination events: source lambda or aws.lambda, detail-type
-                      "Lambda Function Invocation Result - Success" / "- Failure"
-    EventBridgeTap(bus="default", *, pattern=None, session=None, aws=AwsOptions(), pollers=1,
-                   wait_time=20, visibility_timeout=30, sweep=True, orphan_age=3600.0, ...)
-        a `records.sources.base.Source` labelled "bus:NAME", mode "tap". `pattern` (a JSON string
-        or a dict) replaces DEFAULT_PATTERN (`--pattern`).
-
 It sweeps orphans, creates a queue and a rule (both named lambdest-tap-events-..., both tagged
 lambdest-tui=tap + created, heartbeat, host, boot, pid, rule, bus) on the bus; the queue's policy lets only
 events.amazonaws.com send, only from that rule (aws:SourceArn); the rule targets the queue.
@@ -25,6 +17,8 @@ from records.sources.base import SourceStatus
 from records.sources.faults import SourceFailed
 from records.sources.taps import TapSource, tap_name, tap_tags
 
+__all__ = ["DEFAULT_PATTERN", "TARGET_ID", "EventBridgeTap", "parse_pattern"]
+
 DEFAULT_PATTERN: dict[str, Any] = {
     "source": ["lambda", "aws.lambda"],
     "detail-type": [
@@ -32,11 +26,15 @@ DEFAULT_PATTERN: dict[str, Any] = {
         "Lambda Function Invocation Result - Failure",
     ],
 }
+"""Lambda destination events: source lambda or aws.lambda, detail-type
+"Lambda Function Invocation Result - Success" or "- Failure"."""
 TARGET_ID = "lambdest-tui-tap"
+"""The id of the temporary rule's one target, the temporary queue."""
 
 
 def parse_pattern(pattern: str | Mapping[str, Any] | None) -> str:
-    """The event pattern as JSON text; a clear ValueError when it is not a JSON object."""
+    """The event pattern as JSON text: `pattern` (a JSON string or a dict), or DEFAULT_PATTERN when
+    None. A clear ValueError (naming `--pattern`) when it is not a JSON object."""
     if pattern is None:
         return json.dumps(DEFAULT_PATTERN)
     if isinstance(pattern, Mapping):
@@ -51,6 +49,12 @@ def parse_pattern(pattern: str | Mapping[str, Any] | None) -> str:
 
 
 class EventBridgeTap(TapSource):
+    """A `records.sources.base.Source` labelled "bus:NAME", mode "tap": the events on `bus` (a name
+    or an ARN) that match `pattern`, read from a temporary queue a temporary rule targets (see the
+    module docstring). `pattern` (a JSON string or a dict, `--pattern`) replaces DEFAULT_PATTERN;
+    `parse_pattern` raises ValueError here when it is not a JSON object. The other options are
+    `TapSource`'s."""
+
     kind = "events"
 
     def __init__(self, bus: str = "default", *, pattern: str | Mapping[str, Any] | None = None, **options: Any) -> None:

@@ -1,19 +1,4 @@
-"""Sources for a discovery plan (`watch --function`, `tail --function`).
-
-Public API:
-    sources_for_plan(plan, *, aws, session=None, correlator=DEFAULT_CORRELATOR, mode="peek", pollers=2,
-                     visibility_timeout=30, wait_time=20, allow_redrive_peek=False, raw_delivery=False,
-                     given=()) -> list[Source]
-        queues are peeked (or consumed, when `mode` says so), topics tapped, buses tapped with
-        `function_pattern` (only these functions' destination events), S3 failure buckets polled
-        under `aws/lambda/async/<function>/`; each route with a problem becomes a `NotWatched`
-        source. `given`: queues/topics/buses already named on the command line (names, URLs or
-        ARNs), which are not added twice.
-    function_pattern(function_arns) -> dict       the EventBridge pattern: source lambda or aws.lambda,
-                                                  Lambda's two detail-types, resources from these functions
-    NotWatched(label, reason)                     a source that only says why a route is not watched
-                                                  (one SourceStatus "done" with the reason)
-"""
+"""Sources for a discovery plan (`watch --function`, `tail --function`)."""
 
 from __future__ import annotations
 
@@ -30,12 +15,15 @@ from records.sources.eventbridge import DEFAULT_PATTERN, EventBridgeTap
 from records.sources.sns import SnsTap
 from records.sources.sqs import QueueMode, SqsQueueSource
 
+__all__ = ["NotWatched", "function_pattern", "sources_for_plan"]
+
 _NOUN = {"sqs": "queue", "sns": "topic", "events": "bus", "s3": "bucket", "lambda": "function", "kafka": "kafka"}
 
 
 def function_pattern(function_arns: Sequence[str]) -> dict[str, Any]:
-    """Lambda destination events (both sources, both detail-types) of these functions only: their
-    events name the function's qualified ARN in `resources`."""
+    """The EventBridge pattern of Lambda destination events (source lambda or aws.lambda, Lambda's
+    two detail-types) of these functions only: their events name the function's qualified ARN in
+    `resources`, so it matches ARNs starting with one of `function_arns` (unqualified) and a colon."""
     pattern = dict(DEFAULT_PATTERN)
     pattern["resources"] = [{"prefix": f"{arn}:"} for arn in function_arns]
     return pattern
@@ -47,7 +35,8 @@ def _name(text: str) -> str:
 
 
 class NotWatched:
-    """A route that cannot be watched, as a source: it says why once, and ends."""
+    """A route that cannot be watched, as a source labelled `label`: it yields one SourceStatus
+    "done" with the `reason`, and ends."""
 
     def __init__(self, label: str, reason: str) -> None:
         self.label = label
@@ -92,6 +81,15 @@ def sources_for_plan(
     raw_delivery: bool = False,
     given: Collection[str] = (),
 ) -> list[Source]:
+    """The sources that watch what `plan` found.
+
+    Queues are peeked (or consumed, when `mode` says so; `pollers` and `allow_redrive_peek` apply
+    to them), topics tapped (`raw_delivery`), buses tapped with `function_pattern` of the functions
+    sending there (only their destination events), S3 failure buckets polled under
+    `aws/lambda/async/<function>/`; then each route with a problem becomes a `NotWatched` source
+    (one per destination, or per function without one). `given`: queues/topics/buses already named
+    on the command line (names, URLs or ARNs), which are not added twice. `session`, `correlator`,
+    `wait_time` and `visibility_timeout` go to every queue and tap."""
     taken = {_name(item) for item in given}
     sources: list[Source] = []
     for queue in plan.queues():

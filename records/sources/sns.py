@@ -1,11 +1,5 @@
 """An SNS topic as a live source, tapped through a temporary SQS queue.
 
-Public API:
-    SnsTap(topic, *, raw_delivery=False, session=None, aws=AwsOptions(), pollers=1, wait_time=20,
-           visibility_timeout=30, sweep=True, orphan_age=3600.0, correlator=..., backoff=Backoff)
-        a `records.sources.base.Source` labelled "topic:NAME", mode "tap".
-        `topic` is a topic name (looked up in the caller's account and region) or a topic ARN.
-
 At start it sweeps orphans (see records.sources.sweep: our own, dead taps), then creates a queue
 named lambdest-tap-sns-..., tagged lambdest-tui=tap (+ created, heartbeat, host, boot, pid, topic), whose policy
 lets only sns.amazonaws.com send and only from this topic (aws:SourceArn), and subscribes it to the
@@ -23,12 +17,22 @@ from records.sources.base import SourceStatus
 from records.sources.faults import SourceFailed
 from records.sources.taps import TapSource, tap_name, tap_tags
 
+__all__ = ["SnsTap", "topic_display_name"]
+
 
 def topic_display_name(topic: str) -> str:
+    """The topic's name: the last part of an ARN, else `topic` itself."""
     return topic.rsplit(":", 1)[-1] if topic.startswith("arn:") else topic
 
 
 class SnsTap(TapSource):
+    """A `records.sources.base.Source` labelled "topic:NAME", mode "tap": the topic's messages, read
+    from a temporary queue subscribed to it (see the module docstring).
+
+    `topic` is a topic name (looked up in the caller's account and region) or a topic ARN (the
+    temporary queue is made in its region). `raw_delivery` turns RawMessageDelivery on. The other
+    options are `TapSource`'s. A FIFO topic fails the source."""
+
     kind = "sns"
 
     def __init__(self, topic: str, *, raw_delivery: bool = False, **options: Any) -> None:

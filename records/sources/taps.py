@@ -1,13 +1,5 @@
 """What SNS and EventBridge taps share: a temporary, tagged SQS queue, its heartbeat, its clean-up.
 
-Public API:
-    TapSource: the base of SnsTap and EventBridgeTap (a `Source`): the orphan sweep
-        (`records.sources.sweep`), set-up with retries, then the temporary queue is read by an
-        SqsQueueSource in consume mode; `aclose()` removes everything.
-    queue_policy(queue_arn, principal, source_arn) -> str
-    Re-exported from records.sources.sweep: TAP_PREFIX, the TAG_* keys, HEARTBEAT_SECONDS,
-        ORPHAN_AGE, tap_name, tap_tags, sweep_orphans.
-
 While a tap lives it refreshes its heartbeat tag (queue, and rule) every `heartbeat` seconds
 (HEARTBEAT_SECONDS, 300), so another run's sweep never takes it for an orphan however old it is.
 
@@ -55,6 +47,8 @@ from records.sources.sweep import (
     tap_tags,
 )
 
+# TAP_PREFIX, the TAG_* keys but TAG_BOOT, HEARTBEAT_SECONDS, ORPHAN_AGE, tap_name, tap_tags and
+# sweep_orphans are re-exported from records.sources.sweep.
 __all__ = [
     "HEARTBEAT_SECONDS",
     "ORPHAN_AGE",
@@ -98,8 +92,18 @@ def queue_policy(queue_arn: str, principal: str, source_arn: str) -> str:
 
 
 class TapSource:
-    """Base of the taps. Subclasses implement `_setup(stack)` (create and attach the temporary queue,
-    returning its URL) and `_teardown()` (detach; the queue is deleted here)."""
+    """The base of SnsTap and EventBridgeTap, a `records.sources.base.Source` (mode "tap").
+
+    Iterating it sweeps orphans (`records.sources.sweep`, unless `sweep` is false: dead taps, whose
+    process on this host is gone or whose heartbeat is older than `orphan_age` seconds), sets up
+    with retries (`backoff`), then reads the temporary queue with an SqsQueueSource in consume mode
+    (`pollers`, `wait_time`, `visibility_timeout`, `session`, `correlator` go to it); `aclose()`
+    removes everything and notes what it could not remove in `cleanup_errors`. `missing_grace` and
+    `heartbeat`: see the module docstring. `removed` lists what the sweep removed.
+
+    Subclasses implement `_setup()` (yield statuses while creating the queue, `_create_queue`, and
+    attaching it, `_allow` and the subscription or rule), `_detach()` and `_forget()` (the
+    subscription or rule; the queue is deleted here), and may extend `_buses()` and `_tag()`."""
 
     kind = "tap"
 
@@ -294,6 +298,8 @@ class TapSource:
             self._missing_until = time.monotonic() + self.missing_grace
 
     async def aclose(self) -> None:
+        """Stop reading and remove the subscription or rule and the queue; what is already gone is
+        fine, what cannot be removed is noted in `cleanup_errors`."""
         if self._inner is not None:
             await self._inner.aclose()
         await self._teardown()
