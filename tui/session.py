@@ -87,7 +87,9 @@ class Session:
         }
         self.paused = False
         self.marked: int | None = None  # the store index `m` marked, to diff other records against
-        self.totals = (0, 0, 0, 0)  # records, succeeded, failed, undecodable (shown in the status bar)
+        # records, succeeded, failed invocations (records + seen only nested), undecodable, of those failed
+        # the ones seen only nested (shown in the status bar; `x` lists as many)
+        self.totals = (0, 0, 0, 0, 0)
         self.batches_handled = 0
         self.refreshes = 0
         self.ingest_failures = 0
@@ -211,7 +213,7 @@ class Session:
         self._stats_stale = self._stats_stale or bool(changes)
         if totals_now or (self._stats_stale and now - self._stats_at >= STATS_SECONDS):
             stats = self.store.stats()
-            self.totals = (stats.records, stats.succeeded, stats.failed, stats.undecodable)
+            self.totals = (stats.records, stats.succeeded, stats.failures, stats.undecodable, stats.failed_nested)
             self._stats_at = now
             self._stats_stale = False
         elif self._stats_stale:

@@ -100,13 +100,16 @@ def record_cells(row: RowSummary) -> tuple[str, ...]:
     when = clock_text(row.timestamp if row.timestamp is not None else row.received)
     if not row.ok:
         return (when, row.source, "-", "undecodable", "", row.error_message or "", "")
+    error = row.error_type or ""
+    if row.nested_failures:  # listed by `x` for a failure seen only nested in it: say which
+        error = ", ".join(f"{stage.error_type or stage.function_name} (nested)" for stage in row.nested_failures)
     return (
         when,
         row.source,
         row.function_name or "",
         row.condition or "",
         "" if row.attempts is None else str(row.attempts),
-        row.error_type or "",
+        error,
         row.correlation_id or "",
     )
 
@@ -115,7 +118,7 @@ def record_tone(row: RowSummary) -> str:
     """The colour class of a row: ok, fail or bad (undecodable)."""
     if not row.ok:
         return "bad"
-    return "ok" if row.succeeded else "fail"
+    return "ok" if row.succeeded and not row.nested_failures else "fail"
 
 
 def stages_text(flow: Flow) -> str:

@@ -94,6 +94,10 @@ class FlowGraph:
         # per function: invocations whose outcome is known (own record or nested), and successes
         self.invocations = array("q")
         self.invocations_succeeded = array("q")
+        # failures known only nested in a downstream record: request -> the row that carries it
+        # (dropped when the failure's own record arrives); `carriers`: row -> how many it carries
+        self.nested_failures: dict[int, int] = {}
+        self.carriers: dict[int, int] = {}
 
     def request(self, request_id: str) -> int:
         number = self._request_number(request_id)
@@ -153,6 +157,8 @@ class FlowGraph:
         c = self.columns
         flags = self.flags
         if not flags[request] & OWN:  # the first row of a request is its stage
+            if self.nested_failures:
+                self._forget_nested_failure(request)
             self.info[request] = row
             self.parent[request] = parent
             own = KNOWN | OWN | (REQ_SUCCEEDED if c.flags[row] & SUCCEEDED else 0)
@@ -183,9 +189,37 @@ class FlowGraph:
             self.parent[number] = numbers[position + 1] if position < last else NONE
             known = KNOWN | NESTED | (REQ_SUCCEEDED if succeeded else 0)
             flags[number] = (flags[number] & PLACEHOLDER) | known
+            if not succeeded and number not in self.nested_failures:
+                self.nested_failures[number] = row
+                self.carriers[row] = self.carriers.get(row, 0) + 1
         if numbers:
             return self.join([request, *numbers], c.correlation[row], received)
         return self.join([request] if parent == NONE else [request, parent], c.correlation[row], received)
+
+    def _forget_nested_failure(self, request: int) -> None:
+        """Its own record arrived: the failure is counted and listed by that row from now on."""
+        carrier = self.nested_failures.pop(request, None)
+        if carrier is not None:
+            left = self.carriers[carrier] - 1
+            if left:
+                self.carriers[carrier] = left
+            else:
+                del self.carriers[carrier]
+
+    def carried_failures(self, row: int) -> list[Stage]:
+        """The failed upstream invocations known only from this row's record (seen nested),
+        nearest first: up the chain of requests its record handled."""
+        if row not in self.carriers:
+            return []
+        found: list[Stage] = []
+        request = self.parent[self.columns.request[row]]
+        for _ in range(len(self.nested_failures) + 1):
+            if request == NONE:
+                break
+            if self.nested_failures.get(request) == row:
+                found.append(self.stage(request))
+            request = self.parent[request]
+        return found
 
     def _count(self, function: int, succeeded: bool | int) -> None:
         invocations = self.invocations

@@ -378,6 +378,7 @@ class RecordStore:
             file=self.raws.files.get(file),
             offset=c.offset[index] if file != NONE else None,
             length=c.length[index] if file != NONE else None,
+            nested_failures=tuple(self.graph.carried_failures(index)),
         )
 
     def message_raw(self, index: int) -> tuple[str, Mapping[str, Any]]:
@@ -418,6 +419,7 @@ class RecordStore:
             flows=len(self.graph.order),
             functions=functions,
             sources=sources,
+            failed_nested=len(self.graph.nested_failures),
         )
 
     def rate(self, seconds: int = 60, now: float | None = None) -> list[int]:

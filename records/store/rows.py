@@ -107,6 +107,7 @@ class RowSummary:
     file: str | None  # where the message can be re-read (None: its raw text is held in memory)
     offset: int | None
     length: int | None
+    nested_failures: tuple[Stage, ...] = ()  # failed upstream invocations seen only nested in this record
 
     @property
     def outcome(self) -> Outcome:
@@ -224,6 +225,13 @@ class Stats:
     flows: int
     functions: Mapping[str, FunctionStats] = field(default_factory=dict)
     sources: Mapping[str, int] = field(default_factory=dict)
+    failed_nested: int = 0  # failed invocations known only nested in a downstream record
+
+    @property
+    def failures(self) -> int:
+        """Failed invocations, where they happened: failed records plus failures seen only nested
+        (what `x` lists: a record that carries a nested failure is listed for it)."""
+        return self.failed + self.failed_nested
 
     @property
     def success_rate(self) -> float | None:

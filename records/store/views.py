@@ -166,13 +166,17 @@ class _Matcher:
         function = self._wanted(store.names.functions, self.filter.function)
         source = self._wanted(store.names.sources, self.filter.source)
         flags = c.flags
+        carriers = store.graph.carriers
         for index in range(start, stop):
             if outcome is not None:
                 bits = flags[index]
                 if outcome == "undecodable":
                     if bits & OK:
                         continue
-                elif not bits & OK or bool(bits & SUCCEEDED) != (outcome == "succeeded"):
+                elif outcome == "failed":
+                    if not bits & OK or (bits & SUCCEEDED and index not in carriers):
+                        continue  # listed for a failure seen only nested in it, too
+                elif not bits & OK or not bits & SUCCEEDED:
                     continue
             if function is not None and c.function[index] != function:
                 continue

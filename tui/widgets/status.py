@@ -39,9 +39,10 @@ def sources_text(statuses: Mapping[str, SourceStatus]) -> Text:
     return text
 
 
-def totals_text(total: int, succeeded: int, failed: int, undecodable: int) -> Text:
-    """Records, succeeded, failed, undecodable and the success rate."""
-    decided = succeeded + failed
+def totals_text(total: int, succeeded: int, failed: int, undecodable: int, nested: int = 0) -> Text:
+    """Records, succeeded, failed (invocations: failed records and failures seen only nested in a
+    downstream record, `nested` of them), undecodable and the success rate of the records."""
+    decided = succeeded + failed - nested
     rate = f"{100 * succeeded / decided:.1f}%" if decided else "-"
     return Text.assemble(
         ("records ", "dim"),
@@ -50,6 +51,7 @@ def totals_text(total: int, succeeded: int, failed: int, undecodable: int) -> Te
         (str(succeeded), "bold green"),
         ("  failed ", "dim"),
         (str(failed), "bold red"),
+        (f" ({nested} nested)" if nested else "", "dim"),
         ("  undecodable ", "dim"),
         (str(undecodable), "bold yellow"),
         ("  success ", "dim"),
@@ -83,7 +85,7 @@ class StatusBar(Vertical):
     def show(
         self,
         statuses: Mapping[str, SourceStatus],
-        totals: tuple[int, int, int, int],
+        totals: tuple[int, int, int, int, int],
         rates: Sequence[float],
     ) -> None:
         self._set("#status-sources", sources_text(statuses), sized=False)
