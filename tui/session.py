@@ -239,6 +239,10 @@ class Session:
         records.view.scan(JMESPATH_SCAN_ROWS if records.slow else CHEAP_SCAN_ROWS)
         records.shown = len(records.view)
         self.records = records
+        flows = FlowsSource(self.store, self.now, records.view)  # the flows of the matching records
+        flows.pause(self.paused)
+        flows.catch_up()
+        self.flows = flows
         self.dirty = True
 
     def set_paused(self, paused: bool) -> None:

@@ -7,13 +7,14 @@ paused each shows the rows it had (the newest `shown` of them) and counts what a
 from __future__ import annotations
 
 import math
+from array import array
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
 from records.lines import iso_timestamp
 from records.store.queries import ordered_stages
 from records.store.record_store import RecordStore
-from records.store.rows import Flow, RowSummary
+from records.store.rows import Flow, FlowView, RowSummary
 from records.store.views import RecordFilter, RecordView
 from tui.widgets.virtual_table import Column
 
@@ -180,20 +181,54 @@ class RecordsSource:
 
 
 class FlowsSource:
-    """The flows list: one row per flow, newest first, with pause."""
+    """The flows list: one row per flow, newest first, with pause. Given a filtered records view,
+    it lists only the flows with at least one record the filter matches (the same filter as the
+    records table), in their order of creation."""
 
-    def __init__(self, store: RecordStore, now: Callable[[], float]) -> None:
+    def __init__(self, store: RecordStore, now: Callable[[], float], view: RecordView | None = None) -> None:
         self.store = store
         self.now = now
+        self.view = view if view is not None and view.is_filtered else None
         self.shown = 0
         self.paused = False
         self._cache: dict[int, Flow | None] = {}
+        self._taken = 0  # matching rows of `view` already looked at
+        self._matched: set[int] = set()  # flows with a matching record
+        self._order = array("i")  # those flows, oldest first
+
+    def _flows(self) -> FlowView:
+        return self.store.flows() if self.view is None else FlowView(self._order)
+
+    def _take_matches(self, changed: frozenset[int]) -> None:
+        """Take in the flows of newly matching records: O(new matches) (flow ids grow in order of
+        creation, so the newest flows are appended); merged flows are followed."""
+        assert self.view is not None
+        indices = self.view.indices()
+        flow_of = self.store.flow_of
+        matched = self._matched
+        new: set[int] = set()
+        for position in range(self._taken, len(indices)):
+            flow = flow_of(indices[position])
+            if flow is not None and flow not in matched:
+                new.add(flow)
+        self._taken = len(indices)
+        matched |= new
+        if changed and not changed.isdisjoint(matched):  # merged flows: follow them
+            resolve = self.store.graph.resolve
+            self._matched = {live for live in map(resolve, matched) if live is not None}
+            self._order = array("i", sorted(self._matched))
+        elif new:
+            fresh = sorted(new)
+            if self._order and fresh[0] < self._order[-1]:
+                self._order = array("i", sorted(matched))
+            else:
+                self._order.extend(fresh)
 
     def __len__(self) -> int:
-        return min(self.shown, self.store.flow_count())
+        return min(self.shown, len(self._flows()))
 
     def flow_id_at(self, row: int) -> int:
-        flows = self.store.flows()
+        flows = self._flows()
         return flows[row + len(flows) - len(self)]
 
     def flow_at(self, row: int) -> Flow | None:
@@ -220,18 +255,21 @@ class FlowsSource:
 
     @property
     def pending(self) -> int:
-        return self.store.flow_count() - len(self)
+        return len(self._flows()) - len(self)
 
     def catch_up(self, changed: frozenset[int] = frozenset()) -> int:
-        """Forget changed flows; returns how many flows appeared on top."""
+        """Forget changed flows (and, filtered, take in the flows of newly matching records);
+        returns how many flows appeared on top."""
         if changed:
             for flow_id in changed:
                 self._cache.pop(flow_id, None)
             if len(self._cache) > 4096:
                 self._cache.clear()
+        if self.view is not None:
+            self._take_matches(changed)
         if self.paused:
             return 0
-        count = self.store.flow_count()
+        count = len(self._flows())
         added = max(count - self.shown, 0)
         self.shown = count
         return added

@@ -50,6 +50,9 @@ def test_outcome_function_and_source(store: RecordStore) -> None:
     assert matches(store, function="update-inventory") == [0, 4]
     assert matches(store, function="update-inventory", outcome="failed") == [4]
     assert matches(store, source="topic:order-notifications") == [0, 2]
+    assert matches(store, source="topic") == [0, 2], "a contains match, not the exact label"
+    assert matches(store, source="FAILURES") == [1, 3, 4]
+    assert matches(store, source="no-such-source") == []
     assert matches(store, function="no-such-function") == []
     with pytest.raises(FilterError, match="unknown outcome"):
         RecordView(store, RecordFilter(outcome="maybe"))  # type: ignore[arg-type]

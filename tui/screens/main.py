@@ -111,9 +111,14 @@ class MainScreen(Screen[None]):
         records = self.records_table
         if records.source is not session.records:  # the filter changed: the new view from the top
             records.set_source(session.records)
+            if self.selected_record is not None and not self.shows(self.selected_record):
+                self.selected_record = None  # the detail area never shows a record the filter hides
+                self.query_one("#detail-text", Static).update(Text("Select a record or a flow.", style="dim"))
         elif new_records or len(session.records) != records.row_count:
             records.rows_added(new_records)
-        if new_flows or len(session.flows) != self.flows_table.row_count:
+        if self.flows_table.source is not session.flows:  # the filter changed: its flows from the top
+            self.flows_table.set_source(session.flows)
+        elif new_flows or len(session.flows) != self.flows_table.row_count:
             self.flows_table.rows_added(new_flows)
         self.flows_table.refresh()  # stages, status and ages change in place
         self.show_banner()
@@ -174,6 +179,14 @@ class MainScreen(Screen[None]):
         if self.flows_table.has_focus:
             self.show_flow(flow_id)
 
+    def shows(self, index: int) -> bool:
+        """Whether the records table's filter lets this record be seen."""
+        return self.session.records.view.position_of(index) is not None
+
+    def latest_shown(self, rows: tuple[int, ...]) -> int | None:
+        """The newest of these records that the filter lets be seen."""
+        return next((index for index in reversed(rows) if self.shows(index)), None)
+
     def show_flow(self, flow_id: int) -> None:
         flow = self.session.store.flow(flow_id)
         text = Text()
@@ -183,9 +196,13 @@ class MainScreen(Screen[None]):
         text.append(f"order {visible(flow.correlation_id or '?')}", style="bold")
         style = {"completed": "green", "failed": "red", "rolled back": "yellow"}.get(flow.status, "dim")
         text.append(f"  {flow.status}", style=style)
-        text.append(f"  {len(flow.rows)} record{'s' if len(flow.rows) != 1 else ''}\n")
+        text.append(f"  {len(flow.rows)} record{'s' if len(flow.rows) != 1 else ''}")
+        if self.session.records.spec is not None:
+            matching = sum(1 for index in flow.rows if self.shows(index))
+            text.append(f" ({matching} match the filter)", style="dim")
+        text.append("\n")
         text.append(visible(stages_text(flow)))
-        text.append("\n\nenter: open the flow's latest record and its timeline", style="dim")
+        text.append("\n\nenter: open the flow's latest record shown and its timeline", style="dim")
         self.query_one("#detail-text", Static).update(text)
 
     @on(VirtualTable.Selected, "#records")
@@ -200,8 +217,9 @@ class MainScreen(Screen[None]):
         if event.index >= len(flows):
             return
         flow = self.session.store.flow(flows.flow_id_at(event.index))
-        if flow is not None and flow.rows:
-            self.post_message(OpenRecord(flow.rows[-1]))
+        latest = self.latest_shown(flow.rows) if flow is not None else None
+        if latest is not None:
+            self.post_message(OpenRecord(latest))
         else:
             self.notify("No record of this flow has arrived yet.")
 
@@ -215,7 +233,7 @@ class MainScreen(Screen[None]):
         """The record under the cursor (in the flows list: the flow's latest record)."""
         if self.flows_table.has_focus and self.selected_flow is not None:
             flow = self.session.store.flow(self.selected_flow)
-            return flow.rows[-1] if flow is not None and flow.rows else None
+            return self.latest_shown(flow.rows) if flow is not None else None
         records = self.session.records
         row = self.records_table.cursor
         return records.index_at(row) if row < len(records) else None
