@@ -34,22 +34,24 @@ __all__ = [
     "stages_text",
 ]
 
+# Priorities on a narrow terminal: the time and the order id stay whole; the source is shortened
+# in the middle (its kind and the end of its name stay); the others shrink in between.
 RECORD_COLUMNS = (
-    Column("time", 12),
-    Column("source", 26),
-    Column("function", 18),
-    Column("condition", 17),
-    Column("att", 3),
-    Column("error type", 20),
-    Column("order", 0),
+    Column("time", 12, least=12),
+    Column("source", 26, least=9, middle=True),
+    Column("function", 18, least=10),
+    Column("condition", 17, least=7),
+    Column("att", 3, least=3),
+    Column("error type", 20, least=8),
+    Column("order", 0, least=16),
 )
 
 FLOW_COLUMNS = (
-    Column("order", 22),
-    Column("status", 16),
-    Column("stages", 0),
-    Column("recs", 4),
-    Column("age", 6),
+    Column("order", 22, least=16),
+    Column("status", 16, least=13),
+    Column("stages", 0, least=12),
+    Column("recs", 4, least=4),
+    Column("age", 6, least=4),
 )
 
 FLOW_TONES = {"completed": "ok", "failed": "fail", "rolled back": "bad", "awaiting records": "wait"}

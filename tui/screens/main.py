@@ -12,7 +12,7 @@ from dataclasses import replace
 from typing import ClassVar
 
 from rich.text import Text
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical, VerticalScroll
@@ -28,7 +28,10 @@ from tui.views import FLOW_COLUMNS, RECORD_COLUMNS, clock_text, describe, stages
 from tui.widgets.status import StatusBar
 from tui.widgets.virtual_table import VirtualTable
 
-__all__ = ["MainScreen"]
+__all__ = ["SHORT_LINES", "MainScreen"]
+
+SHORT_LINES = 30
+"""On a terminal shorter than this the detail area is smaller (the tables keep their rows)."""
 
 
 class MainScreen(Screen[None]):
@@ -57,6 +60,9 @@ class MainScreen(Screen[None]):
     MainScreen #records { height: 2fr; min-height: 6; border-top: solid $primary-muted; }
     MainScreen VirtualTable:focus { border-top: solid $primary; }
     MainScreen #detail { height: 8; border-top: solid $primary-muted; padding: 0 1; }
+    MainScreen.short #detail { height: 4; }
+    MainScreen.short #flows { min-height: 4; }
+    MainScreen.short #records { min-height: 5; }
     """
 
     def __init__(self, session: Session) -> None:
@@ -80,7 +86,11 @@ class MainScreen(Screen[None]):
         yield StatusBar()
         yield Footer()
 
+    def on_resize(self, event: events.Resize) -> None:
+        self.set_class(event.size.height < SHORT_LINES, "short")  # a smaller detail area
+
     def on_mount(self) -> None:
+        self.set_class(self.size.height < SHORT_LINES, "short")
         self.flows_table.set_source(self.session.flows)
         self.records_table.set_source(self.session.records)
         self.records_table.focus()
