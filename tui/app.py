@@ -44,6 +44,7 @@ from tui.screens.dialogs import ConfirmDialog, FilterDialog, OrderDialog, OrderR
 from tui.screens.help import HelpScreen, HelpSection
 from tui.screens.main import MainScreen
 from tui.screens.save_setup import SaveSetupDialog, SetupSaved
+from tui.screens.sources import SourcesScreen, sources_panel_text
 from tui.session import Refreshed, Session
 from tui.widgets.virtual_table import VirtualTable
 from tui.workers import Pump
@@ -95,6 +96,7 @@ class LambdestApp(App[None]):
         Binding("O", "order_dialog", "Edit order", tooltip="edit a test order or pick a preset, then send"),
         Binding("r", "redrive", "Re-drive", tooltip="(record screen) re-drive this record (asks first)"),
         Binding("s", "save", "Save", tooltip="save the session or the filtered view as JSON Lines"),
+        Binding("S", "sources", "Sources", show=False, tooltip="sources: state, mode, records, last reason in full"),
         Binding(
             "ctrl+p", "command_palette", "palette", show=False, priority=True, tooltip="command palette (every action)"
         ),
@@ -260,6 +262,17 @@ class LambdestApp(App[None]):
     def on_mark_record(self, message: MarkRecord) -> None:
         self.session.marked = message.index
         self.notify("Marked this record: open another one and press d to diff them.")
+
+    def action_sources(self) -> None:
+        if not isinstance(self.screen, SourcesScreen):
+            session = self.session
+            self.push_screen(
+                SourcesScreen(
+                    lambda: sources_panel_text(
+                        session.statuses, session.since, session.problems, session.store.stats().sources, session.now()
+                    )
+                )
+            )
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):

@@ -85,6 +85,9 @@ class Session:
         self.statuses: dict[str, SourceStatus] = {
             source.label: SourceStatus(source.label, source.mode, "connecting") for source in sources
         }
+        started = self.now()
+        self.since: dict[str, float] = dict.fromkeys(self.statuses, started)  # when each state began
+        self.problems: dict[str, tuple[str, float]] = {}  # each source's last reason, and when
         self.paused = False
         self.marked: int | None = None  # the store index `m` marked, to diff other records against
         # records, succeeded, failed invocations (records + seen only nested), undecodable, of those failed
@@ -150,7 +153,7 @@ class Session:
                 self._ingest_facts(facts)
                 facts = []
             if isinstance(event, SourceStatus):
-                self.statuses[event.source] = event
+                self.note_status(event)
                 if event.state == "failed":
                     self.report(f"{visible(event.source)}: {visible(event.reason or 'failed')}")
             else:
@@ -161,6 +164,17 @@ class Session:
         if facts:
             self._ingest_facts(facts)
         self.dirty = True
+
+    def note_status(self, status: SourceStatus) -> None:
+        """A source's new state: since when it holds, and its last reason (kept in full after the
+        state changes back, for the sources panel)."""
+        previous = self.statuses.get(status.source)
+        now = self.now()
+        if previous is None or previous.state != status.state:
+            self.since[status.source] = now
+        if status.reason:
+            self.problems[status.source] = (status.reason, now)
+        self.statuses[status.source] = status
 
     def _ingest_facts(self, facts: list[MessageFacts]) -> None:
         pending = iter(facts)
