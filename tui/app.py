@@ -187,6 +187,8 @@ class LambdestApp(App[None]):
             self.call_later(self._drain)
 
     def _tick(self) -> None:
+        for function, payload, key in self.session.release_held():
+            self._invoke(function, payload, key)
         if self.session.due():
             self.refresh_views()
 
@@ -315,10 +317,14 @@ class LambdestApp(App[None]):
         self.push_screen(OrderDialog(function, presets), done)
 
     def send(self, function: str, payload: Any) -> None:
+        """Show the order's flow at once; invoke now, or once every source is live (held)."""
         key = _order_id(payload)
         self.session.expect(key, function)
+        if self.session.not_live():
+            self.session.held.append((function, payload, key))
+        else:
+            self._invoke(function, payload, key)
         self.refresh_views()
-        self._invoke(function, payload, key)
 
     @work(group="invoke", exit_on_error=False)
     async def _invoke(self, function: str, payload: Any, key: str | None) -> None:
@@ -327,7 +333,7 @@ class LambdestApp(App[None]):
         try:
             request_id = await invoker(function, payload)
         except Exception as exc:
-            self.post_message(OrderFailed(function, f"{type(exc).__name__}: {exc}"))
+            self.post_message(OrderFailed(function, f"{type(exc).__name__}: {exc}", key))
             return
         self.post_message(OrderSent(function, key, request_id))
 
@@ -337,6 +343,7 @@ class LambdestApp(App[None]):
         self.notify(f"Sent {visible(what)} to {visible(message.function)}", timeout=2, markup=False)
 
     def on_order_failed(self, message: OrderFailed) -> None:
+        self.session.invoke_failed(message.correlation_id, message.function, message.reason)
         self.notify(
             f"Could not invoke {visible(message.function)}: {visible(message.reason)}", severity="error", markup=False
         )

@@ -88,6 +88,9 @@ class Session:
         started = self.now()
         self.since: dict[str, float] = dict.fromkeys(self.statuses, started)  # when each state began
         self.problems: dict[str, tuple[str, float]] = {}  # each source's last reason, and when
+        # test orders held until the sources are live (a tap that is not yet subscribed would let
+        # their records pass by): (function, payload, order id)
+        self.held: list[tuple[str, object, str | None]] = []
         self.paused = False
         self.marked: int | None = None  # the store index `m` marked, to diff other records against
         # records, succeeded, failed invocations (records + seen only nested), undecodable, of those failed
@@ -194,6 +197,24 @@ class Session:
         """A test order was sent (or acknowledged): its flow shows as awaiting records."""
         self.store.expect(correlation_id, function, request_id)
         self.dirty = True
+
+    def invoke_failed(self, correlation_id: str | None, function: str, reason: str) -> None:
+        """A test order's invoke was refused: its flow says "invoke failed" and why."""
+        self.store.invoke_failed(correlation_id, function, reason)
+        self.dirty = True
+
+    def not_live(self) -> list[str]:
+        """Sources still connecting (or reconnecting): the records of a test order sent now could
+        pass them by. Failed and finished sources are not waited for."""
+        return [label for label, status in self.statuses.items() if status.state in ("connecting", "reconnecting")]
+
+    def release_held(self) -> list[tuple[str, object, str | None]]:
+        """The held test orders, once every source is live (then no longer held)."""
+        if not self.held or self.not_live():
+            return []
+        held, self.held = self.held, []
+        self.dirty = True
+        return held
 
     # ----- refreshes ----------------------------------------------------------------------------
 

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from records.lines import iso_timestamp
 from records.store.queries import ordered_stages
 from records.store.record_store import RecordStore
-from records.store.rows import Flow, FlowView, RowSummary
+from records.store.rows import Flow, FlowView, RowSummary, status_at
 from records.store.views import RecordFilter, RecordView
 from tui.widgets.virtual_table import Column
 
@@ -54,7 +54,14 @@ FLOW_COLUMNS = (
     Column("age", 6, least=4),
 )
 
-FLOW_TONES = {"completed": "ok", "failed": "fail", "rolled back": "bad", "awaiting records": "wait"}
+FLOW_TONES = {
+    "completed": "ok",
+    "failed": "fail",
+    "rolled back": "bad",
+    "awaiting records": "wait",
+    "invoke failed": "fail",
+    "no records": "bad",
+}
 JMESPATH_SCAN_ROWS = 400  # rows a JMESPath filter decodes per refresh tick
 CHEAP_SCAN_ROWS = 200_000
 
@@ -128,7 +135,7 @@ def stages_text(flow: Flow) -> str:
     """A flow's stages on one line: order✓ → update-inventory✗ x3 → rollback-order✓."""
     parts = []
     for stage in ordered_stages(flow):
-        mark = {"succeeded": "✓", "failed": "✗"}.get(stage.state, "…")
+        mark = {"succeeded": "✓", "failed": "✗", "invoke failed": "✗"}.get(stage.state, "…")
         attempts = f" x{stage.attempts}" if stage.attempts not in (None, 1) else ""
         parts.append(f"{stage.function_name}{mark}{attempts}")
     return " → ".join(parts) if parts else "…"
@@ -245,7 +252,7 @@ class FlowsSource:
             return ("?",)
         return (
             flow.correlation_id or f"flow {flow.id}",
-            flow.status,
+            status_at(flow, self.now()),
             stages_text(flow),
             str(len(flow.rows)),
             age_text(self.now() - flow.last_seen),
@@ -253,7 +260,7 @@ class FlowsSource:
 
     def tone(self, row: int) -> str:
         flow = self.flow_at(row)
-        return FLOW_TONES.get(flow.status, "") if flow is not None else ""
+        return FLOW_TONES.get(status_at(flow, self.now()), "") if flow is not None else ""
 
     @property
     def pending(self) -> int:

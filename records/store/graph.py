@@ -97,6 +97,7 @@ class FlowGraph:
         # failures known only nested in a downstream record: request -> the row that carries it
         # (dropped when the failure's own record arrives); `carriers`: row -> how many it carries
         self.nested_failures: dict[int, int] = {}
+        self.invoke_failures: dict[int, str] = {}  # expected request -> why its invoke failed
         self.carriers: dict[int, int] = {}
 
     def request(self, request_id: str) -> int:
@@ -239,6 +240,22 @@ class FlowGraph:
             self.flags[request] |= PENDING | (PLACEHOLDER if request_id is None else 0)
         return self.join([request], correlation, now)
 
+    def invoke_failed(self, correlation: int, function: int, reason: str) -> int | None:
+        """The invoke of a test order expected in the flow of `correlation` was refused: its pending
+        stage of `function` says so. Returns the flow (None when there is no such flow)."""
+        if correlation == NONE or correlation >= len(self.correlation_flow):
+            return None
+        flow = self.resolve(self.correlation_flow[correlation])
+        if flow is None:
+            return None
+        request = self.head[flow]
+        while request != NONE:
+            if self.flags[request] & PENDING and not self.flags[request] & KNOWN and self.facts(request)[0] == function:
+                self.invoke_failures[request] = reason
+            request = self.next[request]
+        self.changed.add(flow)
+        return flow
+
     def join(self, requests: list[int], correlation: int, seen: float) -> int:
         """Find (creating or merging) the flow these requests and this correlation id belong to."""
         flow_of = self.flow
@@ -376,6 +393,9 @@ class FlowGraph:
     def stage(self, request: int) -> Stage:
         flags = self.flags[request]
         state: StageState = ("succeeded" if flags & REQ_SUCCEEDED else "failed") if flags & KNOWN else "pending"
+        reason = self.invoke_failures.get(request) if state == "pending" and self.invoke_failures else None
+        if reason is not None:
+            state = "invoke failed"
         function, condition, attempts, stamp, error_type = self.facts(request)
         names = self.names
         return Stage(
@@ -389,6 +409,7 @@ class FlowGraph:
             error_type=names.error_types.get(error_type),
             row=self.info[request] if flags & OWN else None,
             nested=bool(flags & NESTED) and not flags & OWN,
+            reason=reason,
         )
 
     def rows_of(self, request: int) -> list[int]:

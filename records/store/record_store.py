@@ -321,6 +321,16 @@ class RecordStore:
         self.version += 1
         return flow
 
+    def invoke_failed(self, correlation_id: str | None, function: str, reason: str) -> int | None:
+        """A test order's invoke was refused: its flow says "invoke failed" and why, at once."""
+        if correlation_id is None:
+            return None
+        flow = self.graph.invoke_failed(
+            self.names.correlations.find(correlation_id), self.names.functions.id(function), reason
+        )
+        self.version += 1
+        return flow
+
     def flow(self, flow_id: int) -> Flow | None:
         """The flow with this id (or the flow it was merged into), built from the columns."""
         return self.graph.build(flow_id)

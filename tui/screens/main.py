@@ -21,6 +21,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Input, Static
 
 from records.lines import visible
+from records.store.rows import no_records_sentence, status_at
 from tui.messages import FilterChanged, MarkRecord, OpenRecord, RedriveRecord
 from tui.render import summary
 from tui.session import Refreshed, Session
@@ -155,7 +156,13 @@ class MainScreen(Screen[None]):
             error = records.view.runtime_error
             if error:
                 text.append(f"  {visible(error)}", style="red")
-        if session.order_function:
+        if session.held:
+            waiting = ", ".join(visible(label) for label in session.not_live())
+            count = len(session.held)
+            text.append(
+                f"   holding {count} test order{'s' if count != 1 else ''} until {waiting} live", style="yellow"
+            )
+        elif session.order_function:
             text.append(f"   o: test order to {visible(session.order_function)}", style="dim")
         banner.update(text, layout=False)  # one line, full width: its size never changes
         banner.set_class(self.paused, "paused")
@@ -204,14 +211,24 @@ class MainScreen(Screen[None]):
             self.query_one("#detail-text", Static).update(text)
             return
         text.append(f"order {visible(flow.correlation_id or '?')}", style="bold")
-        style = {"completed": "green", "failed": "red", "rolled back": "yellow"}.get(flow.status, "dim")
-        text.append(f"  {flow.status}", style=style)
+        status = status_at(flow, self.session.now())
+        style = {"completed": "green", "failed": "red", "invoke failed": "red", "rolled back": "yellow"}.get(
+            status, "dim"
+        )
+        text.append(f"  {status}", style=style)
         text.append(f"  {len(flow.rows)} record{'s' if len(flow.rows) != 1 else ''}")
         if self.session.records.spec is not None:
             matching = sum(1 for index in flow.rows if self.shows(index))
             text.append(f" ({matching} match the filter)", style="dim")
         text.append("\n")
         text.append(visible(stages_text(flow)))
+        for stage in flow.stages:
+            if stage.reason:
+                text.append(f"\ninvoke of {visible(stage.function_name)} failed: ", style="red")
+                text.append(visible(stage.reason))
+        if status == "no records":
+            waited = self.session.now() - flow.first_seen
+            text.append("\n" + visible(no_records_sentence(flow, list(self.session.statuses), waited)), style="yellow")
         text.append("\n\nenter: open the flow's latest record shown and its timeline", style="dim")
         self.query_one("#detail-text", Static).update(text)
 
