@@ -48,6 +48,20 @@ class RawItem:
         return decode_parsed(self.data, self.raw, meta=self.meta, correlator=correlator)
 
 
+def session_dir() -> Path:
+    """Where session files go by default: `lambdest-tui/sessions` in platformdirs' user state
+    directory ($XDG_STATE_HOME or ~/.local/state on Linux)."""
+    from platformdirs import user_state_path
+
+    return user_state_path("lambdest-tui") / "sessions"
+
+
+def new_session_path(kind: str) -> Path:
+    """A new, timestamped session file name in `session_dir()` (`saved-20261201T064500Z-4242.jsonl`)."""
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    return session_dir() / f"{kind}-{stamp}-{os.getpid()}.jsonl"
+
+
 def now_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 

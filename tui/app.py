@@ -18,7 +18,7 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 from rich.text import Text
 from textual import events, on, work
@@ -31,6 +31,7 @@ from textual.worker import Worker, WorkerState
 
 from records.aws_options import AwsOptions
 from records.decode import DEFAULT_CORRELATOR, Correlator
+from records.files import new_session_path
 from records.lines import iso_timestamp, visible
 from records.setups import ConfigError, Setup, save_setup
 from records.sources.base import Source
@@ -67,7 +68,7 @@ class AppConfig:
     clock: Callable[[], float] | None = None  # seconds since the epoch; fixed in snapshot tests
     title: str = "lambdest-tui"
     subtitle: str = ""
-    save_path: str = "lambdest-session.jsonl"
+    save_path: str | None = None  # `s`'s default file (None: a timestamped one in the session directory)
     refresh_seconds: float = 0.1
     correlator: Correlator = DEFAULT_CORRELATOR
     # Safety (tui.safety): read-only hides and refuses o/O/r; `confirm_account` (the AWS options of a
@@ -392,18 +393,32 @@ class LambdestApp(App[None]):
     # ----- save ---------------------------------------------------------------------------------
 
     def action_save(self) -> None:
+        """Ask where (default: a timestamped file in the session directory), ask before
+        overwriting, save in a worker and say the absolute path."""
+
         def done(request: SaveRequest | None) -> None:
-            if request is not None:
-                self.save(request)
+            if request is None:
+                return
+            target = Path(request.path).expanduser().absolute()
+            rows = self.session.current_rows() if request.filtered else None
+            if not target.exists():
+                self._save(target, rows)
+                return
 
-        self.push_screen(SaveDialog(self.config.save_path, self.session.records.spec is not None), done)
+            def overwrite(yes: bool | None) -> None:
+                if yes:
+                    self._save(target, rows)
 
-    def save(self, request: SaveRequest) -> None:
-        self._save(request.path, self.session.current_rows() if request.filtered else None)
+            question = Text.assemble((visible(str(target)), "bold"), " exists. Overwrite it?")
+            self.push_screen(ConfirmDialog(question, "Overwrite"), overwrite)
+
+        default = Path(self.config.save_path) if self.config.save_path else new_session_path("saved")
+        self.push_screen(SaveDialog(str(default.expanduser().absolute()), self.session.records.spec is not None), done)
 
     @work(thread=True, group="save", exit_on_error=False)
-    def _save(self, path: str, rows: Sequence[int] | None) -> int:
-        return self.session.store.save(Path(path), rows)
+    def _save(self, target: Path, rows: Sequence[int] | None) -> tuple[int, Path]:
+        target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        return self.session.store.save(target, rows), target
 
     @on(Worker.StateChanged)
     def worker_changed(self, event: Worker.StateChanged) -> None:
@@ -412,7 +427,9 @@ class LambdestApp(App[None]):
             error = worker.error
             self.notify(f"{worker.name or worker.group}: {visible(repr(error))}", severity="error", markup=False)
         elif worker.state == WorkerState.SUCCESS and worker.group == "save":
-            self.notify(f"Saved {worker.result} message{'s' if worker.result != 1 else ''}.")
+            count, target = cast("tuple[int, Path]", worker.result)
+            plural = "s" if count != 1 else ""
+            self.notify(f"Saved {count} message{plural} to {visible(str(target))}", markup=False, timeout=8)
 
     # ----- saved setups (records.setups) ---------------------------------------------------------
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
 from contextlib import AbstractContextManager
 from datetime import UTC, datetime
@@ -43,7 +44,7 @@ def save_session(
     last_message = NONE
     partial = target.with_name(f".{target.name}.partial")
     try:
-        with partial.open("wb") as out:
+        with os.fdopen(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as out:  # private
             for index in indices:
                 message = c.message[index]
                 if message == last_message:

@@ -29,7 +29,6 @@ import sys
 import time
 from collections.abc import Callable
 from contextlib import suppress
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
 
@@ -97,10 +96,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def default_session_path(command: str = "tail") -> Path:
-    """A new session file under $XDG_STATE_HOME/lambdest-tui/sessions/, named for the command."""
-    state = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    return Path(state) / "lambdest-tui" / "sessions" / f"{command}-{stamp}-{os.getpid()}.jsonl"
+    """A new session file in `records.files.session_dir()` (platformdirs' state directory), named
+    for the command."""
+    from records.files import new_session_path
+
+    return new_session_path(command)
 
 
 def _status_line(status: SourceStatus) -> str:
