@@ -263,7 +263,8 @@ class LambdestApp(App[None]):
         self.push_screen(DetailScreen(detail))
 
     def on_mark_record(self, message: MarkRecord) -> None:
-        self.session.marked = message.index
+        self.session.mark(message.index)
+        self.refresh_views()
         self.notify("Marked this record: open another one and press d to diff them.")
 
     def action_sources(self) -> None:

@@ -198,6 +198,12 @@ class Session:
         self.store.expect(correlation_id, function, request_id)
         self.dirty = True
 
+    def mark(self, index: int) -> None:
+        """Mark a record to diff others against (the records table shows it marked)."""
+        self.marked = index
+        self.records.marked = index
+        self.dirty = True
+
     def invoke_failed(self, correlation_id: str | None, function: str, reason: str) -> None:
         """A test order's invoke was refused: its flow says "invoke failed" and why."""
         self.store.invoke_failed(correlation_id, function, reason)
@@ -273,6 +279,7 @@ class Session:
         records.pause(self.paused)
         records.view.scan(JMESPATH_SCAN_ROWS if records.slow else CHEAP_SCAN_ROWS)
         records.shown = len(records.view)
+        records.marked = self.marked
         self.records = records
         flows = FlowsSource(self.store, self.now, records.view)  # the flows of the matching records
         flows.pause(self.paused)

@@ -23,6 +23,7 @@ __all__ = [
     "FLOW_COLUMNS",
     "FLOW_TONES",
     "JMESPATH_SCAN_ROWS",
+    "MARK",
     "RECORD_COLUMNS",
     "FlowsSource",
     "RecordsSource",
@@ -141,11 +142,17 @@ def stages_text(flow: Flow) -> str:
     return " → ".join(parts) if parts else "…"
 
 
+MARK = "●"
+"""Before the time of the record marked with `m` (the one others are diffed against)."""
+
+
 class RecordsSource:
-    """The records table: a filtered view of the store, newest first, with pause."""
+    """The records table: a filtered view of the store, newest first, with pause. `marked` is the
+    store index of the marked record (shown with `MARK`)."""
 
     def __init__(self, store: RecordStore, spec: RecordFilter | None = None) -> None:
         self.store = store
+        self.marked: int | None = None
         self.spec = spec if spec is not None and not spec.is_empty else None
         # Raises records.store.FilterError for a bad JMESPath expression.
         self.view = RecordView(store, self.spec, scan=False)
@@ -159,7 +166,11 @@ class RecordsSource:
         return self.view[row + len(self.view) - self.shown]
 
     def cells(self, row: int) -> Sequence[str]:
-        return record_cells(self.store.row(self.index_at(row)))
+        index = self.index_at(row)
+        cells = record_cells(self.store.row(index))
+        if index == self.marked:
+            return (MARK + cells[0][1:], *cells[1:])
+        return cells
 
     def tone(self, row: int) -> str:
         return record_tone(self.store.row(self.index_at(row)))

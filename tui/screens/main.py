@@ -18,6 +18,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Vertical, VerticalScroll
 from textual.reactive import var
 from textual.screen import Screen
+from textual.timer import Timer
 from textual.widgets import Footer, Input, Static
 
 from records.lines import visible
@@ -29,7 +30,10 @@ from tui.views import FLOW_COLUMNS, RECORD_COLUMNS, clock_text, describe, stages
 from tui.widgets.status import StatusBar
 from tui.widgets.virtual_table import VirtualTable
 
-__all__ = ["SHORT_LINES", "MainScreen"]
+__all__ = ["SEARCH_PAUSE", "SHORT_LINES", "MainScreen"]
+
+SEARCH_PAUSE = 0.15
+"""Seconds after the last key typed in `/` before the filter applies."""
 
 SHORT_LINES = 30
 """On a terminal shorter than this the detail area is smaller (the tables keep their rows)."""
@@ -59,8 +63,9 @@ class MainScreen(Screen[None]):
     MainScreen #search.visible { display: block; }
     MainScreen #flows { height: 1fr; min-height: 5; border-top: solid $primary-muted; }
     MainScreen #records { height: 2fr; min-height: 6; border-top: solid $primary-muted; }
-    MainScreen VirtualTable:focus { border-top: solid $primary; }
+    MainScreen #flows:focus, MainScreen #records:focus { border-top: thick $primary; }
     MainScreen #detail { height: 8; border-top: solid $primary-muted; padding: 0 1; }
+    MainScreen #detail:focus { border-top: thick $primary; background: $boost; }
     MainScreen.short #detail { height: 4; }
     MainScreen.short #flows { min-height: 4; }
     MainScreen.short #records { min-height: 5; }
@@ -71,6 +76,7 @@ class MainScreen(Screen[None]):
         self.session = session
         self.selected_record: int | None = None  # store index shown in the detail area
         self.selected_flow: int | None = None
+        self._search_timer: Timer | None = None
 
     def compose(self) -> ComposeResult:
         yield Static(id="banner", markup=False)
@@ -279,8 +285,21 @@ class MainScreen(Screen[None]):
             search.remove_class("visible")
             self.records_table.focus()
 
+    @on(Input.Changed, "#search")
+    def search_changed(self, event: Input.Changed) -> None:
+        """`/` filters as you type (after a short pause in typing, so a fast typist waits for nothing)."""
+        if self._search_timer is not None:
+            self._search_timer.stop()
+        value = event.value.strip() or None
+        if value == self.session.record_filter.text:
+            return
+        spec = replace(self.session.record_filter, text=value)
+        self._search_timer = self.set_timer(SEARCH_PAUSE, lambda: self.post_message(FilterChanged(spec)))
+
     @on(Input.Submitted, "#search")
     def search_submitted(self, event: Input.Submitted) -> None:
+        if self._search_timer is not None:
+            self._search_timer.stop()
         self.action_close_search()
         self.post_message(FilterChanged(replace(self.session.record_filter, text=event.value.strip() or None)))
 
