@@ -290,6 +290,8 @@ class MainScreen(Screen[None]):
         """`/` filters as you type (after a short pause in typing, so a fast typist waits for nothing)."""
         if self._search_timer is not None:
             self._search_timer.stop()
+        if not event.input.has_class("visible"):
+            return  # not opened with `/` (a key typed before the screen was up)
         value = event.value.strip() or None
         if value == self.session.record_filter.text:
             return
