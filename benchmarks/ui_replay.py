@@ -41,6 +41,7 @@ from records.lines import iso_timestamp
 from records.message import Message
 from records.sources.base import FactsBatch, Mode, SourceEvent, SourceStatus
 from records.sources.replay import ReplaySource
+from records.store.views import RecordFilter
 from tui.app import AppConfig, LambdestApp, create_app
 from tui.heap import tune_process
 from tui.screens.main import MainScreen
@@ -216,8 +217,9 @@ class PacedSource:
         return None
 
 
-async def key_latency(path: Path, seconds: float) -> dict[str, float]:
-    """Ingest ~1,000 records a second and time key press -> repaint of the moved cursor."""
+async def key_latency(path: Path, seconds: float, spec: RecordFilter | None = None) -> dict[str, float]:
+    """Ingest ~1,000 records a second and time key press -> repaint of the moved cursor; with
+    `spec`, that filter applies to both tables (records, and flows with a matching record)."""
     app: LambdestApp = create_app(AppConfig(sources=[PacedSource(path, 1000.0)]))
     latencies: list[float] = []
     async with app.run_test(size=(160, 45)):
@@ -226,6 +228,10 @@ async def key_latency(path: Path, seconds: float) -> dict[str, float]:
         table = screen.records_table
         painted: list[float] = []
         spy_on(table, lambda: painted.append(time.perf_counter()))
+        if spec is not None:
+            await wait_for(lambda: len(app.session.store) > 0, 60)
+            app.apply_filter(spec)
+            assert app.session.flows.view is not None, "the flows table follows the filter"
         await wait_for(lambda: len(app.session.records) > 500, 60)
         start_count = app.session.store.stats().records
         started = time.perf_counter()
@@ -255,6 +261,11 @@ def main() -> int:
     parser.add_argument("--file", help="generate the file here and keep it (default: a temporary file)")
     parser.add_argument("--latency-seconds", type=float, default=10.0, help="0 skips the key-latency part")
     parser.add_argument(
+        "--filtered",
+        action="store_true",
+        help="measure the key latency with a filter on both tables (failures whose source contains 'paced')",
+    )
+    parser.add_argument(
         "--breakdown", action="store_true", help="also time the replay without the UI (decode only; decode + store)"
     )
     args = parser.parse_args()
@@ -273,7 +284,8 @@ def main() -> int:
         tune_process()  # as the `replay` command does before it runs the app
         figures = asyncio.run(replay_all(path, args.records))
         peak, worker_peak = rss_mb(), figures["worker_mb"]
-        latency = asyncio.run(key_latency(paced, args.latency_seconds)) if args.latency_seconds > 0 else None
+        spec = RecordFilter(outcome="failed", source="paced") if args.filtered else None
+        latency = asyncio.run(key_latency(paced, args.latency_seconds, spec)) if args.latency_seconds > 0 else None
         if args.breakdown:
             decode_only = asyncio.run(pipeline(path, store=False))
             with_store = asyncio.run(pipeline(path, store=True))
@@ -293,7 +305,7 @@ def main() -> int:
         print(
             f"{'key-press-to-repaint latency':<34}{latency['p50']:>11.0f} ms p50   < 100 ms"
             f"  (p95 {latency['p95']:.0f} ms, max {latency['max']:.0f} ms, {latency['samples']} presses,"
-            f" ingesting {latency['rate']:.0f} rec/s)"
+            f" ingesting {latency['rate']:.0f} rec/s{', filter on both tables' if args.filtered else ''})"
         )
     if args.breakdown:
         print(f"{'  of which: worker process alone':<34}{decode_only:>14.1f} s   (read + decode, no store, no UI)")

@@ -34,6 +34,7 @@ from records.models import AsyncInvocationRecord
 from records.rules import nested_records
 from records.sources.base import FactsBatch, Source, SourceStatus
 from records.sources.bucket import BucketPoller
+from records.store.rows import FlowStatus, Stage, flow_status
 
 __all__ = [
     "ORDER_KINDS",
@@ -46,6 +47,7 @@ __all__ = [
     "FlowRecord",
     "InvokeError",
     "chain",
+    "chain_stages",
     "discover_destinations",
     "follow_flow",
     "generate_order",
@@ -214,6 +216,13 @@ class FlowEnd:
     outcome: Literal["succeeded", "failed", "timeout"]
     request_id: str | None
     diagnosis: str | None = None
+    status: FlowStatus | None = None  # the UI's word for the flow (records.store.rows.flow_status)
+
+    @property
+    def words(self) -> str:
+        """What to say: "flow completed", "flow rolled back", "flow failed", "flow timeout: ..."."""
+        note = f"flow {self.status or self.outcome}"
+        return note + (f": {self.diagnosis}" if self.diagnosis else "")
 
 
 FlowEvent = FlowInvoked | FlowRecord | FlowEnd
@@ -230,6 +239,31 @@ def chain(record: AsyncInvocationRecord) -> list[tuple[AsyncInvocationRecord, di
             break
         links.append((inner, upstream))
     return list(reversed(links))
+
+
+def chain_stages(links: list[AsyncInvocationRecord]) -> tuple[Stage, ...]:
+    """The flow stages of a chain (innermost first), for `flow_status`: each link handled the one
+    before it (a Lambda destination), so the UI and `invoke --wait` use the same words."""
+    stages: list[Stage] = []
+    parent: str | None = None
+    for link in links:
+        error_type, _ = link.error_type_and_message()
+        stages.append(
+            Stage(
+                function_name=link.function_name,
+                request_id=link.request_id,
+                parent_request_id=parent,
+                state="succeeded" if link.succeeded else "failed",
+                condition=link.condition,
+                attempts=link.approximate_invoke_count,
+                timestamp=link.timestamp.timestamp(),
+                error_type=error_type,
+                row=None,
+                nested=True,
+            )
+        )
+        parent = link.request_id
+    return tuple(stages)
 
 
 def _sources(plan: FlowPlan, aws: AwsOptions) -> list[Source]:
@@ -323,7 +357,8 @@ async def follow_flow(
                     yield FlowRecord(decode(raw)[0], event.source, nested=True)
                 yield FlowRecord(decoded, event.source)
                 succeeded = all(link.succeeded for link, _ in links)
-                yield FlowEnd("succeeded" if succeeded else "failed", request_id)
+                status = flow_status(chain_stages([link for link, _ in links]))
+                yield FlowEnd("succeeded" if succeeded else "failed", request_id, status=status)
                 return
         yield FlowEnd("timeout", request_id, _diagnose(plan, wait, failed))
     finally:

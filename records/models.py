@@ -115,7 +115,12 @@ class ErrorPayload(_AwsModel):
             return []
         if isinstance(trace, str):
             return trace.splitlines()
-        return [item if isinstance(item, str) else str(item) for item in trace]
+        # Python's frames carry their own newlines ('  File "x", line 1, in f\n    raise E\n'):
+        # each frame's lines become lines
+        lines: list[str] = []
+        for item in trace:
+            lines.extend((item if isinstance(item, str) else str(item)).splitlines() or [""])
+        return lines
 
 
 class _RecordBase(_AwsModel):

@@ -18,7 +18,7 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 from rich.text import Text
 from textual import events, on, work
@@ -32,6 +32,7 @@ from textual.worker import Worker, WorkerState
 from records.aws_options import AwsOptions
 from records.decode import DEFAULT_CORRELATOR, Correlator
 from records.doctor.health import Health
+from records.files import new_session_path
 from records.lines import iso_timestamp, visible
 from records.setups import ConfigError, Setup, save_setup
 from records.sources.base import Source
@@ -57,6 +58,7 @@ from tui.screens.health import HealthScreen, loss_badge
 from tui.screens.help import HelpScreen, HelpSection
 from tui.screens.main import MainScreen
 from tui.screens.save_setup import SaveSetupDialog, SetupSaved
+from tui.screens.sources import SourcesScreen, sources_panel_text
 from tui.session import Refreshed, Session
 from tui.widgets.status import StatusBar
 from tui.widgets.virtual_table import VirtualTable
@@ -80,7 +82,7 @@ class AppConfig:
     clock: Callable[[], float] | None = None  # seconds since the epoch; fixed in snapshot tests
     title: str = "lambdest-tui"
     subtitle: str = ""
-    save_path: str = "lambdest-session.jsonl"
+    save_path: str | None = None  # `s`'s default file (None: a timestamped one in the session directory)
     refresh_seconds: float = 0.1
     correlator: Correlator = DEFAULT_CORRELATOR
     # Safety (tui.safety): read-only hides and refuses o/O/r; `confirm_account` (the AWS options of a
@@ -115,6 +117,7 @@ class LambdestApp(App[None]):
         Binding("r", "redrive", "Re-drive", tooltip="(record screen) re-drive this record (asks first)"),
         Binding("s", "save", "Save", tooltip="save the session or the filtered view as JSON Lines"),
         Binding("h", "health", "Health", tooltip="health: CloudWatch metrics and the doctor's findings"),
+        Binding("S", "sources", "Sources", show=False, tooltip="sources: state, mode, records, last reason in full"),
         Binding(
             "ctrl+p", "command_palette", "palette", show=False, priority=True, tooltip="command palette (every action)"
         ),
@@ -212,6 +215,8 @@ class LambdestApp(App[None]):
             self.call_later(self._drain)
 
     def _tick(self) -> None:
+        for function, payload, key in self.session.release_held():
+            self._invoke(function, payload, key)
         if self.session.due():
             self.refresh_views()
 
@@ -285,8 +290,20 @@ class LambdestApp(App[None]):
         self.push_screen(DetailScreen(detail))
 
     def on_mark_record(self, message: MarkRecord) -> None:
-        self.session.marked = message.index
+        self.session.mark(message.index)
+        self.refresh_views()
         self.notify("Marked this record: open another one and press d to diff them.")
+
+    def action_sources(self) -> None:
+        if not isinstance(self.screen, SourcesScreen):
+            session = self.session
+            self.push_screen(
+                SourcesScreen(
+                    lambda: sources_panel_text(
+                        session.statuses, session.since, session.problems, session.store.stats().sources, session.now()
+                    )
+                )
+            )
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):
@@ -355,10 +372,14 @@ class LambdestApp(App[None]):
         self.push_screen(OrderDialog(function, presets), done)
 
     def send(self, function: str, payload: Any) -> None:
+        """Show the order's flow at once; invoke now, or once every source is live (held)."""
         key = _order_id(payload)
         self.session.expect(key, function)
+        if self.session.not_live():
+            self.session.held.append((function, payload, key))
+        else:
+            self._invoke(function, payload, key)
         self.refresh_views()
-        self._invoke(function, payload, key)
 
     @work(group="invoke", exit_on_error=False)
     async def _invoke(self, function: str, payload: Any, key: str | None) -> None:
@@ -367,7 +388,7 @@ class LambdestApp(App[None]):
         try:
             request_id = await invoker(function, payload)
         except Exception as exc:
-            self.post_message(OrderFailed(function, f"{type(exc).__name__}: {exc}"))
+            self.post_message(OrderFailed(function, f"{type(exc).__name__}: {exc}", key))
             return
         self.post_message(OrderSent(function, key, request_id))
 
@@ -377,6 +398,7 @@ class LambdestApp(App[None]):
         self.notify(f"Sent {visible(what)} to {visible(message.function)}", timeout=2, markup=False)
 
     def on_order_failed(self, message: OrderFailed) -> None:
+        self.session.invoke_failed(message.correlation_id, message.function, message.reason)
         self.notify(
             f"Could not invoke {visible(message.function)}: {visible(message.reason)}", severity="error", markup=False
         )
@@ -425,18 +447,32 @@ class LambdestApp(App[None]):
     # ----- save ---------------------------------------------------------------------------------
 
     def action_save(self) -> None:
+        """Ask where (default: a timestamped file in the session directory), ask before
+        overwriting, save in a worker and say the absolute path."""
+
         def done(request: SaveRequest | None) -> None:
-            if request is not None:
-                self.save(request)
+            if request is None:
+                return
+            target = Path(request.path).expanduser().absolute()
+            rows = self.session.current_rows() if request.filtered else None
+            if not target.exists():
+                self._save(target, rows)
+                return
 
-        self.push_screen(SaveDialog(self.config.save_path, self.session.records.spec is not None), done)
+            def overwrite(yes: bool | None) -> None:
+                if yes:
+                    self._save(target, rows)
 
-    def save(self, request: SaveRequest) -> None:
-        self._save(request.path, self.session.current_rows() if request.filtered else None)
+            question = Text.assemble((visible(str(target)), "bold"), " exists. Overwrite it?")
+            self.push_screen(ConfirmDialog(question, "Overwrite"), overwrite)
+
+        default = Path(self.config.save_path) if self.config.save_path else new_session_path("saved")
+        self.push_screen(SaveDialog(str(default.expanduser().absolute()), self.session.records.spec is not None), done)
 
     @work(thread=True, group="save", exit_on_error=False)
-    def _save(self, path: str, rows: Sequence[int] | None) -> int:
-        return self.session.store.save(Path(path), rows)
+    def _save(self, target: Path, rows: Sequence[int] | None) -> tuple[int, Path]:
+        target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        return self.session.store.save(target, rows), target
 
     @on(Worker.StateChanged)
     def worker_changed(self, event: Worker.StateChanged) -> None:
@@ -445,7 +481,9 @@ class LambdestApp(App[None]):
             error = worker.error
             self.notify(f"{worker.name or worker.group}: {visible(repr(error))}", severity="error", markup=False)
         elif worker.state == WorkerState.SUCCESS and worker.group == "save":
-            self.notify(f"Saved {worker.result} message{'s' if worker.result != 1 else ''}.")
+            count, target = cast("tuple[int, Path]", worker.result)
+            plural = "s" if count != 1 else ""
+            self.notify(f"Saved {count} message{plural} to {visible(str(target))}", markup=False, timeout=8)
 
     # ----- saved setups (records.setups) ---------------------------------------------------------
 

@@ -63,6 +63,7 @@ class OrderFailed(Message):
 
     function: str
     reason: str
+    correlation_id: str | None = None  # the test order's id, when it has one
 
 
 @dataclass

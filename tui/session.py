@@ -85,9 +85,17 @@ class Session:
         self.statuses: dict[str, SourceStatus] = {
             source.label: SourceStatus(source.label, source.mode, "connecting") for source in sources
         }
+        started = self.now()
+        self.since: dict[str, float] = dict.fromkeys(self.statuses, started)  # when each state began
+        self.problems: dict[str, tuple[str, float]] = {}  # each source's last reason, and when
+        # test orders held until the sources are live (a tap that is not yet subscribed would let
+        # their records pass by): (function, payload, order id)
+        self.held: list[tuple[str, object, str | None]] = []
         self.paused = False
         self.marked: int | None = None  # the store index `m` marked, to diff other records against
-        self.totals = (0, 0, 0, 0)  # records, succeeded, failed, undecodable (shown in the status bar)
+        # records, succeeded, failed invocations (records + seen only nested), undecodable, of those failed
+        # the ones seen only nested (shown in the status bar; `x` lists as many)
+        self.totals = (0, 0, 0, 0, 0)
         self.batches_handled = 0
         self.refreshes = 0
         self.ingest_failures = 0
@@ -148,7 +156,7 @@ class Session:
                 self._ingest_facts(facts)
                 facts = []
             if isinstance(event, SourceStatus):
-                self.statuses[event.source] = event
+                self.note_status(event)
                 if event.state == "failed":
                     self.report(f"{visible(event.source)}: {visible(event.reason or 'failed')}")
             else:
@@ -159,6 +167,17 @@ class Session:
         if facts:
             self._ingest_facts(facts)
         self.dirty = True
+
+    def note_status(self, status: SourceStatus) -> None:
+        """A source's new state: since when it holds, and its last reason (kept in full after the
+        state changes back, for the sources panel)."""
+        previous = self.statuses.get(status.source)
+        now = self.now()
+        if previous is None or previous.state != status.state:
+            self.since[status.source] = now
+        if status.reason:
+            self.problems[status.source] = (status.reason, now)
+        self.statuses[status.source] = status
 
     def _ingest_facts(self, facts: list[MessageFacts]) -> None:
         pending = iter(facts)
@@ -178,6 +197,30 @@ class Session:
         """A test order was sent (or acknowledged): its flow shows as awaiting records."""
         self.store.expect(correlation_id, function, request_id)
         self.dirty = True
+
+    def mark(self, index: int) -> None:
+        """Mark a record to diff others against (the records table shows it marked)."""
+        self.marked = index
+        self.records.marked = index
+        self.dirty = True
+
+    def invoke_failed(self, correlation_id: str | None, function: str, reason: str) -> None:
+        """A test order's invoke was refused: its flow says "invoke failed" and why."""
+        self.store.invoke_failed(correlation_id, function, reason)
+        self.dirty = True
+
+    def not_live(self) -> list[str]:
+        """Sources still connecting (or reconnecting): the records of a test order sent now could
+        pass them by. Failed and finished sources are not waited for."""
+        return [label for label, status in self.statuses.items() if status.state in ("connecting", "reconnecting")]
+
+    def release_held(self) -> list[tuple[str, object, str | None]]:
+        """The held test orders, once every source is live (then no longer held)."""
+        if not self.held or self.not_live():
+            return []
+        held, self.held = self.held, []
+        self.dirty = True
+        return held
 
     # ----- refreshes ----------------------------------------------------------------------------
 
@@ -211,7 +254,7 @@ class Session:
         self._stats_stale = self._stats_stale or bool(changes)
         if totals_now or (self._stats_stale and now - self._stats_at >= STATS_SECONDS):
             stats = self.store.stats()
-            self.totals = (stats.records, stats.succeeded, stats.failed, stats.undecodable)
+            self.totals = (stats.records, stats.succeeded, stats.failures, stats.undecodable, stats.failed_nested)
             self._stats_at = now
             self._stats_stale = False
         elif self._stats_stale:
@@ -236,7 +279,12 @@ class Session:
         records.pause(self.paused)
         records.view.scan(JMESPATH_SCAN_ROWS if records.slow else CHEAP_SCAN_ROWS)
         records.shown = len(records.view)
+        records.marked = self.marked
         self.records = records
+        flows = FlowsSource(self.store, self.now, records.view)  # the flows of the matching records
+        flows.pause(self.paused)
+        flows.catch_up()
+        self.flows = flows
         self.dirty = True
 
     def set_paused(self, paused: bool) -> None:

@@ -7,13 +7,14 @@ paused each shows the rows it had (the newest `shown` of them) and counts what a
 from __future__ import annotations
 
 import math
+from array import array
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
 from records.lines import iso_timestamp
 from records.store.queries import ordered_stages
 from records.store.record_store import RecordStore
-from records.store.rows import Flow, RowSummary
+from records.store.rows import Flow, FlowView, RowSummary, status_at
 from records.store.views import RecordFilter, RecordView
 from tui.widgets.virtual_table import Column
 
@@ -22,6 +23,7 @@ __all__ = [
     "FLOW_COLUMNS",
     "FLOW_TONES",
     "JMESPATH_SCAN_ROWS",
+    "MARK",
     "RECORD_COLUMNS",
     "FlowsSource",
     "RecordsSource",
@@ -33,25 +35,34 @@ __all__ = [
     "stages_text",
 ]
 
+# Priorities on a narrow terminal: the time and the order id stay whole; the source is shortened
+# in the middle (its kind and the end of its name stay); the others shrink in between.
 RECORD_COLUMNS = (
-    Column("time", 12),
-    Column("source", 26),
-    Column("function", 18),
-    Column("condition", 17),
-    Column("att", 3),
-    Column("error type", 20),
-    Column("order", 0),
+    Column("time", 12, least=12),
+    Column("source", 26, least=9, middle=True),
+    Column("function", 18, least=10),
+    Column("condition", 17, least=7),
+    Column("att", 3, least=3),
+    Column("error type", 20, least=8),
+    Column("order", 0, least=16),
 )
 
 FLOW_COLUMNS = (
-    Column("order", 22),
-    Column("status", 16),
-    Column("stages", 0),
-    Column("recs", 4),
-    Column("age", 6),
+    Column("order", 22, least=16),
+    Column("status", 16, least=13),
+    Column("stages", 0, least=12),
+    Column("recs", 4, least=4),
+    Column("age", 6, least=4),
 )
 
-FLOW_TONES = {"completed": "ok", "failed": "fail", "rolled back": "bad", "awaiting records": "wait"}
+FLOW_TONES = {
+    "completed": "ok",
+    "failed": "fail",
+    "rolled back": "bad",
+    "awaiting records": "wait",
+    "invoke failed": "fail",
+    "no records": "bad",
+}
 JMESPATH_SCAN_ROWS = 400  # rows a JMESPath filter decodes per refresh tick
 CHEAP_SCAN_ROWS = 200_000
 
@@ -100,13 +111,16 @@ def record_cells(row: RowSummary) -> tuple[str, ...]:
     when = clock_text(row.timestamp if row.timestamp is not None else row.received)
     if not row.ok:
         return (when, row.source, "-", "undecodable", "", row.error_message or "", "")
+    error = row.error_type or ""
+    if row.nested_failures:  # listed by `x` for a failure seen only nested in it: say which
+        error = ", ".join(f"{stage.error_type or stage.function_name} (nested)" for stage in row.nested_failures)
     return (
         when,
         row.source,
         row.function_name or "",
         row.condition or "",
         "" if row.attempts is None else str(row.attempts),
-        row.error_type or "",
+        error,
         row.correlation_id or "",
     )
 
@@ -115,24 +129,30 @@ def record_tone(row: RowSummary) -> str:
     """The colour class of a row: ok, fail or bad (undecodable)."""
     if not row.ok:
         return "bad"
-    return "ok" if row.succeeded else "fail"
+    return "ok" if row.succeeded and not row.nested_failures else "fail"
 
 
 def stages_text(flow: Flow) -> str:
     """A flow's stages on one line: order✓ → update-inventory✗ x3 → rollback-order✓."""
     parts = []
     for stage in ordered_stages(flow):
-        mark = {"succeeded": "✓", "failed": "✗"}.get(stage.state, "…")
+        mark = {"succeeded": "✓", "failed": "✗", "invoke failed": "✗"}.get(stage.state, "…")
         attempts = f" x{stage.attempts}" if stage.attempts not in (None, 1) else ""
         parts.append(f"{stage.function_name}{mark}{attempts}")
     return " → ".join(parts) if parts else "…"
 
 
+MARK = "●"
+"""Before the time of the record marked with `m` (the one others are diffed against)."""
+
+
 class RecordsSource:
-    """The records table: a filtered view of the store, newest first, with pause."""
+    """The records table: a filtered view of the store, newest first, with pause. `marked` is the
+    store index of the marked record (shown with `MARK`)."""
 
     def __init__(self, store: RecordStore, spec: RecordFilter | None = None) -> None:
         self.store = store
+        self.marked: int | None = None
         self.spec = spec if spec is not None and not spec.is_empty else None
         # Raises records.store.FilterError for a bad JMESPath expression.
         self.view = RecordView(store, self.spec, scan=False)
@@ -146,7 +166,11 @@ class RecordsSource:
         return self.view[row + len(self.view) - self.shown]
 
     def cells(self, row: int) -> Sequence[str]:
-        return record_cells(self.store.row(self.index_at(row)))
+        index = self.index_at(row)
+        cells = record_cells(self.store.row(index))
+        if index == self.marked:
+            return (MARK + cells[0][1:], *cells[1:])
+        return cells
 
     def tone(self, row: int) -> str:
         return record_tone(self.store.row(self.index_at(row)))
@@ -177,20 +201,54 @@ class RecordsSource:
 
 
 class FlowsSource:
-    """The flows list: one row per flow, newest first, with pause."""
+    """The flows list: one row per flow, newest first, with pause. Given a filtered records view,
+    it lists only the flows with at least one record the filter matches (the same filter as the
+    records table), in their order of creation."""
 
-    def __init__(self, store: RecordStore, now: Callable[[], float]) -> None:
+    def __init__(self, store: RecordStore, now: Callable[[], float], view: RecordView | None = None) -> None:
         self.store = store
         self.now = now
+        self.view = view if view is not None and view.is_filtered else None
         self.shown = 0
         self.paused = False
         self._cache: dict[int, Flow | None] = {}
+        self._taken = 0  # matching rows of `view` already looked at
+        self._matched: set[int] = set()  # flows with a matching record
+        self._order = array("i")  # those flows, oldest first
+
+    def _flows(self) -> FlowView:
+        return self.store.flows() if self.view is None else FlowView(self._order)
+
+    def _take_matches(self, changed: frozenset[int]) -> None:
+        """Take in the flows of newly matching records: O(new matches) (flow ids grow in order of
+        creation, so the newest flows are appended); merged flows are followed."""
+        assert self.view is not None
+        indices = self.view.indices()
+        flow_of = self.store.flow_of
+        matched = self._matched
+        new: set[int] = set()
+        for position in range(self._taken, len(indices)):
+            flow = flow_of(indices[position])
+            if flow is not None and flow not in matched:
+                new.add(flow)
+        self._taken = len(indices)
+        matched |= new
+        if changed and not changed.isdisjoint(matched):  # merged flows: follow them
+            resolve = self.store.graph.resolve
+            self._matched = {live for live in map(resolve, matched) if live is not None}
+            self._order = array("i", sorted(self._matched))
+        elif new:
+            fresh = sorted(new)
+            if self._order and fresh[0] < self._order[-1]:
+                self._order = array("i", sorted(matched))
+            else:
+                self._order.extend(fresh)
 
     def __len__(self) -> int:
-        return min(self.shown, self.store.flow_count())
+        return min(self.shown, len(self._flows()))
 
     def flow_id_at(self, row: int) -> int:
-        flows = self.store.flows()
+        flows = self._flows()
         return flows[row + len(flows) - len(self)]
 
     def flow_at(self, row: int) -> Flow | None:
@@ -205,7 +263,7 @@ class FlowsSource:
             return ("?",)
         return (
             flow.correlation_id or f"flow {flow.id}",
-            flow.status,
+            status_at(flow, self.now()),
             stages_text(flow),
             str(len(flow.rows)),
             age_text(self.now() - flow.last_seen),
@@ -213,22 +271,25 @@ class FlowsSource:
 
     def tone(self, row: int) -> str:
         flow = self.flow_at(row)
-        return FLOW_TONES.get(flow.status, "") if flow is not None else ""
+        return FLOW_TONES.get(status_at(flow, self.now()), "") if flow is not None else ""
 
     @property
     def pending(self) -> int:
-        return self.store.flow_count() - len(self)
+        return len(self._flows()) - len(self)
 
     def catch_up(self, changed: frozenset[int] = frozenset()) -> int:
-        """Forget changed flows; returns how many flows appeared on top."""
+        """Forget changed flows (and, filtered, take in the flows of newly matching records);
+        returns how many flows appeared on top."""
         if changed:
             for flow_id in changed:
                 self._cache.pop(flow_id, None)
             if len(self._cache) > 4096:
                 self._cache.clear()
+        if self.view is not None:
+            self._take_matches(changed)
         if self.paused:
             return 0
-        count = self.store.flow_count()
+        count = len(self._flows())
         added = max(count - self.shown, 0)
         self.shown = count
         return added

@@ -62,6 +62,7 @@ RETRYABLE: tuple[type[BaseException], ...] = (
     AiohttpClientError,
 )
 MAX_SEEN = 200_000  # MessageIds remembered for dedupe
+LIVE_AFTER = 0.5  # a long poll open this long without an error means the queue answers
 # The sentence shown when peek is refused (a redrive policy would count every peek as a receive).
 REDRIVE_REFUSAL = (
     "queue {name} has a redrive policy (maxReceiveCount {count}, dead-letter queue {dlq}): every peek "
@@ -291,7 +292,7 @@ class SqsQueueSource:
         }
         while True:
             try:
-                response = await client.receive_message(**params)
+                response = await self._receive(client, params)
             except RETRYABLE as exc:
                 await self._fault(exc, "sqs:ReceiveMessage", backoff)
                 continue
@@ -304,6 +305,21 @@ class SqsQueueSource:
                     # The queue was drained: wait for this batch's commit before polling again, so
                     # the next receive finds a fuller batch instead of racing the other pollers.
                     await committed
+
+    async def _receive(self, client: Any, params: dict[str, Any]) -> Any:
+        """One receive. A quiet queue holds a long poll open for up to `wait_time` seconds: once a
+        receive has been issued and stayed open `LIVE_AFTER` seconds without failing (a refused
+        or unreachable queue answers at once), the source is `live`, not `connecting` for a whole poll."""
+        receive = asyncio.ensure_future(client.receive_message(**params))
+        try:
+            if self._state is None or self._state[0] != "live":
+                done, _ = await asyncio.wait({receive}, timeout=LIVE_AFTER)
+                if not done:
+                    await self._status("live")
+            return await receive
+        finally:
+            if not receive.done():
+                receive.cancel()
 
     def _remember(self, message_id: str) -> bool:
         """True when the MessageId is new."""

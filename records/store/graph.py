@@ -94,6 +94,11 @@ class FlowGraph:
         # per function: invocations whose outcome is known (own record or nested), and successes
         self.invocations = array("q")
         self.invocations_succeeded = array("q")
+        # failures known only nested in a downstream record: request -> the row that carries it
+        # (dropped when the failure's own record arrives); `carriers`: row -> how many it carries
+        self.nested_failures: dict[int, int] = {}
+        self.invoke_failures: dict[int, str] = {}  # expected request -> why its invoke failed
+        self.carriers: dict[int, int] = {}
 
     def request(self, request_id: str) -> int:
         number = self._request_number(request_id)
@@ -153,6 +158,8 @@ class FlowGraph:
         c = self.columns
         flags = self.flags
         if not flags[request] & OWN:  # the first row of a request is its stage
+            if self.nested_failures:
+                self._forget_nested_failure(request)
             self.info[request] = row
             self.parent[request] = parent
             own = KNOWN | OWN | (REQ_SUCCEEDED if c.flags[row] & SUCCEEDED else 0)
@@ -183,9 +190,37 @@ class FlowGraph:
             self.parent[number] = numbers[position + 1] if position < last else NONE
             known = KNOWN | NESTED | (REQ_SUCCEEDED if succeeded else 0)
             flags[number] = (flags[number] & PLACEHOLDER) | known
+            if not succeeded and number not in self.nested_failures:
+                self.nested_failures[number] = row
+                self.carriers[row] = self.carriers.get(row, 0) + 1
         if numbers:
             return self.join([request, *numbers], c.correlation[row], received)
         return self.join([request] if parent == NONE else [request, parent], c.correlation[row], received)
+
+    def _forget_nested_failure(self, request: int) -> None:
+        """Its own record arrived: the failure is counted and listed by that row from now on."""
+        carrier = self.nested_failures.pop(request, None)
+        if carrier is not None:
+            left = self.carriers[carrier] - 1
+            if left:
+                self.carriers[carrier] = left
+            else:
+                del self.carriers[carrier]
+
+    def carried_failures(self, row: int) -> list[Stage]:
+        """The failed upstream invocations known only from this row's record (seen nested),
+        nearest first: up the chain of requests its record handled."""
+        if row not in self.carriers:
+            return []
+        found: list[Stage] = []
+        request = self.parent[self.columns.request[row]]
+        for _ in range(len(self.nested_failures) + 1):
+            if request == NONE:
+                break
+            if self.nested_failures.get(request) == row:
+                found.append(self.stage(request))
+            request = self.parent[request]
+        return found
 
     def _count(self, function: int, succeeded: bool | int) -> None:
         invocations = self.invocations
@@ -204,6 +239,22 @@ class FlowGraph:
             self._set_facts(request, function, NONE, NONE, _NAN, NONE)
             self.flags[request] |= PENDING | (PLACEHOLDER if request_id is None else 0)
         return self.join([request], correlation, now)
+
+    def invoke_failed(self, correlation: int, function: int, reason: str) -> int | None:
+        """The invoke of a test order expected in the flow of `correlation` was refused: its pending
+        stage of `function` says so. Returns the flow (None when there is no such flow)."""
+        if correlation == NONE or correlation >= len(self.correlation_flow):
+            return None
+        flow = self.resolve(self.correlation_flow[correlation])
+        if flow is None:
+            return None
+        request = self.head[flow]
+        while request != NONE:
+            if self.flags[request] & PENDING and not self.flags[request] & KNOWN and self.facts(request)[0] == function:
+                self.invoke_failures[request] = reason
+            request = self.next[request]
+        self.changed.add(flow)
+        return flow
 
     def join(self, requests: list[int], correlation: int, seen: float) -> int:
         """Find (creating or merging) the flow these requests and this correlation id belong to."""
@@ -342,6 +393,9 @@ class FlowGraph:
     def stage(self, request: int) -> Stage:
         flags = self.flags[request]
         state: StageState = ("succeeded" if flags & REQ_SUCCEEDED else "failed") if flags & KNOWN else "pending"
+        reason = self.invoke_failures.get(request) if state == "pending" and self.invoke_failures else None
+        if reason is not None:
+            state = "invoke failed"
         function, condition, attempts, stamp, error_type = self.facts(request)
         names = self.names
         return Stage(
@@ -355,6 +409,7 @@ class FlowGraph:
             error_type=names.error_types.get(error_type),
             row=self.info[request] if flags & OWN else None,
             nested=bool(flags & NESTED) and not flags & OWN,
+            reason=reason,
         )
 
     def rows_of(self, request: int) -> list[int]:

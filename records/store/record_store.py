@@ -321,6 +321,16 @@ class RecordStore:
         self.version += 1
         return flow
 
+    def invoke_failed(self, correlation_id: str | None, function: str, reason: str) -> int | None:
+        """A test order's invoke was refused: its flow says "invoke failed" and why, at once."""
+        if correlation_id is None:
+            return None
+        flow = self.graph.invoke_failed(
+            self.names.correlations.find(correlation_id), self.names.functions.id(function), reason
+        )
+        self.version += 1
+        return flow
+
     def flow(self, flow_id: int) -> Flow | None:
         """The flow with this id (or the flow it was merged into), built from the columns."""
         return self.graph.build(flow_id)
@@ -378,6 +388,7 @@ class RecordStore:
             file=self.raws.files.get(file),
             offset=c.offset[index] if file != NONE else None,
             length=c.length[index] if file != NONE else None,
+            nested_failures=tuple(self.graph.carried_failures(index)),
         )
 
     def message_raw(self, index: int) -> tuple[str, Mapping[str, Any]]:
@@ -418,6 +429,7 @@ class RecordStore:
             flows=len(self.graph.order),
             functions=functions,
             sources=sources,
+            failed_nested=len(self.graph.nested_failures),
         )
 
     def rate(self, seconds: int = 60, now: float | None = None) -> list[int]:

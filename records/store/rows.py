@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Literal, overload
 
 __all__ = [
+    "AWAIT_SECONDS",
     "NONE",
     "OK",
     "OUTCOMES",
@@ -29,6 +30,9 @@ __all__ = [
     "Stage",
     "StageState",
     "Stats",
+    "flow_status",
+    "no_records_sentence",
+    "status_at",
 ]
 
 NONE = -1
@@ -41,8 +45,11 @@ STREAM = 4
 Outcome = Literal["succeeded", "failed", "undecodable"]
 OUTCOMES: tuple[Outcome, ...] = ("succeeded", "failed", "undecodable")
 
-FlowStatus = Literal["completed", "failed", "rolled back", "awaiting records"]
-StageState = Literal["succeeded", "failed", "pending"]
+FlowStatus = Literal["completed", "failed", "rolled back", "awaiting records", "invoke failed", "no records"]
+StageState = Literal["succeeded", "failed", "pending", "invoke failed"]
+
+AWAIT_SECONDS = 60.0
+"""How long a sent test order's flow says "awaiting records" before it says "no records" and why."""
 
 
 class NewestFirst(Sequence[int]):
@@ -107,6 +114,7 @@ class RowSummary:
     file: str | None  # where the message can be re-read (None: its raw text is held in memory)
     offset: int | None
     length: int | None
+    nested_failures: tuple[Stage, ...] = ()  # failed upstream invocations seen only nested in this record
 
     @property
     def outcome(self) -> Outcome:
@@ -134,6 +142,7 @@ class Stage:
     error_type: str | None
     row: int | None
     nested: bool
+    reason: str | None = None  # why the invoke failed ("invoke failed")
 
     @property
     def succeeded(self) -> bool:
@@ -146,6 +155,8 @@ class Flow:
 
     status:
       "awaiting records"  a test order was sent (`expect`) and no record of it has arrived yet
+      "invoke failed"     a test order's invoke was refused (the stage's `reason` says why)
+      "no records"        still awaiting records after `AWAIT_SECONDS` (`status_at`; `no_records_sentence`)
       "completed"         every stage seen succeeded (or a failure was re-driven successfully)
       "failed"            a stage failed and nothing downstream handled it
       "rolled back"       every failure was handled by a successful downstream stage that received
@@ -167,9 +178,9 @@ class Flow:
 
 def flow_status(stages: tuple[Stage, ...]) -> FlowStatus:
     """See `Flow`: awaiting records, completed, failed or rolled back."""
-    known = [stage for stage in stages if stage.state != "pending"]
+    known = [stage for stage in stages if stage.state not in ("pending", "invoke failed")]
     if not known:
-        return "awaiting records"
+        return "invoke failed" if any(stage.state == "invoke failed" for stage in stages) else "awaiting records"
     failed = [stage for stage in known if stage.state == "failed"]
     if not failed:
         return "completed"
@@ -190,6 +201,25 @@ def flow_status(stages: tuple[Stage, ...]) -> FlowStatus:
             continue
         return "failed"
     return "rolled back" if rolled_back else "completed"
+
+
+def status_at(flow: Flow, now: float, timeout: float = AWAIT_SECONDS) -> FlowStatus:
+    """A flow's status at `now`: "no records" once it has awaited its records for `timeout` s."""
+    if flow.status == "awaiting records" and now - flow.first_seen > timeout:
+        return "no records"
+    return flow.status
+
+
+def no_records_sentence(flow: Flow, watched: Sequence[str], waited: float) -> str:
+    """What a flow with no records expected, and why they may not have come."""
+    functions = ", ".join(dict.fromkeys(stage.function_name for stage in flow.stages)) or "its function"
+    where = ", ".join(watched) or "no source"
+    return (
+        f"No record of {functions} arrived within {waited:.0f} s at {where}. It may not have come because "
+        "another consumer is receiving the queue's messages (only one receiver gets each), the function's "
+        "destinations do not point at a watched source, or Lambda is still retrying it (up to 6 hours); "
+        f"`lambdest-tui doctor {functions.split(', ')[0]}` checks the destinations."
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -224,6 +254,13 @@ class Stats:
     flows: int
     functions: Mapping[str, FunctionStats] = field(default_factory=dict)
     sources: Mapping[str, int] = field(default_factory=dict)
+    failed_nested: int = 0  # failed invocations known only nested in a downstream record
+
+    @property
+    def failures(self) -> int:
+        """Failed invocations, where they happened: failed records plus failures seen only nested
+        (what `x` lists: a record that carries a nested failure is listed for it)."""
+        return self.failed + self.failed_nested
 
     @property
     def success_rate(self) -> float | None:

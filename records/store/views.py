@@ -61,7 +61,7 @@ class RecordFilter:
 
     outcome: Outcome | None = None
     function: str | None = None
-    source: str | None = None
+    source: str | None = None  # case-insensitive substring of the source label
     text: str | None = None  # case-insensitive substring
     jmespath: str | None = None
     search_raw: bool = True  # the text search also looks into the raw message text
@@ -150,6 +150,8 @@ class _Matcher:
                 (c.request, _TextMatches(store.names.requests, self.needle)),
                 (c.source, _TextMatches(store.names.sources, self.needle)),
             ]
+        # the source filter is a contains match, any case (`topic` matches every topic)
+        self.sources = _TextMatches(store.names.sources, record_filter.source.lower()) if record_filter.source else None
         self.runtime_error: str | None = None
 
     def _wanted(self, interner: Interner | StringTable, name: str | None) -> int | None:
@@ -164,19 +166,23 @@ class _Matcher:
         c = store.columns
         outcome = self.filter.outcome
         function = self._wanted(store.names.functions, self.filter.function)
-        source = self._wanted(store.names.sources, self.filter.source)
+        source = self.sources
         flags = c.flags
+        carriers = store.graph.carriers
         for index in range(start, stop):
             if outcome is not None:
                 bits = flags[index]
                 if outcome == "undecodable":
                     if bits & OK:
                         continue
-                elif not bits & OK or bool(bits & SUCCEEDED) != (outcome == "succeeded"):
+                elif outcome == "failed":
+                    if not bits & OK or (bits & SUCCEEDED and index not in carriers):
+                        continue  # listed for a failure seen only nested in it, too
+                elif not bits & OK or not bits & SUCCEEDED:
                     continue
             if function is not None and c.function[index] != function:
                 continue
-            if source is not None and c.source[index] != source:
+            if source is not None and c.source[index] not in source:
                 continue
             if self.needle is not None and not self._text(index):
                 continue

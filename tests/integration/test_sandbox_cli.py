@@ -148,7 +148,7 @@ def test_invoke_wait_follows_each_flow(cli_sandbox: Running) -> None:
         ("update-inventory", "Success"),
     ]
     assert all(x["ok"] for x in lines)
-    assert "flow succeeded" in good.stderr
+    assert "flow completed" in good.stderr
 
     oos = lambdest(cli_sandbox, "invoke", "order", "--order", "out-of-stock", "--wait", "20", "--format", "jsonl")
     assert oos.returncode == 1, oos.stderr
@@ -159,6 +159,7 @@ def test_invoke_wait_follows_each_flow(cli_sandbox: Running) -> None:
         ("rollback-order", "Success", 1),
     ]
     assert lines[-1]["envelope"] == ["sns"] and lines[1]["error_type"] == "OutOfStock"
+    assert "flow rolled back" in oos.stderr, "the UI's word for a failure handled downstream"
 
     declined = lambdest(
         cli_sandbox,

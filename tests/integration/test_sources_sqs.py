@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 import pytest
@@ -122,3 +123,21 @@ async def test_consume_dedupes_by_message_id_and_keeps_transport_metadata(moto_r
     assert meta["Attributes"]["ApproximateReceiveCount"] == "1"
     assert got[0].decoded[0].meta["MessageId"] == meta["MessageId"]
     assert queue_depth(sqs, url) == 0
+
+
+async def test_a_quiet_queue_is_live_once_its_first_long_poll_is_issued(moto_reset: str) -> None:
+    sqs = client("sqs", moto_reset)
+    sqs.create_queue(QueueName="quiet-failures")
+    source = SqsQueueSource("quiet-failures", mode="peek", aws=aws(moto_reset), wait_time=20)
+    started = time.monotonic()
+    _, statuses = await collect(
+        source, messages=None, timeout=20, stop=lambda event: getattr(event, "state", "") == "live"
+    )
+    assert [status.state for status in statuses] == ["connecting", "live"]
+    assert time.monotonic() - started < 5, "live as soon as the receive is issued, not after a 20 s poll"
+
+
+async def test_a_missing_queue_never_says_live(moto_reset: str) -> None:
+    source = SqsQueueSource("no-such-queue", mode="peek", aws=aws(moto_reset), wait_time=20)
+    _, statuses = await collect(source, messages=None, timeout=20)
+    assert [status.state for status in statuses] == ["connecting", "failed"]

@@ -4,6 +4,7 @@ and the orphan sweep removes only our own tagged, old resources."""
 from __future__ import annotations
 
 import json
+import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -191,3 +192,15 @@ async def _sweep_sns(endpoint: str) -> list[str]:
         session.create_client("sns", **options.client_kwargs()) as sns,
     ):
         return await sweep_orphans(sqs, sns=sns)
+
+
+async def test_a_quiet_tap_is_live_once_its_first_long_poll_is_issued(moto_reset: str) -> None:
+    sns = client("sns", moto_reset)
+    sns.create_topic(Name="quiet-notifications")
+    tap = SnsTap("quiet-notifications", aws=aws(moto_reset), wait_time=20)
+    started = time.monotonic()
+    _, statuses = await collect(
+        tap, messages=None, timeout=20, stop=lambda event: getattr(event, "state", "") == "live"
+    )
+    assert [status.state for status in statuses] == ["connecting", "live"]
+    assert time.monotonic() - started < 8, "live as soon as the tap's queue is polled, not after a 20 s poll"

@@ -78,3 +78,33 @@ async def test_demo_shows_live_order_flows(sandbox: Sandbox, tmp_path: Path) -> 
         await asyncio.to_thread(app.wait_sources_closed)
     lines = (tmp_path / "session.jsonl").read_text().splitlines()
     assert len(lines) >= 2  # every message received was written to the session file
+
+
+@pytest.mark.slow
+async def test_an_order_sent_before_the_sources_are_live_still_ends_in_a_complete_flow(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    order = generate_order("good")
+    with SessionWriter(tmp_path / "session.jsonl") as session:
+        config = demo_config(sandbox, session)
+        config.order_generator = lambda: order
+        app = create_app(config)
+        async with app.run_test(size=(150, 45)) as pilot:
+            assert any(s.state == "connecting" for s in app.session.statuses.values()), "pressed before live"
+            await pilot.press("o")
+            assert app.session.held, "held until the sources are live"
+            banner = str(app.screen.query_one("#banner").render())
+            assert "holding 1 test order until" in banner
+            await until(pilot, lambda: not app.session.held, "released once live", 3000)
+            assert all(s.state == "live" for s in app.session.statuses.values())
+
+            def status() -> str | None:
+                for position in range(app.session.store.flow_count()):
+                    flow = app.session.store.flow(app.session.store.flows()[position])
+                    if flow is not None and flow.correlation_id == order["orderId"]:
+                        return flow.status
+                return None
+
+            await until(pilot, lambda: status() == "completed", "the held order's flow completed", 3000)
+            await app.stop_sources()
+        await asyncio.to_thread(app.wait_sources_closed)

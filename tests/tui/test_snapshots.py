@@ -13,7 +13,7 @@ from tests.factories import FIXED_NOW, ListSource, mixed_records, order
 from tests.tui.waiting import until
 from tui.app import AppConfig, LambdestApp, create_app
 from tui.screens.detail import DetailScreen
-from tui.screens.dialogs import OrderDialog
+from tui.screens.dialogs import FilterDialog, OrderDialog
 from tui.screens.help import HelpScreen
 
 SIZE = (150, 42)
@@ -84,3 +84,34 @@ def test_order_dialog(snap_compare: Any) -> None:
         await pilot.pause()
 
     assert snap_compare(make_app(), run_before=run_before, terminal_size=SIZE)
+
+
+SMALL = (80, 24)
+
+
+def test_main_screen_80x24(snap_compare: Any) -> None:
+    async def run_before(pilot: Pilot[None]) -> None:
+        await loaded(pilot)
+        await pilot.press("down")
+
+    assert snap_compare(make_app(), run_before=run_before, terminal_size=SMALL)
+
+
+def test_order_dialog_80x24(snap_compare: Any) -> None:
+    async def run_before(pilot: Pilot[None]) -> None:
+        await loaded(pilot)
+        await pilot.press("O")
+        await until(pilot, lambda: isinstance(pilot.app.screen, OrderDialog))
+        await pilot.pause()
+
+    assert snap_compare(make_app(), run_before=run_before, terminal_size=SMALL)
+
+
+def test_filter_dialog_80x24(snap_compare: Any) -> None:
+    async def run_before(pilot: Pilot[None]) -> None:
+        await loaded(pilot)
+        await pilot.press("f")
+        await until(pilot, lambda: isinstance(pilot.app.screen, FilterDialog))
+        await pilot.pause()
+
+    assert snap_compare(make_app(), run_before=run_before, terminal_size=SMALL)

@@ -91,3 +91,23 @@ def test_tree_labels_are_text_not_markup() -> None:
     assert isinstance(label, Text)
     assert label.plain == '"[bold]x[/bold]\\u001b"'
     assert label.spans == []
+
+
+async def test_each_stack_frame_line_is_a_line_of_literal_text() -> None:
+    frames = (
+        '  File "/var/task/app.py", line 12, in handler\n    raise OutOfStock("[b]SKU-1[/b]")\n',
+        '  File "/var/task/stock.py", line 3, in take\n    \x1b[31mcheck()\n',
+    )
+    failed = seed_record("update-inventory", {"orderId": "T-1"}, number=1, when=T0, succeeded=False)
+    failed["responsePayload"]["stackTrace"] = list(frames)
+    app = create_app(AppConfig(sources=[ListSource([json.dumps(failed)])], clock=lambda: FIXED_NOW))
+    async with app.run_test(size=(160, 45)) as pilot:
+        await until(pilot, lambda: len(app.session.records) == 1, "records")
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, DetailScreen), "detail screen")
+        error = plain(app.screen.query_one("#error Static", Static).render())
+        lines = error.splitlines()
+        assert '  File "/var/task/app.py", line 12, in handler' in lines
+        assert '    raise OutOfStock("[b]SKU-1[/b]")' in lines  # markup stays literal
+        assert "    \\e[31mcheck()" in lines  # an escape made visible
+        assert "\\n" not in error and "\x1b" not in error

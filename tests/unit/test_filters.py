@@ -45,11 +45,14 @@ def test_no_filter_is_every_row_newest_first(store: RecordStore) -> None:
 
 def test_outcome_function_and_source(store: RecordStore) -> None:
     assert matches(store, outcome="succeeded") == [0, 2]
-    assert matches(store, outcome="failed") == [1, 4]
+    assert matches(store, outcome="failed") == [1, 2, 4]  # 2 carries update-inventory's failure (nested)
     assert matches(store, outcome="undecodable") == [3]
     assert matches(store, function="update-inventory") == [0, 4]
     assert matches(store, function="update-inventory", outcome="failed") == [4]
     assert matches(store, source="topic:order-notifications") == [0, 2]
+    assert matches(store, source="topic") == [0, 2], "a contains match, not the exact label"
+    assert matches(store, source="FAILURES") == [1, 3, 4]
+    assert matches(store, source="no-such-source") == []
     assert matches(store, function="no-such-function") == []
     with pytest.raises(FilterError, match="unknown outcome"):
         RecordView(store, RecordFilter(outcome="maybe"))  # type: ignore[arg-type]
@@ -89,7 +92,7 @@ def test_jmespath_over_wire_fields_and_derived_fields(store: RecordStore) -> Non
     assert matches(store, jmespath="contains(envelope, 'sns')") == [0, 2]
     assert matches(store, jmespath="ok == `false`") == [3]
     assert matches(store, jmespath="source == 'queue:order-failures' && ok") == [1, 4]
-    assert matches(store, jmespath="correlation_id", outcome="failed") == [1, 4]
+    assert matches(store, jmespath="correlation_id", outcome="failed") == [1, 2, 4]
 
 
 def test_bad_jmespath_is_a_clear_error() -> None:
@@ -128,16 +131,16 @@ def test_chunked_scan_can_stop_and_resume(store: RecordStore) -> None:
 
 def test_update_takes_in_new_rows_only(store: RecordStore) -> None:
     view = RecordView(store, RecordFilter(outcome="failed"))
-    assert list(view) == [4, 1]
+    assert list(view) == [4, 2, 1]
     store.ingest(message(declined("F-6")))
     _order, inventory = happy_order("F-7")
     store.ingest(message(sns(inventory)))
     assert not view.complete
     assert view.update() == 1
-    assert list(view) == [5, 4, 1]
+    assert list(view) == [5, 4, 2, 1]
     assert view.position_of(5) == 0 and view.position_of(6) is None
     assert [row.correlation_id for row in view.rows(0, 2)] == ["F-6", "F-5"]
-    assert list(view.indices()) == [1, 4, 5]
+    assert list(view.indices()) == [1, 2, 4, 5]
 
 
 def test_function_filter_matches_a_function_that_appears_later() -> None:

@@ -386,3 +386,27 @@ def test_flows_do_not_depend_on_arrival_order_or_duplicates(kinds: list[str], se
         assert len(flow.rows) == len(_scenario_records(kind, "x"))
         nested = {stage.function_name for stage in flow.stages if stage.nested}
         assert nested == {"order"} if kind != "declined" else nested == set()
+
+
+def test_a_failure_seen_only_nested_is_counted_and_listed_where_it_happened() -> None:
+    from records.store.views import RecordFilter, RecordView
+
+    store = RecordStore()
+    _order, inventory, rollback = out_of_stock("N-1")
+    store.ingest(message(sns(rollback), source="topic:order-notifications"))
+    store.ingest(message(declined("N-2"), source="queue:order-failures"))
+    stats = store.stats()
+    assert (stats.failed, stats.failed_nested, stats.failures) == (1, 1, 2)
+    failed = RecordView(store, RecordFilter(outcome="failed"))
+    assert list(failed.indices()) == [0, 1], "rollback-order's record is listed for the failure inside it"
+    carried = store.row(0).nested_failures
+    assert [(stage.function_name, stage.error_type, stage.nested) for stage in carried] == [
+        ("update-inventory", "OutOfStock", True)
+    ]
+    assert list(RecordView(store, RecordFilter(outcome="succeeded")).indices()) == [0]
+    # Its own record arriving later counts it once, as a failed record, and the carrier is let go.
+    store.ingest(message(inventory, source="queue:order-failures"))
+    stats = store.stats()
+    assert (stats.failed, stats.failed_nested, stats.failures) == (2, 0, 2)
+    assert store.row(0).nested_failures == ()
+    assert list(RecordView(store, RecordFilter(outcome="failed")).indices()) == [1, 2]

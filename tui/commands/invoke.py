@@ -1,6 +1,7 @@
 """`lambdest-tui invoke FUNCTION`: an asynchronous invocation, optionally followed through its flow.
 
-Exit codes: 0 invoked (with --wait: the flow succeeded), 1 the flow failed or the invocation was
+Exit codes: 0 invoked (with --wait: the flow completed), 1 the flow failed or rolled back (the
+words of the UI: records.store.rows.flow_status) or the invocation was
 refused, 2 usage (bad --payload, an unknown AWS profile, no region: one sentence says how to set
 it), 3 --wait ran out, with a diagnosis on stderr; 143 SIGTERM, 129 SIGHUP (taps removed first).
 With `--format jsonl` stdout carries only record lines (the request id and the outcome go to stderr).
@@ -136,8 +137,7 @@ async def _print_flow(flow: AsyncGenerator[FlowEvent, None], jsonl: bool) -> int
             print(f"request id: {event.request_id}", file=sys.stderr if jsonl else sys.stdout, flush=True)
             continue
         if isinstance(event, FlowEnd):
-            note = f"flow {event.outcome}" + (f": {event.diagnosis}" if event.diagnosis else "")
-            print(visible(note), file=sys.stderr if jsonl or event.outcome == "timeout" else sys.stdout)
+            print(visible(event.words), file=sys.stderr if jsonl or event.outcome == "timeout" else sys.stdout)
             return {"succeeded": 0, "failed": 1}.get(event.outcome, 3)
         label = event.source + (" (nested)" if event.nested else "")
         line = dumps_json_line(event.decoded, label) if jsonl else text_line(event.decoded, label)

@@ -59,7 +59,6 @@ def run(args: argparse.Namespace) -> int:
             sources=[source],
             title="lambdest-tui replay",
             subtitle=first + (f" (+{len(args.files) - 1})" if len(args.files) > 1 else ""),
-            save_path=f"{Path(first).stem}-saved.jsonl",
             correlator=correlator(args),
         )
     )

@@ -29,7 +29,6 @@ import sys
 import time
 from collections.abc import Callable
 from contextlib import suppress
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
 
@@ -97,14 +96,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def default_session_path(command: str = "tail") -> Path:
-    """A new session file in platformdirs' user state folder (on Linux $XDG_STATE_HOME, else
-    ~/.local/state) under lambdest-tui/sessions/, named for the command. The session writer
-    creates the folders it needs 0700 and the file 0600."""
-    import platformdirs  # here: only a command that writes a session needs it
+    """A new session file in `records.files.session_dir()` (platformdirs' state directory), named
+    for the command."""
+    from records.files import new_session_path
 
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    sessions = platformdirs.user_state_path("lambdest-tui", appauthor=False) / "sessions"
-    return sessions / f"{command}-{stamp}-{os.getpid()}.jsonl"
+    return new_session_path(command)
 
 
 def _status_line(status: SourceStatus) -> str:

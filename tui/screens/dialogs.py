@@ -8,10 +8,10 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from rich.text import Text
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Input, Label, Select, Static, TextArea
 
@@ -20,18 +20,39 @@ from records.store.views import FilterError, RecordFilter, compile_jmespath
 
 __all__ = ["ConfirmDialog", "FilterDialog", "OrderDialog", "OrderRequest", "SaveDialog", "SaveRequest"]
 
+# A dialog fits or scrolls: at most the screen's height, its content in a VerticalScroll (focus
+# scrolls the focused field into view, so it is never on a hidden one). Short terminals (under 30
+# lines: the `short` class, set on resize) drop the spacing.
 DIALOG_CSS = """
 {name} {{ align: center middle; }}
-{name} > Vertical {{
-    width: 90; max-width: 95%; height: auto; max-height: 90%;
+{name} > DialogBox {{
+    width: 90; max-width: 100%; height: auto; max-height: 100%;
     border: thick $primary; background: $surface; padding: 1 2;
 }}
+{name}.short > DialogBox {{ padding: 0 1; }}
+{name}.short Label {{ margin-top: 0; }}
+{name}.short .title {{ margin-bottom: 0; }}
+{name}.short .buttons {{ margin-top: 0; }}
 {name} .title {{ text-style: bold; margin-bottom: 1; }}
 {name} .buttons {{ height: auto; margin-top: 1; align-horizontal: right; }}
 {name} .buttons Button {{ margin-left: 1; }}
 {name} .error {{ color: $text-error; height: auto; }}
 {name} Label {{ margin-top: 1; }}
 """
+
+
+class DialogBox(VerticalScroll, can_focus=False):
+    """A dialog's content: scrolls when the terminal is too short, and is no stop of its own in
+    the tab order (focus goes to the fields, and a focused field is scrolled into view)."""
+
+
+SHORT_LINES = 30
+"""Under this many lines a dialog is compact (less spacing, a smaller payload editor)."""
+
+
+def fit_short(screen: ModalScreen[Any], height: int) -> None:
+    """Mark a dialog compact on a short terminal."""
+    screen.set_class(height < SHORT_LINES, "short")
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,7 +70,9 @@ class OrderDialog(ModalScreen[OrderRequest | None]):
         Binding("escape", "cancel", "Cancel"),
         Binding("ctrl+s", "send", "Send"),
     ]
-    DEFAULT_CSS = DIALOG_CSS.format(name="OrderDialog") + "OrderDialog TextArea { height: 14; }"
+    DEFAULT_CSS = DIALOG_CSS.format(name="OrderDialog") + (
+        "OrderDialog TextArea { height: 14; } OrderDialog.short TextArea { height: 7; }"
+    )
 
     def __init__(self, function: str, presets: Mapping[str, Any], initial: str | None = None) -> None:
         super().__init__()
@@ -57,8 +80,11 @@ class OrderDialog(ModalScreen[OrderRequest | None]):
         self.presets = dict(presets)
         self.initial = initial if initial in self.presets else next(iter(self.presets), None)
 
+    def on_resize(self, event: events.Resize) -> None:
+        fit_short(self, event.size.height)
+
     def compose(self) -> ComposeResult:
-        with Vertical():
+        with DialogBox():
             yield Static(Text(f"Send a test order to {visible(self.function)}"), classes="title")
             yield Label("Preset")
             yield Select(
@@ -115,8 +141,11 @@ class ConfirmDialog(ModalScreen[bool]):
         self.question = question
         self.yes = yes
 
+    def on_resize(self, event: events.Resize) -> None:
+        fit_short(self, event.size.height)
+
     def compose(self) -> ComposeResult:
-        with Vertical():
+        with DialogBox():
             yield Static(self.question, markup=False)
             with Horizontal(classes="buttons"):
                 yield Button("No (n)", id="no")
@@ -152,8 +181,11 @@ class SaveDialog(ModalScreen[SaveRequest | None]):
         self.default_path = default_path
         self.filter_active = filter_active
 
+    def on_resize(self, event: events.Resize) -> None:
+        fit_short(self, event.size.height)
+
     def compose(self) -> ComposeResult:
-        with Vertical():
+        with DialogBox():
             yield Static("Save as JSON Lines (replay it with `lambdest-tui replay FILE`)", classes="title")
             yield Label("File")
             yield Input(self.default_path, id="save-path")
@@ -188,9 +220,12 @@ class FilterDialog(ModalScreen[RecordFilter | None]):
         self.current = current
         self.functions = functions
 
+    def on_resize(self, event: events.Resize) -> None:
+        fit_short(self, event.size.height)
+
     def compose(self) -> ComposeResult:
         current = self.current
-        with Vertical():
+        with DialogBox():
             yield Static("Filter the records", classes="title")
             yield Label("Outcome")
             yield Select(

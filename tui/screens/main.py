@@ -12,15 +12,17 @@ from dataclasses import replace
 from typing import ClassVar
 
 from rich.text import Text
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical, VerticalScroll
 from textual.reactive import var
 from textual.screen import Screen
+from textual.timer import Timer
 from textual.widgets import Footer, Input, Static
 
 from records.lines import visible
+from records.store.rows import no_records_sentence, status_at
 from tui.messages import FilterChanged, MarkRecord, OpenRecord, RedriveRecord
 from tui.render import summary
 from tui.session import Refreshed, Session
@@ -28,7 +30,13 @@ from tui.views import FLOW_COLUMNS, RECORD_COLUMNS, clock_text, describe, stages
 from tui.widgets.status import StatusBar
 from tui.widgets.virtual_table import VirtualTable
 
-__all__ = ["MainScreen"]
+__all__ = ["SEARCH_PAUSE", "SHORT_LINES", "MainScreen"]
+
+SEARCH_PAUSE = 0.15
+"""Seconds after the last key typed in `/` before the filter applies."""
+
+SHORT_LINES = 30
+"""On a terminal shorter than this the detail area is smaller (the tables keep their rows)."""
 
 
 class MainScreen(Screen[None]):
@@ -55,8 +63,12 @@ class MainScreen(Screen[None]):
     MainScreen #search.visible { display: block; }
     MainScreen #flows { height: 1fr; min-height: 5; border-top: solid $primary-muted; }
     MainScreen #records { height: 2fr; min-height: 6; border-top: solid $primary-muted; }
-    MainScreen VirtualTable:focus { border-top: solid $primary; }
+    MainScreen #flows:focus, MainScreen #records:focus { border-top: thick $primary; }
     MainScreen #detail { height: 8; border-top: solid $primary-muted; padding: 0 1; }
+    MainScreen #detail:focus { border-top: thick $primary; background: $boost; }
+    MainScreen.short #detail { height: 4; }
+    MainScreen.short #flows { min-height: 4; }
+    MainScreen.short #records { min-height: 5; }
     """
 
     def __init__(self, session: Session) -> None:
@@ -64,6 +76,7 @@ class MainScreen(Screen[None]):
         self.session = session
         self.selected_record: int | None = None  # store index shown in the detail area
         self.selected_flow: int | None = None
+        self._search_timer: Timer | None = None
 
     def compose(self) -> ComposeResult:
         yield Static(id="banner", markup=False)
@@ -80,7 +93,11 @@ class MainScreen(Screen[None]):
         yield StatusBar()
         yield Footer()
 
+    def on_resize(self, event: events.Resize) -> None:
+        self.set_class(event.size.height < SHORT_LINES, "short")  # a smaller detail area
+
     def on_mount(self) -> None:
+        self.set_class(self.size.height < SHORT_LINES, "short")
         self.flows_table.set_source(self.session.flows)
         self.records_table.set_source(self.session.records)
         self.records_table.focus()
@@ -111,9 +128,14 @@ class MainScreen(Screen[None]):
         records = self.records_table
         if records.source is not session.records:  # the filter changed: the new view from the top
             records.set_source(session.records)
+            if self.selected_record is not None and not self.shows(self.selected_record):
+                self.selected_record = None  # the detail area never shows a record the filter hides
+                self.query_one("#detail-text", Static).update(Text("Select a record or a flow.", style="dim"))
         elif new_records or len(session.records) != records.row_count:
             records.rows_added(new_records)
-        if new_flows or len(session.flows) != self.flows_table.row_count:
+        if self.flows_table.source is not session.flows:  # the filter changed: its flows from the top
+            self.flows_table.set_source(session.flows)
+        elif new_flows or len(session.flows) != self.flows_table.row_count:
             self.flows_table.rows_added(new_flows)
         self.flows_table.refresh()  # stages, status and ages change in place
         self.show_banner()
@@ -140,7 +162,13 @@ class MainScreen(Screen[None]):
             error = records.view.runtime_error
             if error:
                 text.append(f"  {visible(error)}", style="red")
-        if session.order_function:
+        if session.held:
+            waiting = ", ".join(visible(label) for label in session.not_live())
+            count = len(session.held)
+            text.append(
+                f"   holding {count} test order{'s' if count != 1 else ''} until {waiting} live", style="yellow"
+            )
+        elif session.order_function:
             text.append(f"   o: test order to {visible(session.order_function)}", style="dim")
         banner.update(text, layout=False)  # one line, full width: its size never changes
         banner.set_class(self.paused, "paused")
@@ -174,6 +202,14 @@ class MainScreen(Screen[None]):
         if self.flows_table.has_focus:
             self.show_flow(flow_id)
 
+    def shows(self, index: int) -> bool:
+        """Whether the records table's filter lets this record be seen."""
+        return self.session.records.view.position_of(index) is not None
+
+    def latest_shown(self, rows: tuple[int, ...]) -> int | None:
+        """The newest of these records that the filter lets be seen."""
+        return next((index for index in reversed(rows) if self.shows(index)), None)
+
     def show_flow(self, flow_id: int) -> None:
         flow = self.session.store.flow(flow_id)
         text = Text()
@@ -181,11 +217,25 @@ class MainScreen(Screen[None]):
             self.query_one("#detail-text", Static).update(text)
             return
         text.append(f"order {visible(flow.correlation_id or '?')}", style="bold")
-        style = {"completed": "green", "failed": "red", "rolled back": "yellow"}.get(flow.status, "dim")
-        text.append(f"  {flow.status}", style=style)
-        text.append(f"  {len(flow.rows)} record{'s' if len(flow.rows) != 1 else ''}\n")
+        status = status_at(flow, self.session.now())
+        style = {"completed": "green", "failed": "red", "invoke failed": "red", "rolled back": "yellow"}.get(
+            status, "dim"
+        )
+        text.append(f"  {status}", style=style)
+        text.append(f"  {len(flow.rows)} record{'s' if len(flow.rows) != 1 else ''}")
+        if self.session.records.spec is not None:
+            matching = sum(1 for index in flow.rows if self.shows(index))
+            text.append(f" ({matching} match the filter)", style="dim")
+        text.append("\n")
         text.append(visible(stages_text(flow)))
-        text.append("\n\nenter: open the flow's latest record and its timeline", style="dim")
+        for stage in flow.stages:
+            if stage.reason:
+                text.append(f"\ninvoke of {visible(stage.function_name)} failed: ", style="red")
+                text.append(visible(stage.reason))
+        if status == "no records":
+            waited = self.session.now() - flow.first_seen
+            text.append("\n" + visible(no_records_sentence(flow, list(self.session.statuses), waited)), style="yellow")
+        text.append("\n\nenter: open the flow's latest record shown and its timeline", style="dim")
         self.query_one("#detail-text", Static).update(text)
 
     @on(VirtualTable.Selected, "#records")
@@ -200,8 +250,9 @@ class MainScreen(Screen[None]):
         if event.index >= len(flows):
             return
         flow = self.session.store.flow(flows.flow_id_at(event.index))
-        if flow is not None and flow.rows:
-            self.post_message(OpenRecord(flow.rows[-1]))
+        latest = self.latest_shown(flow.rows) if flow is not None else None
+        if latest is not None:
+            self.post_message(OpenRecord(latest))
         else:
             self.notify("No record of this flow has arrived yet.")
 
@@ -215,7 +266,7 @@ class MainScreen(Screen[None]):
         """The record under the cursor (in the flows list: the flow's latest record)."""
         if self.flows_table.has_focus and self.selected_flow is not None:
             flow = self.session.store.flow(self.selected_flow)
-            return flow.rows[-1] if flow is not None and flow.rows else None
+            return self.latest_shown(flow.rows) if flow is not None else None
         records = self.session.records
         row = self.records_table.cursor
         return records.index_at(row) if row < len(records) else None
@@ -234,8 +285,23 @@ class MainScreen(Screen[None]):
             search.remove_class("visible")
             self.records_table.focus()
 
+    @on(Input.Changed, "#search")
+    def search_changed(self, event: Input.Changed) -> None:
+        """`/` filters as you type (after a short pause in typing, so a fast typist waits for nothing)."""
+        if self._search_timer is not None:
+            self._search_timer.stop()
+        if not event.input.has_class("visible"):
+            return  # not opened with `/` (a key typed before the screen was up)
+        value = event.value.strip() or None
+        if value == self.session.record_filter.text:
+            return
+        spec = replace(self.session.record_filter, text=value)
+        self._search_timer = self.set_timer(SEARCH_PAUSE, lambda: self.post_message(FilterChanged(spec)))
+
     @on(Input.Submitted, "#search")
     def search_submitted(self, event: Input.Submitted) -> None:
+        if self._search_timer is not None:
+            self._search_timer.stop()
         self.action_close_search()
         self.post_message(FilterChanged(replace(self.session.record_filter, text=event.value.strip() or None)))
 

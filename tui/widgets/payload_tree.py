@@ -10,9 +10,10 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 from rich.text import Text
+from textual.binding import Binding, BindingType
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
@@ -75,6 +76,11 @@ def _size(value: Any, limit: int) -> int:
 
 class PayloadTree(Tree[NodeData]):
     """`PayloadTree(label, value, root_path)`: the value under a root named `label`."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("j", "cursor_down", "Down", show=False, tooltip="(JSON tree) next node"),
+        Binding("k", "cursor_up", "Up", show=False, tooltip="(JSON tree) previous node"),
+    ]
 
     DEFAULT_CSS = """
     PayloadTree { background: $surface; }

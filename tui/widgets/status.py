@@ -12,7 +12,7 @@ from textual.widgets import Sparkline, Static
 from records.lines import visible
 from records.sources.base import SourceStatus
 
-__all__ = ["STATE_STYLES", "StatusBar", "sources_text", "totals_text"]
+__all__ = ["LABEL_CELLS", "STATE_STYLES", "StatusBar", "short_label", "sources_text", "totals_text"]
 
 STATE_STYLES = {
     "live": "green",
@@ -23,25 +23,41 @@ STATE_STYLES = {
 }
 
 
+LABEL_CELLS = 28
+"""The most cells a source's name takes in the status bar (shortened in the middle)."""
+
+
+def short_label(label: str, cells: int = LABEL_CELLS) -> str:
+    """A source's name in at most `cells` characters: its kind and the end of its name stay."""
+    shown = visible(label)
+    if len(shown) <= cells:
+        return shown
+    head = (cells - 1) // 2
+    return shown[:head] + "…" + shown[len(shown) - (cells - 1 - head) :]
+
+
 def sources_text(statuses: Mapping[str, SourceStatus]) -> Text:
-    """Each source with its mode, state and reason."""
+    """One short state per source (the reasons, in full, are in the sources panel: `S`)."""
     text = Text()
     if not statuses:
         text.append("no sources", style="dim")
     for number, status in enumerate(statuses.values()):
         if number:
             text.append("  ")
-        text.append(visible(status.source), style="bold")
-        text.append(f" {status.mode} ")
+        text.append(short_label(status.source), style="bold")
+        text.append(" ")
         text.append(status.state, style=STATE_STYLES.get(status.state, ""))
-        if status.reason:
-            text.append(f" ({visible(status.reason)[:80]})", style="dim")
+        if status.reason and status.state != "live":
+            text.append("!", style="bold yellow")
+    if any(status.reason for status in statuses.values()):
+        text.append("   S: sources", style="dim")
     return text
 
 
-def totals_text(total: int, succeeded: int, failed: int, undecodable: int) -> Text:
-    """Records, succeeded, failed, undecodable and the success rate."""
-    decided = succeeded + failed
+def totals_text(total: int, succeeded: int, failed: int, undecodable: int, nested: int = 0) -> Text:
+    """Records, succeeded, failed (invocations: failed records and failures seen only nested in a
+    downstream record, `nested` of them), undecodable and the success rate of the records."""
+    decided = succeeded + failed - nested
     rate = f"{100 * succeeded / decided:.1f}%" if decided else "-"
     return Text.assemble(
         ("records ", "dim"),
@@ -50,6 +66,7 @@ def totals_text(total: int, succeeded: int, failed: int, undecodable: int) -> Te
         (str(succeeded), "bold green"),
         ("  failed ", "dim"),
         (str(failed), "bold red"),
+        (f" ({nested} nested)" if nested else "", "dim"),
         ("  undecodable ", "dim"),
         (str(undecodable), "bold yellow"),
         ("  success ", "dim"),
@@ -86,7 +103,7 @@ class StatusBar(Vertical):
     def show(
         self,
         statuses: Mapping[str, SourceStatus],
-        totals: tuple[int, int, int, int],
+        totals: tuple[int, int, int, int, int],
         rates: Sequence[float],
     ) -> None:
         self._set("#status-sources", sources_text(statuses), sized=False)

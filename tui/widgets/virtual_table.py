@@ -32,10 +32,14 @@ __all__ = ["Column", "EmptySource", "TableSource", "VirtualTable"]
 
 @dataclass(frozen=True, slots=True)
 class Column:
-    """A column: its title and width (0: takes the rest)."""
+    """A column: its title and width (0: takes the rest), the least it may shrink to when the line
+    is too narrow (`least` = `width`: kept whole, shrunk last), and whether a long value is
+    shortened in the middle (`queue:ord…failures`) rather than at the end."""
 
     label: str
     width: int  # cells; 0 means "take the rest of the line"
+    least: int = 3  # cells it keeps on a narrow line (for a flexible column: its width)
+    middle: bool = False
 
 
 class TableSource(Protocol):
@@ -169,24 +173,52 @@ class VirtualTable(ScrollView, can_focus=True):
     # ----- rendering --------------------------------------------------------------------------
 
     def _widths(self, total: int) -> list[int]:
-        """Fixed columns at their width and the flexible ones sharing the rest; on a narrow screen
-        every column shrinks in proportion (never below 3 cells) so that all of them stay visible."""
-        flex_min = 8
-        flex = [column for column in self.columns if not column.width]
-        fixed = sum(column.width + 1 for column in self.columns if column.width)
-        room = total - len(flex) * (flex_min + 1)
-        scale = 1.0 if fixed <= room or fixed == 0 else max(room, 0) / fixed
-        widths = [max(int(column.width * scale), 3) if column.width else 0 for column in self.columns]
-        used = sum(width + 1 for width in widths if width)
-        share = max((total - used) // max(len(flex), 1) - 1, flex_min) if flex else 0
-        return [width if width else share for width in widths]
+        """Columns by priority: when every column fits at its width, the flexible ones share the
+        rest; when not, the others shrink toward their `least` in proportion to what they can
+        give (a column whose `least` is its width, like the time, stays whole); only when even
+        that does not fit does every column shrink in proportion (never below 3 cells)."""
+        columns = self.columns
+        least = [max(column.least, 3) if column.width == 0 else min(column.least, column.width) for column in columns]
+        wanted = [column.width or least[number] for number, column in enumerate(columns)]
+        room = total - len(columns)  # one space after each column
+        if sum(wanted) <= room:
+            flex = [number for number, column in enumerate(columns) if not column.width]
+            if flex:
+                spare = room - sum(wanted)
+                for position, number in enumerate(flex):
+                    wanted[number] += spare // len(flex) + (1 if position < spare % len(flex) else 0)
+            return wanted
+        if sum(least) <= room:
+            give = [wanted[number] - least[number] for number in range(len(columns))]
+            excess = sum(wanted) - room
+            total_give = sum(give)
+            widths = [
+                wanted[number] - (give[number] * excess + total_give - 1) // total_give
+                for number in range(len(columns))
+            ]
+            spare = room - sum(widths)
+            for number in range(len(columns)):  # rounding: hand cells back, leftmost first
+                if spare <= 0:
+                    break
+                if widths[number] < wanted[number]:
+                    widths[number] += 1
+                    spare -= 1
+            return widths
+        scale = max(room, 0) / max(sum(least), 1)
+        return [max(int(width * scale), 3) for width in least]
 
     def _line(self, cells: Sequence[str], style: Style, width: int) -> Strip:
         segments: list[Segment] = []
-        for text, size in zip(cells, self._widths(width), strict=False):
+        for text, size, column in zip(cells, self._widths(width), self.columns, strict=False):
             shown = visible(text)
             if cell_len(shown) > size:
-                shown = set_cell_size(shown, max(size - 1, 0)) + "…"
+                if column.middle and size >= 5:
+                    head = (size - 1) // 2
+                    tail = size - 1 - head
+                    shown = set_cell_size(shown, head) + "…" + _tail(shown, tail)
+                    shown = set_cell_size(shown, size)
+                else:
+                    shown = set_cell_size(shown, max(size - 1, 0)) + "…"
             else:
                 shown = set_cell_size(shown, size)
             segments.append(Segment(shown + " ", style))
@@ -270,3 +302,13 @@ class VirtualTable(ScrollView, can_focus=True):
             self.move_cursor(index)
             if already or event.chain >= 2:
                 self.post_message(self.Selected(self, index))
+
+
+def _tail(text: str, cells: int) -> str:
+    """The last `cells` cells of a text."""
+    taken = ""
+    for character in reversed(text):
+        if cell_len(character + taken) > cells:
+            break
+        taken = character + taken
+    return taken
