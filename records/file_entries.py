@@ -5,14 +5,7 @@ are named and skipped without being opened (opening a named pipe would block), a
 dangling symbolic links, symbolic link loops, links to folders (not followed: one could lead to `/`
 or back up into a loop) and folders that cannot be listed, each as an entry with a sentence, while
 the rest is read. A path named on the command line is read whatever it is
-(a named pipe or a device is streamed).
-
-Public API:
-    Entry(path, problem=None, named=False)
-    iter_entries(paths) -> Iterator[Entry]
-    iter_paths(paths) -> Iterator[Path]     the entries' paths
-    entry_problem(path) -> str | None       why a folder entry is not read
-"""
+(a named pipe or a device is streamed)."""
 
 from __future__ import annotations
 
@@ -23,13 +16,18 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import NamedTuple
 
+__all__ = ["Entry", "entry_problem", "iter_entries", "iter_paths"]
+
 
 class Entry(NamedTuple):
-    """A file to read, or (with `problem`) an entry that is not read and why."""
+    """A file to read, or (with `problem`, a sentence) an entry that is not read and why.
+
+    `named`: the path was named on the command line (a named pipe or a device is then streamed).
+    """
 
     path: Path
     problem: str | None = None
-    named: bool = False  # named on the command line (a named pipe or a device is then streamed)
+    named: bool = False
 
 
 _LINKED_FOLDER = "{folder} is a symbolic link to a folder ({target}): not followed (name that folder to read it)"
@@ -43,7 +41,7 @@ def _target(link: Path) -> str:
 
 
 def entry_problem(path: Path) -> str | None:
-    """Why a folder entry is not read (None for a regular file, or a link to one)."""
+    """Why a folder entry is not read, as a sentence (None for a regular file, or a link to one)."""
     try:
         info = path.stat()
     except OSError as exc:

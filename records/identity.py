@@ -1,16 +1,4 @@
-"""Who the AWS options act as (STS GetCallerIdentity), or what is missing and how to fix it.
-
-Public API:
-    caller_identity(aws) -> Identity    account id, caller ARN and region; raises AccessProblem
-    Identity(account, arn, region)
-    AccessProblem(missing, fix)         `missing`: a sentence naming what is missing (no region, no
-                                        credentials, an expired SSO token, an unknown profile,
-                                        credentials AWS refuses, an endpoint that does not answer);
-                                        `fix`: the command that fixes it
-    region_of(aws) -> str | None        the region the options resolve to (option, profile, AWS_*)
-    is_local(aws) -> bool               the endpoint is this machine (the sandbox, moto, LocalStack):
-                                        no real account can be changed through it
-"""
+"""Who the AWS options act as (STS GetCallerIdentity), or what is missing and how to fix it."""
 
 from __future__ import annotations
 
@@ -35,18 +23,26 @@ from botocore.exceptions import (
 
 from records.aws_options import AwsOptions
 
+__all__ = ["AccessProblem", "Identity", "caller_identity", "is_local", "problem", "region_of"]
+
 LOOPBACK = frozenset({"localhost", "127.0.0.1", "::1"})
 EXPIRED_CODES = frozenset({"ExpiredToken", "ExpiredTokenException", "RequestExpired"})
 
 
 @dataclass(frozen=True, slots=True)
 class Identity:
+    """Who the AWS options act as: the account id, the caller's ARN and the region used."""
+
     account: str
     arn: str
     region: str | None
 
 
 class AccessProblem(Exception):
+    """AWS cannot be used as the options say. `missing`: a sentence naming what is missing (an
+    unknown profile, no region, an expired SSO session, no credentials, an endpoint that does not
+    answer, credentials that expired or that AWS refuses); `fix`: the command that fixes it."""
+
     def __init__(self, missing: str, fix: str) -> None:
         super().__init__(f"{missing}; {fix}")
         self.missing = missing
@@ -63,6 +59,8 @@ def _profile_flag(aws: AwsOptions) -> str:
 
 
 def region_of(aws: AwsOptions) -> str | None:
+    """The region the options resolve to: --region, else what botocore finds (AWS_REGION /
+    AWS_DEFAULT_REGION, the profile); None when there is none or the profile is unknown."""
     if aws.region:
         return aws.region
     try:
@@ -73,6 +71,8 @@ def region_of(aws: AwsOptions) -> str | None:
 
 
 def is_local(aws: AwsOptions) -> bool:
+    """Whether the endpoint (--endpoint-url, else AWS_ENDPOINT_URL_LAMBDA or AWS_ENDPOINT_URL) is
+    this machine (the sandbox, moto, LocalStack): no real account can be changed through it."""
     endpoint = aws.endpoint_url or os.environ.get("AWS_ENDPOINT_URL_LAMBDA") or os.environ.get("AWS_ENDPOINT_URL") or ""
     host = urlsplit(endpoint).hostname or ""
     return host in LOOPBACK or host.endswith(".localhost")
@@ -112,6 +112,8 @@ def problem(exc: BaseException, aws: AwsOptions) -> AccessProblem:
 
 
 async def caller_identity(aws: AwsOptions) -> Identity:
+    """Who `aws` acts as (STS GetCallerIdentity, two attempts, short timeouts), with the region
+    used. Raises AccessProblem (see `problem`) when AWS cannot be asked or refuses."""
     from aiobotocore.config import AioConfig
 
     try:

@@ -11,14 +11,6 @@ its transport metadata, so that a replay decodes exactly what was received:
 A crash while a line was being written leaves a torn last line; `SessionWriter` ends it with a
 newline before appending, so the torn fragment stays one undecodable line of its own and the next
 message is a whole line.
-
-Public API:
-    now_iso() -> str
-    saved_line(raw, meta, source, received=None) -> bytes
-    private_folder(path)                        create a folder (and missing parents) 0700
-    open_private_append(path) -> BinaryIO       open for appending, creating the file 0600
-    replace_privately(path) -> context manager  a private temporary file, renamed to `path` on success
-    SessionWriter(path)                         .append(), .sync(), .close()
 """
 
 from __future__ import annotations
@@ -34,16 +26,27 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, BinaryIO
 
+__all__ = [
+    "SessionWriter",
+    "now_iso",
+    "open_private_append",
+    "private_folder",
+    "replace_privately",
+    "saved_line",
+]
+
 FILE_MODE = 0o600
 FOLDER_MODE = 0o700
 
 
 def now_iso() -> str:
+    """Now in UTC as ISO 8601 with milliseconds and a Z (the `received` of a session-file line)."""
     return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def saved_line(raw: str, meta: Mapping[str, Any], source: str | None, received: str | None = None) -> bytes:
-    """One session-file line (with its newline) for a message as it was received."""
+    """One session-file line (with its newline) for a message as it was received: the untouched
+    `raw` text, its transport `meta` and the `source` label; `received` defaults to `now_iso()`."""
     line = {
         "lambdest": 1,
         "source": source,
@@ -127,7 +130,10 @@ def _end_torn_line(handle: BinaryIO, path: Path) -> None:
 
 class SessionWriter:
     """Appends received messages to a session file. `sync()` makes what was written durable:
-    a consumer deletes messages from their queue only after `sync()` returned."""
+    a consumer deletes messages from their queue only after `sync()` returned.
+
+    Opens `path` with `open_private_append` (raises OSError) and ends a torn last line first.
+    """
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path)
@@ -147,10 +153,12 @@ class SessionWriter:
         return offset, len(line)
 
     def sync(self) -> None:
+        """Flush and fsync what was appended."""
         self._handle.flush()
         os.fsync(self._handle.fileno())
 
     def close(self) -> None:
+        """Sync and close the file (again: nothing happens)."""
         if not self._handle.closed:
             self.sync()
             self._handle.close()

@@ -1,14 +1,5 @@
-"""Running the app on live sources with AWS access (shared by `watch` and `demo`).
-
-Public API:
-    live_config(sources, aws, function, title, subtitle, watched=()) -> AppConfig
-                                  `watched`: the functions the health screen reads (metrics, doctor)
-    run_app(config) -> Ran        runs the app until the user quits or a signal ends it; returns once
-                                  every source is closed (taps removed)
-    Ran: app, signal (SIGTERM/SIGHUP that ended it, else None), never_live, failures, exit_code()
-    ENDING_SIGNALS                {SIGTERM: 143, SIGHUP: 129}: each quits like `q` (sources closed,
-                                  taps removed); SIGHUP is a closed terminal (tmux, SSH)
-"""
+"""Running the app on live sources with AWS access (shared by `watch` and `demo`; `replay` runs
+its app through `run_app` too)."""
 
 from __future__ import annotations
 
@@ -30,9 +21,11 @@ from records.sources.base import Mode, Source, SourceEvent, SourceStatus
 from tui.app import AppConfig, LambdestApp, create_app
 from tui.heap import tune_process
 
-__all__ = ["live_config", "run_app"]
+__all__ = ["ENDING_SIGNALS", "Ran", "live_config", "run_app"]
 
 ENDING_SIGNALS: dict[int, int] = {signal.SIGTERM: 143, signal.SIGHUP: 129}
+"""The signals that quit the app like `q` (sources closed, taps removed), with the exit code each
+gives; SIGHUP is a closed terminal (tmux, SSH)."""
 EXIT_SOURCE_FAILED = 1
 QUIT_GRACE = 10.0  # seconds a signalled app gets to exit after its sources are closed
 
@@ -81,10 +74,17 @@ class WatchedSource:
 
 @dataclass
 class Ran:
+    """How a run of the app ended (what `run_app` returns).
+
+    `signal`: the signal that ended the app (SIGTERM/SIGHUP), None when the user quit.
+    `never_live`: the labels of the sources that never became live. `failures`: label -> why that
+    source failed.
+    """
+
     app: LambdestApp
-    signal: int | None = None  # the signal that ended the app, None when the user quit
-    never_live: list[str] = field(default_factory=list)  # labels of sources that never became live
-    failures: dict[str, str] = field(default_factory=dict)  # label -> why it failed
+    signal: int | None = None
+    never_live: list[str] = field(default_factory=list)
+    failures: dict[str, str] = field(default_factory=dict)
 
     def exit_code(self) -> int:
         """143/129 when SIGTERM/SIGHUP ended it, 1 when a source never became live, else 0."""
@@ -102,7 +102,12 @@ def live_config(
     watched: Sequence[str] = (),
 ) -> AppConfig:
     """An app config whose invoker sends asynchronous invokes with `aws` (test orders, re-drive).
-    Signals are handled by `run_app` (SIGTERM and SIGHUP alike), not by the app."""
+    Signals are handled by `run_app` (SIGTERM and SIGHUP alike), not by the app.
+
+    `function`: where `o` sends test orders (None: no test orders). `watched`: the functions the
+    health screen reads (metrics, doctor). Each source is wrapped so `run_app` can tell which never
+    became live; the first o/O/r toward a function asks first unless the endpoint is this machine.
+    """
     from records.invoke import ORDER_KINDS, generate_order, invoke_event
 
     async def invoker(name: str, payload: Any) -> str:

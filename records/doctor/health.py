@@ -1,17 +1,4 @@
-"""One look at the health of the watched functions, for the UI's health view (no UI here).
-
-Public API:
-    async check(functions, aws, *, window=timedelta(hours=1), now=None) -> Health
-        per function the CloudWatch metrics of the last `window` in 1-minute periods (one
-        GetMetricData call for all of them) and the doctor's findings (`records.doctor.diagnose`).
-        Never raises for AWS trouble: a read that failed becomes a sentence in `Health`.
-    Health           read_at, functions (FunctionHealth each), findings, metrics_error, doctor_error;
-                     to_json() / Health.from_json(data): the form `records.doctor.health_worker` prints
-    FunctionHealth   function, totals (metric -> sum, maximum for AsyncEventAge; None: no data),
-                     series (metric -> one value a minute, oldest first, 0 where CloudWatch has none)
-    LOSS_METRICS     AsyncEventsDropped, DestinationDeliveryFailures, DeadLetterErrors
-    losses(health) -> {function: {metric: count}}   the loss metrics above zero
-"""
+"""One look at the health of the watched functions, for the UI's health view (no UI here)."""
 
 from __future__ import annotations
 
@@ -31,12 +18,20 @@ from records.doctor.metrics import METRICS, NAMESPACE
 __all__ = ["LOSS_METRICS", "FunctionHealth", "Health", "check", "losses"]
 
 LOSS_METRICS = ("AsyncEventsDropped", "DestinationDeliveryFailures", "DeadLetterErrors")
+"""The metrics that count events lost on their way to a destination (what `losses` reports)."""
 PERIOD = 60  # CloudWatch's resolution for Lambda's metrics
 _STATUS_ORDER = {"problem": 0, "unknown": 1, "pass": 2}
 
 
 @dataclass(frozen=True, slots=True)
 class FunctionHealth:
+    """The CloudWatch metrics of one function over the window.
+
+    `totals`: metric -> the sum over the window (the maximum for a metric read as a maximum:
+    AsyncEventAge); None when CloudWatch has no data point for it. `series`: metric -> one value
+    a minute, oldest first, 0 for a minute CloudWatch has no data for.
+    """
+
     function: str
     totals: Mapping[str, float | None] = field(default_factory=dict)
     series: Mapping[str, tuple[float, ...]] = field(default_factory=dict)
@@ -44,7 +39,11 @@ class FunctionHealth:
 
 @dataclass(frozen=True, slots=True)
 class Health:
-    """What one look found; `read_at` is seconds since the epoch."""
+    """What one look found; `read_at` is seconds since the epoch.
+
+    `functions`: a `FunctionHealth` per function asked for. `to_json()` and `Health.from_json()`
+    are the form `records.doctor.health_worker` prints and the UI reads back.
+    """
 
     read_at: float
     functions: tuple[FunctionHealth, ...] = ()
@@ -53,6 +52,7 @@ class Health:
     doctor_error: str | None = None  # why there are no findings (a sentence)
 
     def to_json(self) -> dict[str, Any]:
+        """This reading as plain JSON data (what `from_json` reads back)."""
         return {
             "read_at": self.read_at,
             "functions": [
@@ -88,7 +88,8 @@ class Health:
 
 
 def losses(health: Health) -> dict[str, dict[str, int]]:
-    """Per function, the loss metrics above zero over the window."""
+    """Per function, the loss metrics (`LOSS_METRICS`) above zero over the window:
+    {function: {metric: count}}; functions with no loss are left out."""
     found: dict[str, dict[str, int]] = {}
     for one in health.functions:
         counted = {name: int(one.totals.get(name) or 0) for name in LOSS_METRICS}
@@ -106,7 +107,16 @@ async def check(
     now: float | None = None,
     clients: Mapping[str, Any] | None = None,
 ) -> Health:
-    """The metrics and the doctor's findings of `functions` (see the module docstring)."""
+    """The metrics and the doctor's findings of `functions` (duplicates read once).
+
+    Per function the CloudWatch metrics of the last `window` in 1-minute periods, ending with the
+    current minute (GetMetricData, all functions together, up to 500 queries a call), and the
+    findings of `records.doctor.diagnose` over the same window, problems first. `now`: the time of
+    the reading (seconds since the epoch; default: now). `clients`: AWS clients to use by service
+    name instead of making new ones. Never raises for AWS trouble: a read that failed becomes a
+    sentence in `Health.metrics_error` or `Health.doctor_error` (a doctor's check that breaks in any
+    way too).
+    """
     from records.doctor import diagnose
 
     read_at = time.time() if now is None else now

@@ -1,8 +1,4 @@
-"""An S3 failure destination as a live, read-only source (moved from records/invoke.py).
-
-Public API:
-    BucketPoller(bucket, functions, aws, interval=0.5)   a `Source` labelled "bucket:NAME", mode "peek"
-"""
+"""An S3 failure destination as a live, read-only source (moved from records/invoke.py)."""
 
 from __future__ import annotations
 
@@ -19,6 +15,8 @@ from records.lines import iso_timestamp
 from records.message import Message
 from records.sources.base import Mode, SourceEvent, SourceStatus, State
 
+__all__ = ["BucketPoller"]
+
 
 def _reason(exc: ClientError | BotoCoreError, bucket: str) -> str:
     if isinstance(exc, ClientError):
@@ -30,7 +28,11 @@ def _reason(exc: ClientError | BotoCoreError, bucket: str) -> str:
 class BucketPoller:
     """An S3 failure destination as a read-only source: polls for new objects under Lambda's key
     layout `aws/lambda/async/<function>/YYYY/MM/DD/...` (keys sort by time, so it lists only keys
-    after the moment it started) and yields each object as a Message."""
+    after the moment it started) and yields each object as a Message.
+
+    A `Source` labelled "bucket:<bucket>", in mode "peek" (nothing is deleted). `functions`: the
+    function names whose key prefixes are listed; `interval`: seconds between two listings.
+    """
 
     def __init__(self, bucket: str, functions: Sequence[str], aws: AwsOptions, interval: float = 0.5) -> None:
         self.bucket = bucket

@@ -1,17 +1,5 @@
 """What marks a tap resource as ours and as dead, and the orphan sweep that removes dead ones.
 
-Public API:
-    TAP_PREFIX = "lambdest-tap-"   every temporary queue and rule is named with it
-    TAG_KEY = "lambdest-tui" (value "tap"); TAG_CREATED, TAG_HEARTBEAT (ISO UTC), TAG_HOST,
-        TAG_BOOT (boot id / pid namespace), TAG_PID, and what a queue is attached to: TAG_TOPIC,
-        or TAG_RULE + TAG_BUS (a rule carries its own name in TAG_RULE)
-    HEARTBEAT_SECONDS = 300.0      a live tap refreshes TAG_HEARTBEAT this often
-    ORPHAN_AGE = 3600.0            a tap whose heartbeat is older than this is dead
-    tap_name(kind) -> str; tap_tags(**attached) -> dict[str, str]; heartbeat_tags() -> dict[str, str]
-    queue_arn(sqs, url) -> str (async); delete_rule(events, rule, bus) (async, no Force)
-    orphan_reason(tags, now, older_than) -> str | None   why a tap of ours is dead, None if alive
-    sweep_orphans(sqs, *, sns=None, events=None, buses=(), older_than=ORPHAN_AGE, now=None) -> list[str]
-
 Ours: named lambdest-tap-* AND tagged lambdest-tui=tap, both read from the resource itself. A rule
 is judged by its own name and its own tags (events ListTagsForResource, and TAG_RULE naming itself),
 never by what a queue's tags say: a queue's TAG_RULE/TAG_BUS only say on which bus to look. Rules
@@ -40,19 +28,55 @@ from botocore.exceptions import ClientError
 
 from records.files import now_iso
 
+__all__ = [
+    "HEARTBEAT_SECONDS",
+    "ORPHAN_AGE",
+    "TAG_BOOT",
+    "TAG_BUS",
+    "TAG_CREATED",
+    "TAG_HEARTBEAT",
+    "TAG_HOST",
+    "TAG_KEY",
+    "TAG_PID",
+    "TAG_RULE",
+    "TAG_TOPIC",
+    "TAG_VALUE",
+    "TAP_PREFIX",
+    "boot_identity",
+    "delete_rule",
+    "heartbeat_tags",
+    "orphan_reason",
+    "queue_arn",
+    "sweep_orphans",
+    "tap_name",
+    "tap_tags",
+]
+
 TAG_KEY = "lambdest-tui"
+"""The tag every tap resource carries, with the value `TAG_VALUE`."""
 TAG_VALUE = "tap"
 TAG_CREATED = "lambdest-tui:created"
+"""When the tap was made (ISO UTC); the heartbeat of taps made before heartbeats."""
 TAG_HEARTBEAT = "lambdest-tui:heartbeat"
+"""When a live tap last said it is alive (ISO UTC), refreshed every `HEARTBEAT_SECONDS`."""
 TAG_HOST = "lambdest-tui:host"
+"""The host name of the process that made the tap."""
 TAG_BOOT = "lambdest-tui:boot"
+"""The boot and pid namespace of that process (`boot_identity`); absent where it cannot be known."""
 TAG_PID = "lambdest-tui:pid"
+"""The pid of that process."""
 TAG_TOPIC = "lambdest-tui:topic"
+"""On a queue: the ARN of the topic it is subscribed to."""
 TAG_RULE = "lambdest-tui:rule"
+"""On a queue: the name of the rule that targets it; on a rule: its own name."""
 TAG_BUS = "lambdest-tui:bus"
+"""On a queue: the bus of that rule."""
 TAP_PREFIX = "lambdest-tap-"
+"""The start of the name of every temporary queue and rule."""
 HEARTBEAT_SECONDS = 300.0
+"""How often a live tap refreshes `TAG_HEARTBEAT`."""
 ORPHAN_AGE = 3600.0
+"""A tap whose heartbeat is older than this (seconds) is dead."""
 _BUS_NAME = re.compile(r"^[A-Za-z0-9._\-/:]{1,1600}$")
 
 
@@ -78,6 +102,8 @@ def tap_name(kind: str) -> str:
 
 
 def tap_tags(**attached: str) -> dict[str, str]:
+    """The tags of a new tap resource: ours, created and heartbeat now, this host, boot and pid,
+    and each `attached` keyword as the tag `lambdest-tui:<keyword>` (topic, rule, bus)."""
     now = now_iso()
     tags = {TAG_KEY: TAG_VALUE, TAG_CREATED: now, TAG_HEARTBEAT: now, TAG_HOST: _hostname(), TAG_PID: str(os.getpid())}
     boot = boot_identity()
@@ -89,6 +115,7 @@ def tap_tags(**attached: str) -> dict[str, str]:
 
 
 def heartbeat_tags() -> dict[str, str]:
+    """The tag that says a tap is alive now (`TAG_HEARTBEAT`), to put on its resources."""
     return {TAG_HEARTBEAT: now_iso()}
 
 
@@ -115,7 +142,11 @@ def _process_gone(pid: int) -> bool:
 
 
 def orphan_reason(tags: dict[str, str], now: datetime, older_than: float) -> str | None:
-    """Why the tap these tags describe is dead, or None while it may be alive (or is not a tap)."""
+    """Why the tap these tags describe is dead, or None while it may be alive (or is not a tap).
+
+    Dead: made on this host (same host name, boot and pid namespace) by a process that is gone,
+    or its heartbeat (else its creation time) is more than `older_than` seconds before `now`.
+    """
     if tags.get(TAG_KEY) != TAG_VALUE:
         return None
     boot = boot_identity()
@@ -143,6 +174,7 @@ def _ignore_missing(exc: ClientError) -> None:
 
 
 async def queue_arn(sqs: Any, url: str) -> str:
+    """The ARN of the queue at `url` (GetQueueAttributes); raises botocore's ClientError."""
     attributes = await sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])
     return str(attributes["Attributes"]["QueueArn"])
 
@@ -166,8 +198,9 @@ async def _unsubscribe_queue(sns: Any, topic_arn: str, queue_arn: str) -> list[s
 
 
 async def delete_rule(events: Any, rule: str, bus: str) -> None:
-    """Remove the targets of a rule of ours, then the rule; never with Force (a rule a service manages
-    refuses, and stays). What is already gone is fine."""
+    """Remove the targets of a rule of ours on `bus`, then the rule; never with Force (a rule a
+    service manages refuses, and stays). What is already gone is fine; other AWS errors raise
+    botocore's ClientError."""
     try:
         ids: list[str] = []
         async for page in events.get_paginator("list_targets_by_rule").paginate(Rule=rule, EventBusName=bus):
@@ -194,7 +227,10 @@ async def sweep_orphans(
 ) -> list[str]:
     """Remove dead taps left behind by a lambdest-tui that could not clean up (kill -9, power loss):
     queues (with their subscriptions) and, on `buses` and on the buses our queues name, rules.
-    Only what is ours and dead (see the module doc). Returns the URLs/ARNs/names removed."""
+    Only what is ours and dead (see the module doc, and `orphan_reason`): `older_than` seconds
+    without a heartbeat, as of `now` (default: now). Without `sns` a queue attached to a topic is
+    left alone, and without `events` a queue attached to a rule, and no rule is looked at.
+    Returns the queue URLs, subscription ARNs and rule names removed."""
     now = now or datetime.now(UTC)
     removed: list[str] = []
     asked = list(dict.fromkeys(buses))

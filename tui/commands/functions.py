@@ -1,13 +1,4 @@
-"""`--function F` on `watch` and `tail`: the functions whose destinations are watched (discovery).
-
-Public API:
-    plan_for(args, aws) -> Plan | None     None without --function; otherwise the discovery plan of
-                                           every --function (names, ARNs, globs); raises DiscoveryError
-                                           when nothing could be read, or when nothing in the plan can be
-                                           watched and no --queue/--topic/--bus was named
-    order_function(args, plan) -> str | None   the function `o` sends test orders to: the first
-                                           --function named exactly, else the first one a glob found
-"""
+"""`--function F` on `watch` and `tail`: the functions whose destinations are watched (discovery)."""
 
 from __future__ import annotations
 
@@ -16,8 +7,15 @@ import argparse
 from records.aws_options import AwsOptions
 from records.discovery import DiscoveryError, Plan, discover, is_glob
 
+__all__ = ["order_function", "plan_for"]
+
 
 async def plan_for(args: argparse.Namespace, aws: AwsOptions) -> Plan | None:
+    """The discovery plan of every --function (names, ARNs, globs); None without --function.
+
+    Raises DiscoveryError (a sentence) when nothing could be read, or when nothing in the plan can
+    be watched and no --queue/--topic/--bus was named.
+    """
     functions: list[str] = list(getattr(args, "function", None) or [])
     if not functions:
         return None
@@ -30,6 +28,8 @@ async def plan_for(args: argparse.Namespace, aws: AwsOptions) -> Plan | None:
 
 
 def order_function(args: argparse.Namespace, plan: Plan | None) -> str | None:
+    """The function `o` sends test orders to: the first --function that is not a glob (a name or
+    an ARN), else the first function `plan` read; None when there is none."""
     functions: list[str] = list(getattr(args, "function", None) or [])
     for function in functions:
         if not is_glob(function):

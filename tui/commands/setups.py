@@ -1,16 +1,4 @@
-"""`@NAME` (a saved setup), `--read-only` and `--correlate` on the commands that watch or decode.
-
-Public API:
-    add_setup_arguments(parser, correlate=True)   the optional `@SETUP` positional, --read-only and,
-                                                  unless the command has its own, --correlate
-    add_correlate_argument(parser)                --correlate JMESPATH (repeatable)
-    apply_setup(args, prog) -> int | None         merges the named setup into `args` (the command
-                                                  line wins for single values; lists add up) and
-                                                  checks read-only against consume mode; returns the
-                                                  exit code (2) after printing why, or None to go on
-    correlator(args) -> Correlator                the --correlate expressions (or the defaults)
-    setup_of(args) -> Setup                       the sources and options of `args`, as a setup
-"""
+"""`@NAME` (a saved setup), `--read-only` and `--correlate` on the commands that watch or decode."""
 
 from __future__ import annotations
 
@@ -20,10 +8,13 @@ import sys
 from records.decode import Correlator
 from records.setups import ConfigError, Setup, config_path, load_config
 
+__all__ = ["add_correlate_argument", "add_setup_arguments", "apply_setup", "correlator", "setup_of"]
+
 EXIT_USAGE = 2
 
 
 def add_correlate_argument(parser: argparse.ArgumentParser) -> None:
+    """Add --correlate JMESPATH (repeatable) to `parser`."""
     parser.add_argument(
         "--correlate",
         action="append",
@@ -33,6 +24,8 @@ def add_correlate_argument(parser: argparse.ArgumentParser) -> None:
 
 
 def add_setup_arguments(parser: argparse.ArgumentParser, *, correlate: bool = True) -> None:
+    """Add the optional `@SETUP` positional, --read-only and, when `correlate` (a command without
+    its own --correlate), --correlate."""
     parser.add_argument(
         "setup",
         nargs="?",
@@ -50,6 +43,14 @@ def add_setup_arguments(parser: argparse.ArgumentParser, *, correlate: bool = Tr
 
 
 def apply_setup(args: argparse.Namespace, prog: str) -> int | None:
+    """Merge the setup `args` names (if any) into `args`, then check what the command line asks.
+
+    Lists add up (the setup's functions, queues, topics and buses first); the command line wins for
+    the profile, region and endpoint, for --correlate, and for --mode unless it is the default
+    "peek"; read-only is on when either asks for it. Then read-only is checked against consume
+    mode and the --correlate expressions are compiled. Returns the exit code 2 after printing why
+    on stderr (prefixed with `prog`), or None to go on.
+    """
     name = getattr(args, "setup", None)
     if name is not None:
         if not name.startswith("@") or len(name) < 2:
@@ -97,11 +98,13 @@ def apply_setup(args: argparse.Namespace, prog: str) -> int | None:
 
 
 def correlator(args: argparse.Namespace) -> Correlator:
+    """The correlator of the --correlate expressions, or the default one without them."""
     expressions = getattr(args, "correlate", None)
     return Correlator(expressions) if expressions else Correlator()
 
 
 def setup_of(args: argparse.Namespace) -> Setup:
+    """The sources and options of `args`, as a setup (to save)."""
     return Setup(
         functions=list(getattr(args, "function", None) or []),
         queues=list(getattr(args, "queue", None) or []),

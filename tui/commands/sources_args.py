@@ -1,16 +1,4 @@
-"""Source options shared by `watch` and `tail` (and anything else that reads live sources).
-
-Public API:
-    add_source_arguments(parser)          --function/--queue/--topic/--bus (repeatable, mixable), --mode,
-                                          --pollers, --visibility-timeout, --wait-time, --pattern,
-                                          --allow-redrive-peek, --raw-delivery
-    sources_from_args(args, session, aws=None, *, correlator=DEFAULT_CORRELATOR, plan=None) -> list[Source]
-        builds SqsQueueSource / SnsTap / EventBridgeTap objects in the order given on the command
-        line (queues, then topics, then buses), then the sources of `plan` (the discovery plan of
-        --function, made by tui.commands.functions.plan_for); raises SourceArgumentError (a ValueError with a
-        sentence for the user) when the arguments do not make sense.
-    has_sources(args) -> bool
-"""
+"""Source options shared by `watch` and `tail` (and anything else that reads live sources)."""
 
 from __future__ import annotations
 
@@ -25,6 +13,15 @@ from records.sources.eventbridge import EventBridgeTap, parse_pattern
 from records.sources.plan import sources_for_plan
 from records.sources.sns import SnsTap
 from records.sources.sqs import SqsQueueSource
+
+__all__ = [
+    "SourceArgumentError",
+    "add_source_arguments",
+    "has_sources",
+    "positive_float",
+    "positive_int",
+    "sources_from_args",
+]
 
 
 class SourceArgumentError(ValueError):
@@ -71,6 +68,9 @@ def _wait_time(text: str) -> int:
 
 
 def add_source_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the source options to `parser`: --queue/--topic/--bus/--function (repeatable, mixable),
+    --mode, --pollers, --visibility-timeout, --wait-time, --pattern, --allow-redrive-peek and
+    --raw-delivery."""
     group = parser.add_argument_group("sources (each repeatable, mix freely)")
     group.add_argument(
         "--queue", action="append", default=[], metavar="NAME|URL|ARN", help="an SQS queue a destination sends to"
@@ -133,6 +133,7 @@ def add_source_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def has_sources(args: argparse.Namespace) -> bool:
+    """Whether `args` names a source (a --queue, --topic, --bus or --function)."""
     return bool(
         getattr(args, "queue", None)
         or getattr(args, "topic", None)
@@ -149,6 +150,13 @@ def sources_from_args(
     correlator: Correlator = DEFAULT_CORRELATOR,
     plan: Plan | None = None,
 ) -> list[Source]:
+    """The sources `args` names, in the order given on the command line within each kind: an
+    SqsQueueSource per --queue, then an SnsTap per --topic, then an EventBridgeTap per --bus, then
+    the sources of `plan` (the discovery plan of --function, from `tui.commands.functions.plan_for`)
+    but those already named. Received messages go to `session`; `aws` defaults to the AWS options
+    of `args`. Raises SourceArgumentError when no source is named, or --pattern is given without
+    --bus or is not a valid pattern.
+    """
     if not has_sources(args):
         raise SourceArgumentError(
             "name at least one source: --function NAME, --queue NAME|URL|ARN, --topic NAME|ARN or --bus NAME"
