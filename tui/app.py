@@ -14,8 +14,8 @@ import functools
 import json
 import math
 import time
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, ClassVar, cast
@@ -26,20 +26,17 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.reactive import var
 from textual.screen import Screen
-from textual.widgets import Tabs, Tree
 from textual.worker import Worker, WorkerState
 
-from records.aws_options import AwsOptions
-from records.decode import DEFAULT_CORRELATOR, Correlator
 from records.doctor.health import Health
 from records.files import new_session_path
 from records.lines import iso_timestamp, visible
 from records.setups import ConfigError, Setup, save_setup
-from records.sources.base import Source
 from records.store.conditions import ConditionCounts
 from records.store.queries import comparison, flow_stages
 from records.store.views import FilterError, RecordFilter
-from tui.health import HEALTH_SECONDS, HealthPoller
+from tui.config import AppConfig, Invoker
+from tui.health import HealthPoller
 from tui.messages import (
     FilterChanged,
     HealthRead,
@@ -50,51 +47,20 @@ from tui.messages import (
     RedriveRecord,
     SourceEvents,
 )
-from tui.render import Stage
+from tui.render import Stage, order_id, stage_note
 from tui.safety import AccountIdentified, WriteGuard
 from tui.screens.detail import DetailScreen, RecordDetail
 from tui.screens.dialogs import ConfirmDialog, FilterDialog, OrderDialog, OrderRequest, SaveDialog, SaveRequest
 from tui.screens.health import HealthScreen, loss_badge
-from tui.screens.help import HelpScreen, HelpSection
+from tui.screens.help import HelpScreen, help_sections
 from tui.screens.main import MainScreen
 from tui.screens.save_setup import SaveSetupDialog, SetupSaved
 from tui.screens.sources import SourcesScreen, sources_panel_text
 from tui.session import Refreshed, Session
 from tui.widgets.status import StatusBar
-from tui.widgets.virtual_table import VirtualTable
 from tui.workers import Pump
 
 __all__ = ["AppConfig", "Invoker", "LambdestApp", "create_app"]
-
-Invoker = Callable[[str, Any], Awaitable[str]]
-"""`await invoker(function, payload)` sends an asynchronous invoke and returns the request id."""
-
-
-@dataclass
-class AppConfig:
-    """What one run of the app shows and can do; the commands and the tests build one each."""
-
-    sources: Sequence[Source] = ()
-    invoker: Invoker | None = None
-    order_function: str | None = None  # where `o` sends test orders
-    order_generator: Callable[[], Any] | None = None  # a fresh test-order payload
-    presets: Mapping[str, Any] = field(default_factory=dict)  # name -> payload (or a callable making one)
-    clock: Callable[[], float] | None = None  # seconds since the epoch; fixed in snapshot tests
-    title: str = "lambdest-tui"
-    subtitle: str = ""
-    save_path: str | None = None  # `s`'s default file (None: a timestamped one in the session directory)
-    refresh_seconds: float = 0.1
-    correlator: Correlator = DEFAULT_CORRELATOR
-    # Safety (tui.safety): read-only hides and refuses o/O/r; `confirm_account` (the AWS options of a
-    # real account, None for the sandbox) makes the first o/O/r toward each function ask first.
-    read_only: bool = False
-    confirm_account: AwsOptions | None = None
-    setup: Setup | None = None  # what is watched, for the palette's "Save the sources as a setup"
-    # Health (`h`): the functions whose CloudWatch metrics and doctor's checks are read, with `aws`,
-    # every `health_seconds` (tui.health); none: the health screen shows only the records seen.
-    aws: AwsOptions | None = None
-    watched_functions: Sequence[str] = ()
-    health_seconds: float = HEALTH_SECONDS
 
 
 class LambdestApp(App[None]):
@@ -280,7 +246,7 @@ class LambdestApp(App[None]):
                 stage.condition or stage.state,
                 stage.attempts or 0,
                 stage.state != "failed",
-                _stage_note(stage.error_type, stage.nested),
+                stage_note(stage.error_type, stage.nested),
             )
             for stage in stages
         )
@@ -307,7 +273,7 @@ class LambdestApp(App[None]):
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):
-            self.push_screen(HelpScreen(self.help_sections()))
+            self.push_screen(HelpScreen(help_sections(self.BINDINGS)))
 
     # ----- health (tui.health, tui.screens.health) ------------------------------------------------
 
@@ -373,7 +339,7 @@ class LambdestApp(App[None]):
 
     def send(self, function: str, payload: Any) -> None:
         """Show the order's flow at once; invoke now, or once every source is live (held)."""
-        key = _order_id(payload)
+        key = order_id(payload)
         self.session.expect(key, function)
         if self.session.not_live():
             self.session.held.append((function, payload, key))
@@ -531,35 +497,6 @@ class LambdestApp(App[None]):
             yield SystemCommand(
                 "Save the sources as a setup", "Start them later with watch @NAME", self.action_save_setup
             )
-
-    def help_sections(self) -> list[HelpSection]:
-        """What the help screen lists: the bindings of the app, the main screen and the record screen."""
-        tree_keys = [
-            binding
-            for binding in Binding.make_bindings(Tree.BINDINGS)
-            if binding.action in ("select_cursor", "toggle_node")
-        ]
-        return [
-            ("Main and record screens", [*self.BINDINGS, *App.BINDINGS]),
-            ("Main screen", [*VirtualTable.BINDINGS, *MainScreen.BINDINGS]),
-            ("Record screen", [*DetailScreen.BINDINGS, *Tabs.BINDINGS, *tree_keys]),
-            ("Health screen", list(HealthScreen.BINDINGS)),
-        ]
-
-
-def _order_id(payload: Any) -> str | None:
-    if isinstance(payload, dict):
-        for key in ("orderId", "order_id"):
-            value = payload.get(key)
-            if isinstance(value, str | int) and not isinstance(value, bool):
-                return str(value)
-    return None
-
-
-def _stage_note(error_type: str | None, nested: bool) -> str | None:
-    if not nested:
-        return error_type
-    return f"{error_type}  (seen nested)" if error_type else "(seen nested in a downstream record)"
 
 
 def create_app(config: AppConfig | None = None) -> LambdestApp:

@@ -27,9 +27,11 @@ __all__ = [
     "error_text",
     "field_lines",
     "lit",
+    "order_id",
     "outcome",
     "pretty_raw",
     "record_document",
+    "stage_note",
     "summary",
     "timeline_text",
 ]
@@ -259,3 +261,20 @@ def timeline_text(stages: Sequence[Stage], current_index: int | None = None) -> 
     if not stages:
         text.append("This record is not part of a flow (no order id and no linked records).", style="dim")
     return text
+
+
+def order_id(payload: Any) -> str | None:
+    """The order id of a test-order payload (`orderId` or `order_id`), if it has one."""
+    if isinstance(payload, dict):
+        for key in ("orderId", "order_id"):
+            value = payload.get(key)
+            if isinstance(value, str | int) and not isinstance(value, bool):
+                return str(value)
+    return None
+
+
+def stage_note(error_type: str | None, nested: bool) -> str | None:
+    """A timeline stage's note: its error type, and whether it was only seen nested."""
+    if not nested:
+        return error_type
+    return f"{error_type}  (seen nested)" if error_type else "(seen nested in a downstream record)"

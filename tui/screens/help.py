@@ -14,7 +14,7 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-__all__ = ["HelpScreen", "HelpSection", "help_table", "key_rows"]
+__all__ = ["HelpScreen", "HelpSection", "help_sections", "help_table", "key_rows"]
 
 HelpSection = tuple[str, Sequence[BindingType]]
 """A title ("Main screen") and the bindings in force there."""
@@ -34,6 +34,30 @@ def key_rows(bindings: Sequence[BindingType], key_display: Callable[[Binding], s
         if shown not in keys:
             keys.append(shown)
     return [(" / ".join(keys), what) for keys, what in rows.values()]
+
+
+def help_sections(app_bindings: Sequence[BindingType]) -> list[HelpSection]:
+    """What the help screen lists: the bindings of the app (`app_bindings`), the main screen, the
+    record screen and the health screen."""
+    from textual.app import App
+    from textual.widgets import Tabs, Tree
+
+    from tui.screens.detail import DetailScreen
+    from tui.screens.health import HealthScreen
+    from tui.screens.main import MainScreen
+    from tui.widgets.virtual_table import VirtualTable
+
+    tree_keys = [
+        binding
+        for binding in Binding.make_bindings(Tree.BINDINGS)
+        if binding.action in ("select_cursor", "toggle_node")
+    ]
+    return [
+        ("Main and record screens", [*app_bindings, *App.BINDINGS]),
+        ("Main screen", [*VirtualTable.BINDINGS, *MainScreen.BINDINGS]),
+        ("Record screen", [*DetailScreen.BINDINGS, *Tabs.BINDINGS, *tree_keys]),
+        ("Health screen", list(HealthScreen.BINDINGS)),
+    ]
 
 
 def help_table(sections: Sequence[HelpSection], key_display: Callable[[Binding], str]) -> Table:
