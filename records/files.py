@@ -32,7 +32,6 @@ import stat
 import zlib
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any, cast
 
@@ -117,20 +116,6 @@ class RawItem:
 
 def _refused(label: str, error: str, shown: str = "") -> RawItem:
     return RawItem(shown, label, error=error)
-
-
-def session_dir() -> Path:
-    """Where session files go by default: `lambdest-tui/sessions` in platformdirs' user state
-    directory ($XDG_STATE_HOME or ~/.local/state on Linux)."""
-    from platformdirs import user_state_path
-
-    return user_state_path("lambdest-tui") / "sessions"
-
-
-def new_session_path(kind: str) -> Path:
-    """A new, timestamped session file name in `session_dir()` (`saved-20261201T064500Z-4242.jsonl`)."""
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    return session_dir() / f"{kind}-{stamp}-{os.getpid()}.jsonl"
 
 
 def _unwrap_saved(text: str, label: str, offset: int | None, length: int | None) -> RawItem:

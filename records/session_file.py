@@ -28,11 +28,13 @@ from typing import Any, BinaryIO
 
 __all__ = [
     "SessionWriter",
+    "new_session_path",
     "now_iso",
     "open_private_append",
     "private_folder",
     "replace_privately",
     "saved_line",
+    "session_dir",
 ]
 
 FILE_MODE = 0o600
@@ -168,3 +170,17 @@ class SessionWriter:
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
+
+
+def session_dir() -> Path:
+    """Where session files go by default: `lambdest-tui/sessions` in platformdirs' user state
+    directory ($XDG_STATE_HOME or ~/.local/state on Linux)."""
+    from platformdirs import user_state_path
+
+    return user_state_path("lambdest-tui") / "sessions"
+
+
+def new_session_path(kind: str) -> Path:
+    """A new, timestamped session file name in `session_dir()` (`saved-20261201T064500Z-4242.jsonl`)."""
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    return session_dir() / f"{kind}-{stamp}-{os.getpid()}.jsonl"

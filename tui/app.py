@@ -29,8 +29,8 @@ from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
 from records.doctor.health import Health
-from records.files import new_session_path
 from records.lines import iso_timestamp, visible
+from records.session_file import new_session_path
 from records.setups import ConfigError, Setup, save_setup
 from records.store.conditions import ConditionCounts
 from records.store.queries import comparison, flow_stages

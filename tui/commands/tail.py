@@ -96,9 +96,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def default_session_path(command: str = "tail") -> Path:
-    """A new session file in `records.files.session_dir()` (platformdirs' state directory), named
+    """A new session file in `records.session_file.session_dir()` (platformdirs' state directory), named
     for the command."""
-    from records.files import new_session_path
+    from records.session_file import new_session_path
 
     return new_session_path(command)
 
