@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Collection, Sequence
+from collections.abc import AsyncIterator, Collection, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from records.aws_options import AwsOptions
@@ -15,7 +16,7 @@ from records.sources.eventbridge import DEFAULT_PATTERN, EventBridgeTap
 from records.sources.sns import SnsTap
 from records.sources.sqs import QueueMode, SqsQueueSource
 
-__all__ = ["NotWatched", "function_pattern", "sources_for_plan"]
+__all__ = ["NotWatched", "SourceSettings", "function_pattern", "sources_for_plan"]
 
 _NOUN = {"sqs": "queue", "sns": "topic", "events": "bus", "s3": "bucket", "lambda": "function", "kafka": "kafka"}
 
@@ -67,72 +68,80 @@ def _not_watched(plan: Plan) -> list[Source]:
     return sources
 
 
-def sources_for_plan(
-    plan: Plan,
-    *,
-    aws: AwsOptions,
-    session: SessionWriter | None = None,
-    correlator: Correlator = DEFAULT_CORRELATOR,
-    mode: QueueMode = "peek",
-    pollers: int = 2,
-    visibility_timeout: int = 30,
-    wait_time: int = 20,
-    allow_redrive_peek: bool = False,
-    raw_delivery: bool = False,
-    given: Collection[str] = (),
-) -> list[Source]:
-    """The sources that watch what `plan` found.
+@dataclass(frozen=True, slots=True)
+class SourceSettings:
+    """How every queue, topic and bus source of one command is built: one place for the keyword
+    lists (`tail`/`watch` arguments and discovery plans both build through it).
 
-    Queues are peeked (or consumed, when `mode` says so; `pollers` and `allow_redrive_peek` apply
-    to them), topics tapped (`raw_delivery`), buses tapped with `function_pattern` of the functions
-    sending there (only their destination events), S3 failure buckets polled under
-    `aws/lambda/async/<function>/`; then each route with a problem becomes a `NotWatched` source
-    (one per destination, or per function without one). `given`: queues/topics/buses already named
-    on the command line (names, URLs or ARNs), which are not added twice. `session`, `correlator`,
-    `wait_time` and `visibility_timeout` go to every queue and tap."""
+    `aws`, `session`, `correlator`, `wait_time` and `visibility_timeout` go to every queue and tap;
+    `mode`, `pollers` and `allow_redrive_peek` to queues; `raw_delivery` to topics."""
+
+    aws: AwsOptions
+    session: SessionWriter | None = None
+    correlator: Correlator = DEFAULT_CORRELATOR
+    mode: QueueMode = "peek"
+    pollers: int = 2
+    visibility_timeout: int = 30
+    wait_time: int = 20
+    allow_redrive_peek: bool = False
+    raw_delivery: bool = False
+
+    def queue(self, queue: str) -> SqsQueueSource:
+        """A source for `queue` (a name, URL or ARN)."""
+        return SqsQueueSource(
+            queue,
+            mode=self.mode,
+            pollers=self.pollers,
+            visibility_timeout=self.visibility_timeout,
+            allow_redrive_peek=self.allow_redrive_peek,
+            session=self.session,
+            aws=self.aws,
+            wait_time=self.wait_time,
+            correlator=self.correlator,
+        )
+
+    def topic(self, topic: str) -> SnsTap:
+        """A tap on `topic` (a name or ARN)."""
+        return SnsTap(
+            topic,
+            raw_delivery=self.raw_delivery,
+            session=self.session,
+            aws=self.aws,
+            wait_time=self.wait_time,
+            visibility_timeout=self.visibility_timeout,
+            correlator=self.correlator,
+        )
+
+    def bus(self, bus: str, pattern: str | Mapping[str, Any] | None) -> EventBridgeTap:
+        """A tap on `bus` with `pattern` (None: the tap's default, Lambda destination events)."""
+        return EventBridgeTap(
+            bus,
+            pattern=pattern,
+            session=self.session,
+            aws=self.aws,
+            wait_time=self.wait_time,
+            visibility_timeout=self.visibility_timeout,
+            correlator=self.correlator,
+        )
+
+
+def sources_for_plan(plan: Plan, settings: SourceSettings, given: Collection[str] = ()) -> list[Source]:
+    """The sources that watch what `plan` found, built with `settings`.
+
+    Queues are peeked (or consumed, when the settings say so), topics tapped, buses tapped with
+    `function_pattern` of the functions sending there (only their destination events), S3 failure
+    buckets polled under `aws/lambda/async/<function>/`; then each route with a problem becomes a
+    `NotWatched` source (one per destination, or per function without one). `given`:
+    queues/topics/buses already named on the command line (names, URLs or ARNs), which are not
+    added twice."""
     taken = {_name(item) for item in given}
-    sources: list[Source] = []
-    for queue in plan.queues():
-        if _name(queue) not in taken:
-            sources.append(
-                SqsQueueSource(
-                    queue,
-                    mode=mode,
-                    pollers=pollers,
-                    visibility_timeout=visibility_timeout,
-                    allow_redrive_peek=allow_redrive_peek,
-                    session=session,
-                    aws=aws,
-                    wait_time=wait_time,
-                    correlator=correlator,
-                )
-            )
-    for topic in plan.topics():
-        if _name(topic) not in taken:
-            sources.append(
-                SnsTap(
-                    topic,
-                    raw_delivery=raw_delivery,
-                    session=session,
-                    aws=aws,
-                    wait_time=wait_time,
-                    visibility_timeout=visibility_timeout,
-                    correlator=correlator,
-                )
-            )
-    for bus in plan.buses():
-        if _name(bus) not in taken:
-            sources.append(
-                EventBridgeTap(
-                    bus.rsplit("/", 1)[-1],
-                    pattern=function_pattern(plan.senders(bus)),
-                    session=session,
-                    aws=aws,
-                    wait_time=wait_time,
-                    visibility_timeout=visibility_timeout,
-                    correlator=correlator,
-                )
-            )
+    sources: list[Source] = [settings.queue(queue) for queue in plan.queues() if _name(queue) not in taken]
+    sources += [settings.topic(topic) for topic in plan.topics() if _name(topic) not in taken]
+    sources += [
+        settings.bus(bus.rsplit("/", 1)[-1], function_pattern(plan.senders(bus)))
+        for bus in plan.buses()
+        if _name(bus) not in taken
+    ]
     for bucket, functions in plan.buckets().items():
-        sources.append(BucketPoller(bucket_name(bucket), functions, aws))
+        sources.append(BucketPoller(bucket_name(bucket), functions, settings.aws))
     return sources + _not_watched(plan)

@@ -69,33 +69,22 @@ def demo_config(
     `o` -> `order`. Sets the sandbox's endpoint and dummy credentials in this process's environment."""
     from records.aws_options import AwsOptions
     from records.sources.base import Source
-    from records.sources.plan import sources_for_plan
-    from records.sources.sns import SnsTap
-    from records.sources.sqs import SqsQueueSource
+    from records.sources.plan import SourceSettings, sources_for_plan
     from tui.launch import live_config
 
     os.environ.update(sandbox.env)  # every client in this process (ours and aiobotocore's) uses it
     aws = AwsOptions(endpoint_url=sandbox.endpoint_url, region=sandbox.region)
-    sources: list[Source] = [
-        SnsTap(topic, session=session, aws=aws, wait_time=5, visibility_timeout=30, correlator=correlator)
-        for topic in sandbox.topics
-    ]
+    settings = SourceSettings(aws=aws, session=session, correlator=correlator, pollers=1, wait_time=5)
+    sources: list[Source] = [settings.topic(topic) for topic in sandbox.topics]
     readers = {subscription.queue for subscription in sandbox.stack.subscriptions}  # the topic's tap shows theirs
     sources += [
-        SqsQueueSource(queue, mode="peek", session=session, aws=aws, wait_time=5, pollers=1, correlator=correlator)
+        settings.queue(queue)
         for queue in sandbox.queues
         if not queue.endswith(".fifo")  # Lambda never delivers to FIFO queues: discovery says so below
         and queue not in readers  # a topic's subscriber queue: its records come through the tap
     ]
     sources += sources_for_plan(  # buses, buckets, and what the stack's functions send to
-        plan if plan is not None else stack_plan(sandbox),
-        aws=aws,
-        session=session,
-        correlator=correlator,
-        pollers=1,
-        visibility_timeout=30,
-        wait_time=5,
-        given=[*sandbox.topics, *sandbox.queues],
+        plan if plan is not None else stack_plan(sandbox), settings, given=[*sandbox.topics, *sandbox.queues]
     )
     function = "order" if "order" in sandbox.functions else (sandbox.functions[0] if sandbox.functions else None)
     config = live_config(

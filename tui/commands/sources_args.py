@@ -9,10 +9,8 @@ from records.decode import DEFAULT_CORRELATOR, Correlator
 from records.discovery import Plan
 from records.files import SessionWriter
 from records.sources.base import Source
-from records.sources.eventbridge import EventBridgeTap, parse_pattern
-from records.sources.plan import sources_for_plan
-from records.sources.sns import SnsTap
-from records.sources.sqs import SqsQueueSource
+from records.sources.eventbridge import parse_pattern
+from records.sources.plan import SourceSettings, sources_for_plan
 
 __all__ = [
     "SourceArgumentError",
@@ -173,60 +171,20 @@ def sources_from_args(
         pattern_text = parse_pattern(pattern) if pattern is not None else None
     except ValueError as exc:
         raise SourceArgumentError(str(exc)) from exc
-    wait_time = getattr(args, "wait_time", 20)
-    visibility = getattr(args, "visibility_timeout", 30)
-    pollers = getattr(args, "pollers", 2)
-    sources: list[Source] = []
-    for queue in args.queue:
-        sources.append(
-            SqsQueueSource(
-                queue,
-                mode=getattr(args, "mode", "peek"),
-                pollers=pollers,
-                visibility_timeout=visibility,
-                allow_redrive_peek=getattr(args, "allow_redrive_peek", False),
-                session=session,
-                aws=aws,
-                wait_time=wait_time,
-                correlator=correlator,
-            )
-        )
-    for topic in args.topic:
-        sources.append(
-            SnsTap(
-                topic,
-                raw_delivery=getattr(args, "raw_delivery", False),
-                session=session,
-                aws=aws,
-                wait_time=wait_time,
-                visibility_timeout=visibility,
-                correlator=correlator,
-            )
-        )
-    for bus in args.bus:
-        sources.append(
-            EventBridgeTap(
-                bus,
-                pattern=pattern_text,
-                session=session,
-                aws=aws,
-                wait_time=wait_time,
-                visibility_timeout=visibility,
-                correlator=correlator,
-            )
-        )
+    settings = SourceSettings(
+        aws=aws,
+        session=session,
+        correlator=correlator,
+        mode=getattr(args, "mode", "peek"),
+        pollers=getattr(args, "pollers", 2),
+        visibility_timeout=getattr(args, "visibility_timeout", 30),
+        wait_time=getattr(args, "wait_time", 20),
+        allow_redrive_peek=getattr(args, "allow_redrive_peek", False),
+        raw_delivery=getattr(args, "raw_delivery", False),
+    )
+    sources: list[Source] = [settings.queue(queue) for queue in args.queue]
+    sources += [settings.topic(topic) for topic in args.topic]
+    sources += [settings.bus(bus, pattern_text) for bus in args.bus]
     if plan is not None:  # --function: its destinations (records.sources.plan), without what is named above
-        sources += sources_for_plan(
-            plan,
-            aws=aws,
-            session=session,
-            correlator=correlator,
-            mode=getattr(args, "mode", "peek"),
-            pollers=pollers,
-            visibility_timeout=visibility,
-            wait_time=wait_time,
-            allow_redrive_peek=getattr(args, "allow_redrive_peek", False),
-            raw_delivery=getattr(args, "raw_delivery", False),
-            given=[*args.queue, *args.topic, *args.bus],
-        )
+        sources += sources_for_plan(plan, settings, given=[*args.queue, *args.topic, *args.bus])
     return sources
