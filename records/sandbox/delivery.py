@@ -4,7 +4,8 @@
   SNS          the record JSON is the notification's Message
   EventBridge  an event with source "lambda", detail-type "Lambda Function Invocation Result - Success"
                (or "- Failure"), resources [bus ARN, function ARN], detail = the record
-  Lambda       an asynchronous invocation of the destination with the record as its event
+  Lambda       an asynchronous invocation of the destination with the record as its event, in the
+               chain of requests of the recorded event (recursion.py: a loop of destinations stops)
   S3           (on failure only) an object under aws/lambda/async/<function>/YYYY/MM/DD/
 
 A destination that cannot take the record (a missing queue, topic, bus, bucket or function, a FIFO
@@ -26,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from records.sandbox import recursion
 from records.sandbox.runtime import Function, now_iso
 
 if TYPE_CHECKING:
@@ -140,7 +142,7 @@ class Delivery:
             target = self.runtime.function(destination) if self.runtime is not None else None
             if target is None:
                 raise DeliveryError(f"function not found: {destination}")
-            self.runtime.enqueue(target, record)  # type: ignore[union-attr]
+            self.runtime.enqueue(target, record, lineage=recursion.CHAIN.get())  # type: ignore[union-attr]
         elif service == "s3":
             if condition == "Success":
                 raise DeliveryError("S3 destinations only take failure records")

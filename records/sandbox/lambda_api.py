@@ -13,6 +13,8 @@ Lambda API path (`/2015-03-31/functions...`, `/2019-09-25/functions...`). Served
   GET    /2019-09-25/functions/{name}/event-invoke-config  GetFunctionEventInvokeConfig
   DELETE /2019-09-25/functions/{name}/event-invoke-config  DeleteFunctionEventInvokeConfig
   GET    /2019-09-25/functions/{name}/event-invoke-config/list   ListFunctionEventInvokeConfigs
+  PUT    /2024-08-31/functions/{name}/recursion-config     PutFunctionRecursionConfig  } recursion.py
+  GET    /2024-08-31/functions/{name}/recursion-config     GetFunctionRecursionConfig  }
 
 Errors have AWS's shape: the `x-amzn-ErrorType` header and a `{"Type", "message"}` body.
 
@@ -36,7 +38,7 @@ from urllib.parse import unquote
 import aiohttp
 from aiohttp import web
 
-from records.sandbox import lambda_reads
+from records.sandbox import lambda_reads, recursion
 from records.sandbox.runtime import EventInvokeConfig, Function, Runtime
 
 log = logging.getLogger(__name__)
@@ -46,6 +48,7 @@ _LAMBDA_PATHS = (
     "/2015-03-31/functions",
     "/2015-03-31/event-source-mappings",
     "/2019-09-25/functions",
+    "/2024-08-31/functions",
     "/2018-10-31/layers",
     "/2017-03-31/tags",
 )
@@ -184,6 +187,11 @@ class LambdaApi:
             raise _invalid(str(exc)) from exc
         if read is not None:
             return read
+        recursion_config = await recursion.answer(
+            parts, method, request, lambda name: self._function(name, request), LambdaApiError
+        )
+        if recursion_config is not None:
+            return recursion_config
         if len(parts) >= 2 and parts[0] == "2015-03-31" and parts[1] == "functions":
             if len(parts) == 3 and method == "GET":
                 return self._get_function(self._function(parts[2], request))
@@ -268,20 +276,25 @@ class LambdaApi:
         except (ValueError, UnicodeDecodeError) as exc:
             raise _unparsable(exc) from exc
         request_id = str(uuid.uuid4())
+        lineage = recursion.parse_header(request.headers.get("X-Amzn-Trace-Id"))  # the caller's chain
         headers = {"x-amzn-RequestId": request_id, "X-Amz-Executed-Version": "$LATEST"}
         if invocation_type == "DryRun":
             return web.Response(status=204, headers=headers)
         if invocation_type == "Event":
             if len(body) > 1024 * 1024:
                 raise LambdaApiError(413, "RequestTooLargeException", "Request must be smaller than 1048576 bytes")
-            self.runtime.enqueue(function, payload, request_id)
+            self.runtime.enqueue(function, payload, request_id, lineage=lineage)
             return web.Response(status=202, headers=headers)
         if invocation_type != "RequestResponse":
             raise _invalid(f"Invalid InvocationType {invocation_type!r}: use Event, RequestResponse or DryRun")
         if function.spec.reserved_concurrency == 0:
             self.runtime.count(function, "Throttles")
             raise LambdaApiError(429, "TooManyRequestsException", "Rate Exceeded.")
-        outcome = await self.runtime.run_once(function, payload, request_id)
+        if recursion.stops(function, lineage):
+            self.runtime.count(function, recursion.METRIC)
+            raise LambdaApiError(400, recursion.ERROR_TYPE, recursion.ERROR_MESSAGE)
+        trace = recursion.trace_header(recursion.advanced(lineage, function.arn))
+        outcome = await self.runtime.run_once(function, payload, request_id, trace_header=trace)
         if outcome.function_error is not None:
             headers["X-Amz-Function-Error"] = outcome.function_error
         return web.Response(status=200, body=outcome.body(), headers=headers, content_type="application/json")

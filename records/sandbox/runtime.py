@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from records.sandbox import recursion
 from records.sandbox.stack import FunctionSpec, Handler, Stack
 
 if TYPE_CHECKING:
@@ -77,6 +78,7 @@ class Function:
     arn: str  # unqualified
     handler: Handler
     config: EventInvokeConfig | None = None
+    recursive_loop: str | None = None  # set by PutFunctionRecursionConfig (recursion.py)
     last_modified: str = field(
         default_factory=lambda: datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "+0000"
     )
@@ -123,6 +125,7 @@ class PendingEvent:
     enqueued: float  # monotonic
     attempts: int = 0
     last: Outcome | None = None
+    lineage: recursion.Lineage = ()  # the chain of requests it belongs to (recursion.py)
 
 
 @dataclass(slots=True)
@@ -299,9 +302,12 @@ class Runtime:
     def in_flight(self) -> int:
         return self._in_flight
 
-    def enqueue(self, function: Function, payload: Any, request_id: str | None = None) -> str:
-        """Accept an asynchronous invocation (InvocationType Event); returns its request id."""
-        event = PendingEvent(request_id or str(uuid.uuid4()), payload, time.monotonic())
+    def enqueue(
+        self, function: Function, payload: Any, request_id: str | None = None, *, lineage: recursion.Lineage = ()
+    ) -> str:
+        """Accept an asynchronous invocation (InvocationType Event); returns its request id.
+        `lineage`: the chain of requests the invocation belongs to (recursion.py)."""
+        event = PendingEvent(request_id or str(uuid.uuid4()), payload, time.monotonic(), lineage=lineage)
         self.stats.accepted += 1
         self.count(function, "AsyncEventsReceived")
         self._in_flight += 1
@@ -309,8 +315,14 @@ class Runtime:
         self._queues[function.name].put_nowait(event)
         return event.request_id
 
-    async def run_once(self, function: Function, payload: Any, request_id: str) -> Outcome:
-        """One run of the handler with its timeout (RequestResponse, and each async attempt)."""
+    async def run_once(
+        self, function: Function, payload: Any, request_id: str, *, trace_header: str | None = None
+    ) -> Outcome:
+        """One run of the handler with its timeout (RequestResponse, and each async attempt).
+
+        `trace_header` is the run's X-Ray trace header (with the chain's Lineage, recursion.py), which
+        Lambda gives the handler as `_X_AMZN_TRACE_ID`; handlers run in threads here, which share one
+        environment, so it is not set for them yet."""
         loop = asyncio.get_running_loop()
         timeout = function.spec.timeout
         context = LambdaContext(function, request_id, time.monotonic() + timeout)
@@ -344,6 +356,11 @@ class Runtime:
                 self._finished()
 
     async def _process(self, function: Function, event: PendingEvent) -> None:
+        recursion.CHAIN.set(event.lineage)  # a record of an event that did not run carries its chain as is
+        if recursion.stops(function, event.lineage):  # Lambda stops the invocation: not run, not retried
+            self.count(function, recursion.METRIC)
+            await self._finish(function, event, recursion.CONDITION)
+            return
         if function.spec.reserved_concurrency == 0:  # throttled before any attempt
             self.count(function, "Throttles")
             await self._finish(function, event, "ZeroReservedConcurrency")
@@ -355,7 +372,11 @@ class Runtime:
         self.count(function, "AsyncEventAge", (time.monotonic() - event.enqueued) * 1000)
         event.attempts += 1
         self.stats.attempts += 1
-        event.last = await self.run_once(function, event.payload, event.request_id)
+        chain = recursion.advanced(event.lineage, function.arn)
+        recursion.CHAIN.set(chain)  # records of this run start invocations of the same chain
+        event.last = await self.run_once(
+            function, event.payload, event.request_id, trace_header=recursion.trace_header(chain)
+        )
         if event.last.ok:
             await self._finish(function, event, "Success")
             return

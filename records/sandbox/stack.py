@@ -11,6 +11,7 @@ A stack is TOML (see `default_stack.toml`, the seed article's order system)::
     reserved_concurrency = 0     # optional; 0 throttles every event (condition ZeroReservedConcurrency)
     on_success = "function:update-inventory"   # kind:name (function, queue, topic, bus, bucket) or an ARN
     on_failure = "queue:order-failures"
+    recursive_loop = "Allow"     # optional; Lambda's default "Terminate" stops a recursive loop (recursion.py)
 
     [[queues]]
     name = "order-failures"      # `fifo = true` is allowed, to see Lambda refuse it at delivery time
@@ -42,6 +43,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
+from records.sandbox import recursion
 from records.sandbox.stack_faults import FaultError, Faults, deny_list, parse_faults
 
 DEFAULT_STACK = Path(__file__).with_name("default_stack.toml")
@@ -70,6 +72,7 @@ class FunctionSpec:
     on_success: str | None = None  # an ARN once the stack is resolved
     on_failure: str | None = None
     deny: tuple[str, ...] = ()  # actions taken out of its role (stack_faults.py)
+    recursive_loop: str = recursion.DEFAULT  # Lambda's RecursiveLoop: "Allow" or "Terminate" (recursion.py)
 
     @property
     def has_event_invoke_config(self) -> bool:
@@ -234,6 +237,12 @@ def parse_stack(data: dict[str, Any], file: Path) -> Stack:
         reserved = entry.get("reserved_concurrency")
         if reserved is not None and (not isinstance(reserved, int) or reserved < 0):
             raise StackError(f"{where}: reserved_concurrency must be a whole number, 0 or more")
+        recursive_loop = entry.get("recursive_loop", recursion.DEFAULT)
+        if recursive_loop not in recursion.RECURSIVE_LOOPS:
+            raise StackError(
+                f'{where}: recursive_loop must be "Allow" or "Terminate" (Lambda\'s RecursiveLoop), '
+                f"got {recursive_loop!r}"
+            )
         destinations: dict[str, str | None] = {}
         for key in ("on_success", "on_failure"):
             value = entry.get(key)
@@ -254,6 +263,7 @@ def parse_stack(data: dict[str, Any], file: Path) -> Stack:
                 on_success=destinations["on_success"],
                 on_failure=destinations["on_failure"],
                 deny=_faults(functools.partial(deny_list, entry, where)),
+                recursive_loop=recursive_loop,
             )
         )
     subscriptions: list[Subscription] = []
