@@ -254,6 +254,7 @@ class Sandbox:
         await self._runtime.start()
         self._exit.push_async_callback(self._runtime.stop)
         api = LambdaApi(self._runtime, moto_url)
+        api.destination_exists = delivery.exists  # topics and buses are looked up when configured, as on AWS
         # A short shutdown timeout: a long poll proxied to moto must not hold stop() for 20 s.
         runner = web.AppRunner(api.app, access_log=None, handle_signals=False, shutdown_timeout=0.5)
         await runner.setup()

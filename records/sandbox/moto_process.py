@@ -28,6 +28,15 @@ def _watch():
     sys.stdin.buffer.read()
     os._exit(0)
 threading.Thread(target=_watch, daemon=True).start()
+# moto's events that reach a rule's target lack "account"; AWS's have it (the fields of "Amazon
+# EventBridge events": version, id, detail-type, source, account, time, region, resources, detail).
+from moto.events.utils import EventTemplateParser
+if '"account"' not in EventTemplateParser.DEFAULT_EVENT_INPUT_TEMPLATE:
+    EventTemplateParser.DEFAULT_EVENT_INPUT_TEMPLATE = (
+        '{"version": "0", "id": "<id>", "detail-type": "<detail-type>", "source": "<source>", '
+        '"account": "<account>", "time": <time>, "region": "<region>", "resources": <resources>, '
+        '"detail": <detail>}'
+    )
 from moto.server import main
 main(sys.argv[1:])
 """
