@@ -14,7 +14,9 @@ Lambda API path (`/2015-03-31/functions...`, `/2019-09-25/functions...`). Served
   DELETE /2019-09-25/functions/{name}/event-invoke-config  DeleteFunctionEventInvokeConfig
   GET    /2019-09-25/functions/{name}/event-invoke-config/list   ListFunctionEventInvokeConfigs
 
-Errors have AWS's shape: the `x-amzn-ErrorType` header and a `{"Type", "message"}` body.
+Errors have AWS's shape: the `x-amzn-ErrorType` header and a `{"Type", "message"}` body (see
+`LambdaApiError.response`); what Put/UpdateFunctionEventInvokeConfig refuse, and in which words, is
+invoke_config_checks.py.
 
 Every request (Lambda's and the proxied ones) must look like an AWS SDK's: signed with SigV4 (an
 `Authorization: AWS4-HMAC-SHA256 Credential=...` header; the signature itself is not checked, any
