@@ -260,6 +260,7 @@ def aws_cli(sandbox: Sandbox, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+@pytest.mark.slow  # two AWS CLI processes: ~1.5 s, up to ~4 s on a busy machine
 def test_aws_cli_prints_the_refusals(sandbox: Sandbox) -> None:
     bare = aws_cli(sandbox, "lambda", "put-function-event-invoke-config", "--function-name", "order")
     assert bare.returncode == 255  # AWS CLI v1: a service error
