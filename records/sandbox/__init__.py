@@ -199,7 +199,9 @@ class Sandbox:
         self._thread.start()
         # Load the handlers and open the endpoint while moto starts.
         runtime_future = asyncio.run_coroutine_threadsafe(self._make_runtime(), loop)
-        self._moto = MotoProcess(host=self.host)
+        # moto's resources live in the stack's account, so what moto stamps (an EventBridge event's
+        # `account`, queue URLs, ARNs) names the functions' account.
+        self._moto = MotoProcess(host=self.host, account=self.stack.account)
         try:
             moto_url = self._moto.start()
         except MotoProcessError as exc:

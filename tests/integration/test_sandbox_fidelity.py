@@ -286,7 +286,12 @@ def test_aws_cli_prints_the_refusals(sandbox: Sandbox) -> None:
 
 # -- delivery and timing (a stack of its own) ------------------------------------------------------
 
-STACK = """
+OWN_ACCOUNT = "111122223333"  # not moto's default: the events must name the stack's account
+OWN_ARN = f"arn:aws:{{}}:{REGION}:{OWN_ACCOUNT}:{{}}"
+
+STACK = f"""
+account = "{OWN_ACCOUNT}"
+
 [[functions]]
 name = "announce"
 handler = "handlers.py:echo"
@@ -374,7 +379,12 @@ def test_eventbridge_events_are_shaped_as_aws_sends_them(own: tuple[Sandbox, lis
     request_id = invoke(aws, "announce", {"pad": 500_000})
     event = json.loads(receive_until(aws["sqs"], url, mentions(request_id)))
     assert set(event) == {"version", "id", "detail-type", "source", "account", "time", "region", "resources", "detail"}
-    assert (event["version"], event["source"], event["account"], event["region"]) == ("0", "lambda", ACCOUNT, REGION)
+    assert (event["version"], event["source"], event["account"], event["region"]) == (
+        "0",
+        "lambda",
+        OWN_ACCOUNT,
+        REGION,
+    )
     assert event["detail-type"] == "Lambda Function Invocation Result - Success"
     assert event["resources"] == [sandbox.arn("bus", "results"), sandbox.arn("function", "announce") + ":$LATEST"]
     assert len(event["id"]) == 36 and event["time"].endswith("Z")
@@ -385,7 +395,7 @@ def test_eventbridge_events_are_shaped_as_aws_sends_them(own: tuple[Sandbox, lis
 
     failed_id = invoke(aws, "announce", {"fail": True})
     event = json.loads(receive_until(aws["sqs"], url, mentions(failed_id)))
-    assert event["detail-type"] == "Lambda Function Invocation Result - Failure" and event["account"] == ACCOUNT
+    assert event["detail-type"] == "Lambda Function Invocation Result - Failure" and event["account"] == OWN_ACCOUNT
     assert event["detail"]["requestContext"]["condition"] == "RetriesExhausted"
 
 
@@ -422,10 +432,10 @@ def test_fifo_queues_and_topics_of_the_stack(own: tuple[Sandbox, list[DeliveryFa
     aws = clients(sandbox.endpoint_url)
     assert sandbox.queues == ("aged", "in-order.fifo") and sandbox.topics == ("in-order.fifo",)
     config = aws["lambda"].get_function_event_invoke_config(FunctionName="ordered")["DestinationConfig"]
-    assert config["OnSuccess"]["Destination"] == ARN.format("sqs", "in-order.fifo")
-    assert config["OnFailure"]["Destination"] == ARN.format("sns", "in-order.fifo")
+    assert config["OnSuccess"]["Destination"] == OWN_ARN.format("sqs", "in-order.fifo")
+    assert config["OnFailure"]["Destination"] == OWN_ARN.format("sns", "in-order.fifo")
     assert sandbox.arn("queue", "in-order") == sandbox.arn("queue", "in-order.fifo")
-    topic = aws["sns"].get_topic_attributes(TopicArn=ARN.format("sns", "in-order.fifo"))["Attributes"]
+    topic = aws["sns"].get_topic_attributes(TopicArn=OWN_ARN.format("sns", "in-order.fifo"))["Attributes"]
     assert topic["FifoTopic"] == "true"
     before = len(sandbox.stats().delivery_failures)
     invoke(aws, "ordered", {})
@@ -433,7 +443,7 @@ def test_fifo_queues_and_topics_of_the_stack(own: tuple[Sandbox, list[DeliveryFa
     assert sandbox.wait_idle(15)
     new = sandbox.stats().delivery_failures[before:]
     assert {(f.function, f.destination) for f in new} == {
-        ("ordered", ARN.format("sqs", "in-order.fifo")),
-        ("ordered", ARN.format("sns", "in-order.fifo")),
+        ("ordered", OWN_ARN.format("sqs", "in-order.fifo")),
+        ("ordered", OWN_ARN.format("sns", "in-order.fifo")),
     }
     assert all("FIFO" in f.reason for f in new) and failures[-2:] == list(new)
