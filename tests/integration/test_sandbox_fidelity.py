@@ -421,10 +421,11 @@ def test_event_age_exceeded_comes_when_the_next_retry_could_not_start(
     assert young_record["requestContext"]["condition"] == "EventAgeExceeded"
     assert young_record["requestContext"]["approximateInvokeCount"] == 1
     assert young_record["responsePayload"]["errorMessage"] == "always"
-    assert waited(young_record) < backoff * 0.6, waited(young_record)  # not one back-off later
+    # Before the first back-off ends (where the event used to be found too old, one back-off late).
+    assert waited(young_record) < backoff, waited(young_record)
     assert older_record["requestContext"]["condition"] == "EventAgeExceeded"
     assert older_record["requestContext"]["approximateInvokeCount"] == 2
-    assert backoff <= waited(older_record) < backoff + 120 * TIME_FACTOR * 0.5, waited(older_record)
+    assert backoff <= waited(older_record) < backoff + 120 * TIME_FACTOR, waited(older_record)
 
 
 def test_fifo_queues_and_topics_of_the_stack(own: tuple[Sandbox, list[DeliveryFailure]]) -> None:
