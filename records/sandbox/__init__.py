@@ -199,7 +199,9 @@ class Sandbox:
         self._thread.start()
         # Load the handlers and open the endpoint while moto starts.
         runtime_future = asyncio.run_coroutine_threadsafe(self._make_runtime(), loop)
-        self._moto = MotoProcess(host=self.host)
+        # moto's resources live in the stack's account, so what moto stamps (an EventBridge event's
+        # `account`, queue URLs, ARNs) names the functions' account.
+        self._moto = MotoProcess(host=self.host, account=self.stack.account)
         try:
             moto_url = self._moto.start()
         except MotoProcessError as exc:
@@ -254,6 +256,7 @@ class Sandbox:
         await self._runtime.start()
         self._exit.push_async_callback(self._runtime.stop)
         api = LambdaApi(self._runtime, moto_url)
+        api.destination_exists = delivery.exists  # topics and buses are looked up when configured, as on AWS
         # A short shutdown timeout: a long poll proxied to moto must not hold stop() for 20 s.
         runner = web.AppRunner(api.app, access_log=None, handle_signals=False, shutdown_timeout=0.5)
         await runner.setup()

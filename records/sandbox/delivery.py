@@ -36,8 +36,12 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-# The largest record each destination takes; Lambda drops both payloads from a larger record.
-MAX_RECORD_BYTES = {"sqs": 1024 * 1024, "sns": 256 * 1024, "events": 256 * 1024, "lambda": 1024 * 1024}
+# The largest record each destination takes; Lambda drops both payloads from a larger record
+# (AWS Lambda API reference, OnFailure: "Amazon SNS destinations have a message size limit of 256 KB.
+# If the combined size of the function request and response payload exceeds the limit, Lambda will
+# drop the payload"). SQS, EventBridge and asynchronous Lambda invocations take 1 MB since January 2026
+# (AWS Compute Blog, "More room to build: serverless services now support payloads up to 1 MB").
+MAX_RECORD_BYTES = {"sqs": 1024 * 1024, "sns": 256 * 1024, "events": 1024 * 1024, "lambda": 1024 * 1024}
 
 SUCCESS_DETAIL_TYPE = "Lambda Function Invocation Result - Success"
 FAILURE_DETAIL_TYPE = "Lambda Function Invocation Result - Failure"
@@ -101,6 +105,23 @@ class Delivery:
             return
         self.stats.delivered[destination] = self.stats.delivered.get(destination, 0) + 1
 
+    async def exists(self, destination: str) -> bool:
+        """Whether the SNS topic or EventBridge bus an ARN names exists in moto (what Lambda looks
+        up when a destination is configured; other ARNs: True)."""
+        parts = destination.split(":")
+        service, resource = (parts[2], ":".join(parts[5:])) if len(parts) > 5 else ("", "")
+        try:
+            if service == "sns":
+                await self.clients["sns"].get_topic_attributes(TopicArn=destination)
+            elif service == "events":
+                await self.clients["events"].describe_event_bus(Name=resource.removeprefix("event-bus/"))
+        except ClientError as exc:
+            code = exc.response.get("Error", {}).get("Code", "")
+            if code in ("NotFound", "NotFoundException", "ResourceNotFoundException", "InvalidParameter"):
+                return False
+            raise
+        return True
+
     async def _deliver(self, destination: str, record: dict[str, Any], function: Function) -> None:
         parts = destination.split(":")
         if len(parts) < 6 or parts[0] != "arn":
@@ -113,6 +134,9 @@ class Delivery:
             refusal = await self.permissions.refusal(function.name, service, destination)
             if refusal is not None:
                 raise DeliveryError(refusal)
+        # A FIFO queue or topic is accepted when configured and fails here: AWS documents it as an
+        # "unsupported destination type" counted in DestinationDeliveryFailures ("Capturing records of
+        # Lambda asynchronous invocations"); AWS shows no message for it, the reasons below are ours.
         if service == "sqs":
             if resource.endswith(".fifo"):
                 raise DeliveryError("FIFO queues are not supported as destinations")

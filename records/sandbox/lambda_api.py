@@ -16,7 +16,9 @@ Lambda API path (`/2015-03-31/functions...`, `/2019-09-25/functions...`). Served
   PUT    /2024-08-31/functions/{name}/recursion-config     PutFunctionRecursionConfig  } recursion.py
   GET    /2024-08-31/functions/{name}/recursion-config     GetFunctionRecursionConfig  }
 
-Errors have AWS's shape: the `x-amzn-ErrorType` header and a `{"Type", "message"}` body.
+Errors have AWS's shape: the `x-amzn-ErrorType` header and a `{"Type", "message"}` body (see
+`LambdaApiError.response`); what Put/UpdateFunctionEventInvokeConfig refuse, and in which words, is
+invoke_config_checks.py.
 
 Every request (Lambda's and the proxied ones) must look like an AWS SDK's: signed with SigV4 (an
 `Authorization: AWS4-HMAC-SHA256 Credential=...` header; the signature itself is not checked, any
@@ -32,12 +34,14 @@ import json
 import logging
 import re
 import uuid
+from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import unquote
 
 import aiohttp
 from aiohttp import web
 
+from records.sandbox import invoke_config_checks as checks
 from records.sandbox import lambda_reads, recursion
 from records.sandbox.runtime import EventInvokeConfig, Function, Runtime
 
@@ -52,9 +56,6 @@ _LAMBDA_PATHS = (
     "/2018-10-31/layers",
     "/2017-03-31/tags",
 )
-# Lambda's own pattern for destination ARNs, and the services it accepts.
-_DESTINATION_ARN = re.compile(r"^arn:(aws[a-zA-Z0-9-]*):([a-zA-Z0-9-]+):([a-z]{2}(-gov)?-[a-z]+-\d)?:(\d{12})?:(.+)$")
-_DESTINATION_SERVICES = {"sqs", "sns", "lambda", "events", "s3"}
 _HOP_HEADERS = {"host", "content-length", "transfer-encoding", "connection", "keep-alive"}
 _SIGV4 = "AWS4-HMAC-SHA256 Credential="
 _LOOPBACK_NAMES = {"127.0.0.1", "localhost", "::1"}
@@ -68,8 +69,15 @@ class LambdaApiError(Exception):
         self.message = message
 
     def response(self) -> web.Response:
+        # AWS's bodies (AWS-recorded responses): ResourceNotFoundException spells its key "Message",
+        # a ValidationException (the request's shape, checked before Lambda) has no "Type".
+        body: dict[str, str] = {"Type": "User", "message": self.message}
+        if self.error_type == "ResourceNotFoundException":
+            body = {"Type": "User", "Message": self.message}
+        elif self.error_type == "ValidationException":
+            body = {"message": self.message}
         return web.json_response(
-            {"Type": "User", "message": self.message},
+            body,
             status=self.status,
             headers={"x-amzn-ErrorType": self.error_type, "x-amzn-RequestId": str(uuid.uuid4())},
         )
@@ -138,6 +146,9 @@ class LambdaApi:
         self.runtime = runtime
         self.moto_url = moto_url.rstrip("/")
         self._session: aiohttp.ClientSession | None = None
+        # Whether an SNS topic or EventBridge bus exists (set by the sandbox: delivery.Delivery.exists);
+        # None: destinations are not looked up when configured.
+        self.destination_exists: Callable[[str], Awaitable[bool]] | None = None
         self.app = web.Application(client_max_size=8 * 1024 * 1024)
         self.app.router.add_route("*", "/{tail:.*}", self.dispatch)
         self.app.on_cleanup.append(self._close)
@@ -203,20 +214,21 @@ class LambdaApi:
             and parts[1] == "functions"
             and parts[3] == "event-invoke-config"
         ):
-            function = self._function(parts[2], request)
             if len(parts) == 5 and parts[4] == "list" and method == "GET":
+                function = self._config_function(parts[2], request, "LIST")
                 configs = [function.config.to_api(function.qualified_arn)] if function.config else []
                 return web.json_response({"FunctionEventInvokeConfigs": configs})
             if len(parts) == 4:
                 if method == "GET":
-                    return self._get_config(function)
+                    return self._get_config(self._config_function(parts[2], request, method))
                 if method == "DELETE":
+                    function = self._config_function(parts[2], request, method)
                     if function.config is None:
                         raise self._no_config(function)
                     function.config = None
                     return web.Response(status=204)
                 if method in ("PUT", "POST"):
-                    return await self._put_config(function, request, replace=method == "PUT")
+                    return await self._put_config(parts[2], request, replace=method == "PUT")
         raise LambdaApiError(
             400,
             "InvalidRequestContentException",
@@ -313,61 +325,61 @@ class LambdaApi:
             raise self._no_config(function)
         return web.json_response(function.config.to_api(function.qualified_arn))
 
-    async def _put_config(self, function: Function, request: web.Request, replace: bool) -> web.Response:
+    def _config_function(self, name: str, request: web.Request, method: str) -> Function:
+        """The function an event-invoke-config call names, refused with AWS's wording for that call
+        when it (or its qualifier) does not exist (invoke_config_checks.function_missing)."""
+        try:
+            return self._function(name, request)
+        except LambdaApiError as exc:
+            if exc.status != 404:
+                raise
+            if name.startswith("arn:"):
+                fields = name.split(":")
+                arn, qualifier = ":".join(fields[:7]), ":".join(fields[7:])
+            else:
+                base, _, qualifier = name.partition(":")
+                arn = self.runtime.stack.function_arn(base)
+            message = checks.function_missing(method, arn, request.query.get("Qualifier") or qualifier or None)
+            raise LambdaApiError(404, "ResourceNotFoundException", message) from exc
+
+    async def _put_config(self, name: str, request: web.Request, replace: bool) -> web.Response:
         try:
             body = await request.json()
         except ValueError as exc:
             raise _unparsable(exc) from exc
         if not isinstance(body, dict):
             raise LambdaApiError(400, "InvalidRequestContentException", "the request body must be a JSON object")
+        try:
+            checks.check_types(body)
+            checks.check_shape(body)
+        except checks.Refused as exc:
+            raise LambdaApiError(400, exc.code, exc.message) from exc
+        function = self._config_function(name, request, request.method)
         if not replace and function.config is None:
             raise self._no_config(function)
+        found = checks.destinations(body)
+        try:
+            await checks.check_destinations(
+                function.name,
+                found,
+                lambda arn: self.runtime.function(arn) is not None,
+                self.destination_exists,
+            )
+        except checks.Refused as exc:
+            raise LambdaApiError(400, exc.code, exc.message) from exc
         config = EventInvokeConfig() if replace or function.config is None else function.config
         new = EventInvokeConfig(
             config.maximum_retry_attempts, config.maximum_event_age, config.on_success, config.on_failure
         )
         if "MaximumRetryAttempts" in body:
-            retries = body["MaximumRetryAttempts"]
-            if not isinstance(retries, int) or not 0 <= retries <= 2:
-                raise _invalid(f"MaximumRetryAttempts must be between 0 and 2, got {retries!r}")
-            new.maximum_retry_attempts = retries
+            new.maximum_retry_attempts = body["MaximumRetryAttempts"]
         if "MaximumEventAgeInSeconds" in body:
-            age = body["MaximumEventAgeInSeconds"]
-            if not isinstance(age, int) or not 60 <= age <= 21600:
-                raise _invalid(f"MaximumEventAgeInSeconds must be between 60 and 21600, got {age!r}")
-            new.maximum_event_age = age
-        destinations = body.get("DestinationConfig")
-        if destinations is not None:
-            if not isinstance(destinations, dict):
-                raise _invalid("DestinationConfig must be an object with OnSuccess and OnFailure")
-            for key, attr in (("OnSuccess", "on_success"), ("OnFailure", "on_failure")):
-                if key in destinations:
-                    setattr(new, attr, self._destination(function, key, destinations[key]))
+            new.maximum_event_age = body["MaximumEventAgeInSeconds"]
+        for key, attr in (("OnSuccess", "on_success"), ("OnFailure", "on_failure")):
+            if key in found:
+                setattr(new, attr, found[key])
         function.config = new
         return web.json_response(new.to_api(function.qualified_arn))
-
-    def _destination(self, function: Function, key: str, value: Any) -> str | None:
-        destination = value.get("Destination") if isinstance(value, dict) else None
-        if destination in (None, ""):
-            return None
-        if not isinstance(destination, str) or not _DESTINATION_ARN.match(destination):
-            raise LambdaApiError(
-                400,
-                "ValidationException",
-                f"1 validation error detected: Value {destination!r} at 'destinationConfig.{key[0].lower()}{key[1:]}"
-                ".destination' failed to satisfy constraint: Member must satisfy regular expression pattern: "
-                + _DESTINATION_ARN.pattern,
-            )
-        service = destination.split(":")[2]
-        if service not in _DESTINATION_SERVICES:
-            raise _invalid(f"The destination ARN {destination} is invalid: {service} is not a supported destination")
-        if service == "s3" and key == "OnSuccess":
-            raise _invalid("S3 buckets are supported only as OnFailure destinations")
-        if service == "lambda":
-            target = self.runtime.function(destination)
-            if target is not None and target.name == function.name:
-                raise _invalid("You can't specify the function as a destination for itself.")
-        return destination
 
     # -- proxy to moto ------------------------------------------------------------------------------
 

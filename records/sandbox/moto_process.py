@@ -28,6 +28,15 @@ def _watch():
     sys.stdin.buffer.read()
     os._exit(0)
 threading.Thread(target=_watch, daemon=True).start()
+# moto's events that reach a rule's target lack "account"; AWS's have it (the fields of "Amazon
+# EventBridge events": version, id, detail-type, source, account, time, region, resources, detail).
+from moto.events.utils import EventTemplateParser
+if '"account"' not in EventTemplateParser.DEFAULT_EVENT_INPUT_TEMPLATE:
+    EventTemplateParser.DEFAULT_EVENT_INPUT_TEMPLATE = (
+        '{"version": "0", "id": "<id>", "detail-type": "<detail-type>", "source": "<source>", '
+        '"account": "<account>", "time": <time>, "region": "<region>", "resources": <resources>, '
+        '"detail": <detail>}'
+    )
 from moto.server import main
 main(sys.argv[1:])
 """
@@ -40,8 +49,11 @@ class MotoProcessError(RuntimeError):
 class MotoProcess:
     """A `moto.server` child process. Use `start()` / `stop()` or `with MotoProcess() as moto:`."""
 
-    def __init__(self, host: str = "127.0.0.1", start_timeout: float = 30.0, grace: float = 3.0) -> None:
+    def __init__(
+        self, host: str = "127.0.0.1", start_timeout: float = 30.0, grace: float = 3.0, account: str | None = None
+    ) -> None:
         self.host = host
+        self.account = account  # MOTO_ACCOUNT_ID: every resource (and ARN) in this account
         self.start_timeout = start_timeout
         self.grace = grace
         self.port: int | None = None
@@ -68,6 +80,8 @@ class MotoProcess:
         env.setdefault("AWS_ACCESS_KEY_ID", "testing")
         env.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
         env["PYTHONUNBUFFERED"] = "1"
+        if self.account is not None:
+            env["MOTO_ACCOUNT_ID"] = self.account
         self._process = subprocess.Popen(
             [sys.executable, "-c", _LAUNCHER, "-H", self.host, "-p", "0"],
             stdin=subprocess.PIPE,

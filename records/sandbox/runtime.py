@@ -2,9 +2,10 @@
 
 Each function has its own event queue and a few workers. An event is tried once, then retried up
 to MaximumRetryAttempts (0-2, default 2) times after AWS's back-off (about 1 and 2 minutes) scaled by
-the time factor; an event older than MaximumEventAgeInSeconds (also scaled) is dropped with
-condition EventAgeExceeded. Each outcome becomes an execution record in AWS's shape, handed to the
-`deliver` callback with the destination ARN the function's event-invoke config names.
+the time factor; an event whose next retry could not start within MaximumEventAgeInSeconds (also
+scaled) ends at once with condition EventAgeExceeded (as does one found too old when dequeued).
+Each outcome becomes an execution record in AWS's shape, handed to the `deliver` callback with
+the destination ARN the function's event-invoke config names.
 
 Handlers run in worker threads (`handler(event, context)` with a Lambda-like context). A handler
 that runs past its timeout is reported as `Sandbox.Timedout`; Python cannot stop the thread, so its
@@ -383,8 +384,14 @@ class Runtime:
         if event.attempts > function.retries:
             await self._finish(function, event, "RetriesExhausted")
             return
-        self.stats.retries += 1
         delay = BACKOFF_SECONDS[min(event.attempts - 1, len(BACKOFF_SECONDS) - 1)] * self.time_factor
+        if time.monotonic() + delay > event.enqueued + age_limit:
+            # The next retry could not start before the event is too old: Lambda gives up now, not
+            # after the back-off (AWS-recorded: MaximumEventAgeInSeconds 60 -> EventAgeExceeded with
+            # approximateInvokeCount 1, well before the ~60 s back-off; 90 -> after the 2nd attempt).
+            await self._finish(function, event, "EventAgeExceeded")
+            return
+        self.stats.retries += 1
         queue = self._queues[function.name]
         timer: asyncio.TimerHandle
 

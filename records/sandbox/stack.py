@@ -14,7 +14,8 @@ A stack is TOML (see `default_stack.toml`, the seed article's order system)::
     recursive_loop = "Allow"     # optional; Lambda's default "Terminate" stops a recursive loop (recursion.py)
 
     [[queues]]
-    name = "order-failures"      # `fifo = true` is allowed, to see Lambda refuse it at delivery time
+    name = "order-failures"      # `fifo = true` makes order-failures.fifo (also on [[topics]]),
+                                 # to see Lambda fail to deliver to it, as AWS does
     [[topics]]
     name = "order-notifications"
     [[buses]]
@@ -111,12 +112,14 @@ class Stack:
         return f"arn:aws:lambda:{self.region}:{self.account}:function:{name}"
 
     def arn(self, kind: str, name: str) -> str:
+        """The ARN of `name`; a queue or topic declared `fifo = true` is found by its declared name
+        too (`queue:records` -> ...:records.fifo), as its ARN ends in .fifo on AWS."""
         if kind == "function":
             return self.function_arn(name)
         if kind == "queue":
-            return f"arn:aws:sqs:{self.region}:{self.account}:{name}"
+            return f"arn:aws:sqs:{self.region}:{self.account}:{_fifo_name(self.queues, name)}"
         if kind == "topic":
-            return f"arn:aws:sns:{self.region}:{self.account}:{name}"
+            return f"arn:aws:sns:{self.region}:{self.account}:{_fifo_name(self.topics, name)}"
         if kind == "bus":
             return f"arn:aws:events:{self.region}:{self.account}:event-bus/{name}"
         if kind == "bucket":
@@ -128,6 +131,11 @@ class Stack:
 
     def load_handler(self, spec: FunctionSpec) -> Handler:
         return load_handler(spec.handler, self.base_dir, where=f"{self.path}: function {spec.name!r}")
+
+
+def _fifo_name(declared: tuple[str, ...], name: str) -> str:
+    """`name`, or `name.fifo` when that is what the stack declares (`fifo = true`)."""
+    return f"{name}.fifo" if name not in declared and f"{name}.fifo" in declared else name
 
 
 def load_handler(reference: str, base_dir: Path, where: str = "handler") -> Handler:
@@ -184,7 +192,7 @@ def _names(data: dict[str, Any], key: str, file: Path) -> tuple[str, ...]:
         name = entry.get("name") if isinstance(entry, dict) else None
         if not isinstance(name, str) or not name:
             raise StackError(f"{file}: {key}[{index}] needs a name")
-        if key == "queues" and entry.get("fifo") and not name.endswith(".fifo"):
+        if key in ("queues", "topics") and entry.get("fifo") and not name.endswith(".fifo"):
             name += ".fifo"
         names.append(name)
     return tuple(names)
@@ -274,8 +282,9 @@ def parse_stack(data: dict[str, Any], file: Path) -> Stack:
             or not isinstance(entry.get("queue"), str)
         ):
             raise StackError(f'{file}: subscriptions[{index}] needs topic = "..." and queue = "..."')
-        subscriptions.append(Subscription(entry["topic"], entry["queue"], bool(entry.get("raw", False))))
-        if entry["topic"] not in stack.topics or entry["queue"] not in stack.queues:
+        topic, queue = _fifo_name(stack.topics, entry["topic"]), _fifo_name(stack.queues, entry["queue"])
+        subscriptions.append(Subscription(topic, queue, bool(entry.get("raw", False))))
+        if topic not in stack.topics or queue not in stack.queues:
             raise StackError(f"{file}: subscriptions[{index}] names a topic or queue the stack does not declare")
     return Stack(
         path=stack.path,
