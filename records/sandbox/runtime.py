@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import json
 import logging
 import threading
@@ -26,6 +27,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from records.sandbox import qualifiers
 from records.sandbox.stack import FunctionSpec, Handler, Stack
 
 if TYPE_CHECKING:
@@ -80,6 +82,14 @@ class Function:
     last_modified: str = field(
         default_factory=lambda: datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "+0000"
     )
+    # Versions and aliases (qualifiers.py): a function invoked through `name:qualifier` is a view
+    # of it with `qualifier` set, the version that runs and that version's configuration.
+    qualifier: str | None = None  # the version number or alias invoked; None: unqualified
+    version: str = qualifiers.LATEST  # the version that runs
+    description: str = qualifiers.DESCRIPTION
+    published: qualifiers.Qualifiers[FunctionSpec, EventInvokeConfig] = field(
+        default_factory=qualifiers.Qualifiers
+    )  # its versions, aliases and their configs: shared by its views
 
     @property
     def name(self) -> str:
@@ -87,7 +97,26 @@ class Function:
 
     @property
     def qualified_arn(self) -> str:
-        return f"{self.arn}:$LATEST"
+        """The ARN records name: `...:function:order:$LATEST` unqualified, else with the qualifier
+        invoked (`...:order:1`, `...:order:live`)."""
+        return f"{self.arn}:{self.qualifier or qualifiers.LATEST}"
+
+    def at(self, qualifier: str | None) -> Function | None:
+        """The function as invoked through a version or alias (itself for none or "$LATEST"):
+        that version's configuration and `qualifier`'s event-invoke config. None: no such qualifier."""
+        if qualifier is None or qualifier == qualifiers.LATEST:
+            return self
+        found = qualifiers.resolve(self.published, qualifier)
+        if found is None:
+            return None
+        version, published = found
+        view = dataclasses.replace(
+            self, config=self.published.configs.get(qualifier), qualifier=qualifier, version=version
+        )
+        if published is not None:  # reserved concurrency is the function's, not the version's
+            view.spec = dataclasses.replace(published.spec, reserved_concurrency=self.spec.reserved_concurrency)
+            view.description, view.last_modified = published.description, published.last_modified
+        return view
 
     @property
     def retries(self) -> int:
@@ -123,6 +152,7 @@ class PendingEvent:
     enqueued: float  # monotonic
     attempts: int = 0
     last: Outcome | None = None
+    qualifier: str | None = None  # the version or alias invoked (qualifiers.py)
 
 
 @dataclass(slots=True)
@@ -217,7 +247,7 @@ def make_record(function: Function, event: PendingEvent, condition: str) -> dict
         "requestPayload": event.payload,
     }
     if event.last is not None:
-        context: dict[str, Any] = {"statusCode": event.last.status_code, "executedVersion": "$LATEST"}
+        context: dict[str, Any] = {"statusCode": event.last.status_code, "executedVersion": function.version}
         if event.last.function_error is not None:
             context["functionError"] = event.last.function_error
         record["responseContext"] = context
@@ -251,6 +281,7 @@ class Runtime:
                 )
             handler = handlers[spec.name] if handlers and spec.name in handlers else stack.load_handler(spec)
             self.functions[spec.name] = Function(spec, stack.function_arn(spec.name), handler, config)
+            qualifiers.set_up(self.functions[spec.name].published, spec, spec.versions, spec.aliases)
         self._queues: dict[str, asyncio.Queue[PendingEvent]] = {}
         self._tasks: list[asyncio.Task[None]] = []
         self._timers: set[asyncio.TimerHandle] = set()
@@ -301,7 +332,7 @@ class Runtime:
 
     def enqueue(self, function: Function, payload: Any, request_id: str | None = None) -> str:
         """Accept an asynchronous invocation (InvocationType Event); returns its request id."""
-        event = PendingEvent(request_id or str(uuid.uuid4()), payload, time.monotonic())
+        event = PendingEvent(request_id or str(uuid.uuid4()), payload, time.monotonic(), qualifier=function.qualifier)
         self.stats.accepted += 1
         self.count(function, "AsyncEventsReceived")
         self._in_flight += 1
@@ -344,6 +375,7 @@ class Runtime:
                 self._finished()
 
     async def _process(self, function: Function, event: PendingEvent) -> None:
+        function = function.at(event.qualifier) or function  # (an alias deleted meanwhile: $LATEST)
         if function.spec.reserved_concurrency == 0:  # throttled before any attempt
             self.count(function, "Throttles")
             await self._finish(function, event, "ZeroReservedConcurrency")

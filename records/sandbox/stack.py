@@ -11,6 +11,9 @@ A stack is TOML (see `default_stack.toml`, the seed article's order system)::
     reserved_concurrency = 0     # optional; 0 throttles every event (condition ZeroReservedConcurrency)
     on_success = "function:update-inventory"   # kind:name (function, queue, topic, bus, bucket) or an ARN
     on_failure = "queue:order-failures"
+    versions = 1                 # optional: publish version "1" at start (Lambda publishes no second
+                                 # version of an unchanged configuration, so 0 or 1)
+    aliases = { live = "1" }     # optional: alias name -> version ("1" or "$LATEST")
 
     [[queues]]
     name = "order-failures"      # `fifo = true` is allowed, to see Lambda refuse it at delivery time
@@ -42,6 +45,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
+from records.sandbox import qualifiers
 from records.sandbox.stack_faults import FaultError, Faults, deny_list, parse_faults
 
 DEFAULT_STACK = Path(__file__).with_name("default_stack.toml")
@@ -70,6 +74,8 @@ class FunctionSpec:
     on_success: str | None = None  # an ARN once the stack is resolved
     on_failure: str | None = None
     deny: tuple[str, ...] = ()  # actions taken out of its role (stack_faults.py)
+    versions: int = 0  # versions published at start (qualifiers.py)
+    aliases: tuple[tuple[str, str], ...] = ()  # (alias name, version) created at start
 
     @property
     def has_event_invoke_config(self) -> bool:
@@ -234,6 +240,12 @@ def parse_stack(data: dict[str, Any], file: Path) -> Stack:
         reserved = entry.get("reserved_concurrency")
         if reserved is not None and (not isinstance(reserved, int) or reserved < 0):
             raise StackError(f"{where}: reserved_concurrency must be a whole number, 0 or more")
+        versions = entry.get("versions", 0)
+        if versions not in (0, 1) or isinstance(versions, bool):
+            raise StackError(
+                f"{where}: versions must be 0 or 1 (Lambda publishes no new version while the "
+                "configuration is unchanged, so a stack can publish one)"
+            )
         destinations: dict[str, str | None] = {}
         for key in ("on_success", "on_failure"):
             value = entry.get(key)
@@ -254,6 +266,8 @@ def parse_stack(data: dict[str, Any], file: Path) -> Stack:
                 on_success=destinations["on_success"],
                 on_failure=destinations["on_failure"],
                 deny=_faults(functools.partial(deny_list, entry, where)),
+                versions=versions,
+                aliases=_aliases(entry.get("aliases"), versions, where),
             )
         )
     subscriptions: list[Subscription] = []
@@ -287,6 +301,26 @@ def _faults(parse: Callable[[], T]) -> T:
         return parse()
     except FaultError as exc:
         raise StackError(str(exc)) from exc
+
+
+def _aliases(value: Any, versions: int, where: str) -> tuple[tuple[str, str], ...]:
+    """`aliases = { live = "1" }` -> (("live", "1"),), checked against the versions published."""
+    if value is None:
+        return ()
+    if not isinstance(value, dict):
+        raise StackError(f'{where}: aliases must be a table, e.g. aliases = {{ live = "1" }}')
+    aliases: list[tuple[str, str]] = []
+    for name, version in value.items():
+        if not qualifiers.valid_alias_name(name):
+            raise StackError(f"{where}: alias name {name!r} must be 1-128 letters, digits, - or _ and not only digits")
+        text = str(version) if isinstance(version, int) and not isinstance(version, bool) else version
+        if text != qualifiers.LATEST and not (isinstance(text, str) and text.isdigit() and 1 <= int(text) <= versions):
+            published = "version 1 (versions = 1)" if versions else "no version (add versions = 1)"
+            raise StackError(
+                f'{where}: alias {name!r} points at {version!r}; the stack publishes {published}, or use "$LATEST"'
+            )
+        aliases.append((name, str(text)))
+    return tuple(aliases)
 
 
 def _destination_arn(stack: Stack, value: str, where: str) -> str:
