@@ -295,14 +295,11 @@ class Runtime:
             self.metrics.count(function.name, metric, value)
 
     def function(self, name_or_arn: str) -> Function | None:
-        """Look a function up by name, name:qualifier, or (partial) ARN."""
-        name = name_or_arn
-        if name.startswith("arn:"):
-            parts = name.split(":")
-            name = parts[6] if len(parts) > 6 else ""
-        else:
-            name = name.split(":")[0]
-        return self.functions.get(name)
+        """Look a function up by name, name:qualifier, or (partial) ARN; with a qualifier, the
+        function as invoked through that version or alias (None when it has no such one)."""
+        name, qualifier = qualifiers.split_name(name_or_arn)
+        function = self.functions.get(name)
+        return function.at(qualifier) if function is not None else None
 
     async def start(self) -> None:
         for function in self.functions.values():

@@ -36,6 +36,11 @@ on_failure = "queue:live-records"  # so its role may send to live-records, the a
 name = "plain"
 handler = "handlers.py:order"
 
+[[functions]]
+name = "upstream"
+handler = "handlers.py:order"
+on_success = "arn:aws:lambda:us-east-1:123456789012:function:order:live"  # a destination through an alias
+
 [[queues]]
 name = "latest-records"
 
@@ -134,7 +139,11 @@ def test_qualified_configuration_names_the_qualifier_and_the_version(aws: dict[s
 
 def test_list_functions_lists_latest_and_with_all_every_version(aws: dict[str, Any]) -> None:
     lam = aws["lambda"]
-    assert {f["FunctionArn"] for f in lam.list_functions()["Functions"]} == {ARN.format("order"), ARN.format("plain")}
+    assert {f["FunctionArn"] for f in lam.list_functions()["Functions"]} == {
+        ARN.format("order"),
+        ARN.format("plain"),
+        ARN.format("upstream"),
+    }
     every = {(f["FunctionName"], f["Version"]) for f in lam.list_functions(FunctionVersion="ALL")["Functions"]}
     assert {("order", "$LATEST"), ("order", "1"), ("plain", "$LATEST")} <= every
 
@@ -319,6 +328,23 @@ def test_an_event_through_an_alias_uses_the_alias_config_and_names_the_alias(aws
         record = json.loads(receive_until(sqs, queue_url(aws, "latest-records"), mentions(latest_id)))
         assert record["requestContext"]["functionArn"] == ARN.format("order:$LATEST")
         assert record["responseContext"]["executedVersion"] == "$LATEST"
+    finally:
+        lam.delete_function_event_invoke_config(FunctionName="order", Qualifier="live")
+
+
+def test_a_lambda_destination_through_an_alias_runs_the_alias(aws: dict[str, Any]) -> None:
+    """upstream's OnSuccess is order:live: its record is an event of order through live (version 1),
+    whose own record goes where live's config says."""
+    lam, sqs = aws["lambda"], aws["sqs"]
+    destination = {"OnSuccess": {"Destination": QUEUE.format("live-records")}}
+    lam.put_function_event_invoke_config(FunctionName="order", Qualifier="live", DestinationConfig=destination)
+    try:
+        invoked = lam.invoke(FunctionName="upstream", InvocationType="Event", Payload=b'{"from": "upstream"}')
+        request_id = invoked["ResponseMetadata"]["RequestId"]
+        record = json.loads(receive_until(sqs, queue_url(aws, "live-records"), mentions(request_id)))
+        assert record["requestContext"]["functionArn"] == ARN.format("order:live")
+        assert record["responseContext"]["executedVersion"] == "1"
+        assert record["requestPayload"]["requestContext"]["functionArn"] == ARN.format("upstream:$LATEST")
     finally:
         lam.delete_function_event_invoke_config(FunctionName="order", Qualifier="live")
 
