@@ -13,6 +13,11 @@ Lambda API path (`/2015-03-31/functions...`, `/2019-09-25/functions...`). Served
   GET    /2019-09-25/functions/{name}/event-invoke-config  GetFunctionEventInvokeConfig
   DELETE /2019-09-25/functions/{name}/event-invoke-config  DeleteFunctionEventInvokeConfig
   GET    /2019-09-25/functions/{name}/event-invoke-config/list   ListFunctionEventInvokeConfigs
+  .../versions, .../aliases[/{alias}], configs of versions and aliases    versions.py
+
+A qualifier (`?Qualifier=`, `name:qualifier`, a qualified ARN) names a published version or alias:
+`_function` answers the function's view through it (qualifiers.py), which Invoke runs and
+GetFunction(Configuration) describes.
 
 Errors have AWS's shape: the `x-amzn-ErrorType` header and a `{"Type", "message"}` body.
 
