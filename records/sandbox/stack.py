@@ -241,7 +241,7 @@ def parse_stack(data: dict[str, Any], file: Path) -> Stack:
         if reserved is not None and (not isinstance(reserved, int) or reserved < 0):
             raise StackError(f"{where}: reserved_concurrency must be a whole number, 0 or more")
         versions = entry.get("versions", 0)
-        if versions not in (0, 1) or isinstance(versions, bool):
+        if not isinstance(versions, int) or isinstance(versions, bool) or versions not in (0, 1):
             raise StackError(
                 f"{where}: versions must be 0 or 1 (Lambda publishes no new version while the "
                 "configuration is unchanged, so a stack can publish one)"

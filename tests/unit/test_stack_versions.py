@@ -32,6 +32,11 @@ def test_versions_and_aliases_are_read() -> None:
             "configuration is unchanged, so a stack can publish one)",
         ),
         (
+            {"versions": 1.0},
+            "stack.toml: functions[0]: versions must be 0 or 1 (Lambda publishes no new version while the "
+            "configuration is unchanged, so a stack can publish one)",
+        ),
+        (
             {"versions": True},
             "stack.toml: functions[0]: versions must be 0 or 1 (Lambda publishes no new version while the "
             "configuration is unchanged, so a stack can publish one)",
