@@ -15,6 +15,11 @@ Lambda API path (`/2015-03-31/functions...`, `/2019-09-25/functions...`). Served
   GET    /2019-09-25/functions/{name}/event-invoke-config/list   ListFunctionEventInvokeConfigs
   PUT    /2024-08-31/functions/{name}/recursion-config     PutFunctionRecursionConfig  } recursion.py
   GET    /2024-08-31/functions/{name}/recursion-config     GetFunctionRecursionConfig  }
+  .../versions, .../aliases[/{alias}], configs of versions and aliases    versions.py
+
+A qualifier (`?Qualifier=`, `name:qualifier`, a qualified ARN) names a published version or alias:
+`_function` answers the function's view through it (qualifiers.py), which Invoke runs and
+GetFunction(Configuration) describes.
 
 Errors have AWS's shape: the `x-amzn-ErrorType` header and a `{"Type", "message"}` body (see
 `LambdaApiError.response`); what Put/UpdateFunctionEventInvokeConfig refuse, and in which words, is
@@ -42,7 +47,7 @@ import aiohttp
 from aiohttp import web
 
 from records.sandbox import invoke_config_checks as checks
-from records.sandbox import lambda_reads, recursion
+from records.sandbox import lambda_reads, qualifiers, recursion, versions
 from records.sandbox.runtime import EventInvokeConfig, Function, Runtime
 
 log = logging.getLogger(__name__)
@@ -186,6 +191,12 @@ class LambdaApi:
     async def _lambda(self, request: web.Request) -> web.StreamResponse:
         parts = [unquote(part) for part in request.path.strip("/").split("/")]
         method = request.method
+        try:  # versions, aliases and the event-invoke configs of both
+            answered = await versions.answer(self, parts, method, request)
+        except versions.ApiError as exc:
+            raise LambdaApiError(exc.status, exc.error_type, exc.message) from exc
+        if answered is not None:
+            return answered
         try:
             read = lambda_reads.answer(
                 parts,
@@ -236,31 +247,35 @@ class LambdaApi:
         )
 
     def _function(self, name: str, request: web.Request) -> Function:
-        qualifier = request.query.get("Qualifier")
-        function = self.runtime.function(name)
+        """The function a call names (`name`, `name:qualifier`, an ARN, `?Qualifier=`): the function
+        itself, or its view through a version or alias (qualifiers.py)."""
+        asked = request.query.get("Qualifier")
+        try:
+            function_name, qualifier = qualifiers.requested(name, asked)
+        except qualifiers.QualifierMismatch as exc:
+            raise _invalid(str(exc)) from exc
+        function = self.runtime.function(function_name)
         if function is None:
-            raise _not_found(self.runtime, name)
-        for value in (
-            qualifier,
-            name.rsplit(":", maxsplit=1)[-1] if ":" in name and not name.startswith("arn:") else None,
-        ):
-            if value not in (None, "$LATEST"):
-                raise _not_found(self.runtime, f"{function.arn}:{value}")
-        return function
+            named = name if asked is None or qualifiers.split_name(name)[1] is not None else f"{name}:{asked}"
+            raise _not_found(self.runtime, named)
+        found = function.at(qualifier)
+        if found is None:
+            raise _not_found(self.runtime, f"{function.arn}:{qualifier}")
+        return found
 
     def _configuration(self, function: Function) -> dict[str, Any]:
         return {
             "FunctionName": function.name,
-            "FunctionArn": function.arn,
+            "FunctionArn": function.arn if function.qualifier is None else function.qualified_arn,
             "Runtime": "python3.12",
             "Role": self.runtime.stack.role_arn(function.name),
             "Handler": function.spec.handler,
             "CodeSize": 0,
-            "Description": "run by the lambdest-tui sandbox",
+            "Description": function.description,
             "Timeout": int(function.spec.timeout),
             "MemorySize": 128,
             "LastModified": function.last_modified,
-            "Version": "$LATEST",
+            "Version": function.version,
             "State": "Active",
             "LastUpdateStatus": "Successful",
             "PackageType": "Zip",
@@ -289,7 +304,7 @@ class LambdaApi:
             raise _unparsable(exc) from exc
         request_id = str(uuid.uuid4())
         lineage = recursion.parse_header(request.headers.get("X-Amzn-Trace-Id"))  # the caller's chain
-        headers = {"x-amzn-RequestId": request_id, "X-Amz-Executed-Version": "$LATEST"}
+        headers = {"x-amzn-RequestId": request_id}
         if invocation_type == "DryRun":
             return web.Response(status=204, headers=headers)
         if invocation_type == "Event":
@@ -307,6 +322,10 @@ class LambdaApi:
             raise LambdaApiError(400, recursion.ERROR_TYPE, recursion.ERROR_MESSAGE)
         trace = recursion.trace_header(recursion.advanced(lineage, function.arn))
         outcome = await self.runtime.run_once(function, payload, request_id, trace_header=trace)
+        # Only a RequestResponse answer names the version that ran (alias resolved); AWS sends no
+        # X-Amz-Executed-Version for Event (202) or DryRun (204): AWS-recorded responses in
+        # localstack's test_lambda.snapshot.json (test_invocation_type_no_return_payload).
+        headers["X-Amz-Executed-Version"] = function.version
         if outcome.function_error is not None:
             headers["X-Amz-Function-Error"] = outcome.function_error
         return web.Response(status=200, body=outcome.body(), headers=headers, content_type="application/json")
@@ -379,6 +398,10 @@ class LambdaApi:
             if key in found:
                 setattr(new, attr, found[key])
         function.config = new
+        if function.qualifier not in (None, qualifiers.LATEST):  # a view (a copy): the config lives with the function
+            base = self.runtime.function(function.name)
+            if base is not None:
+                base.published.configs[function.qualifier] = new
         return web.json_response(new.to_api(function.qualified_arn))
 
     # -- proxy to moto ------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import json
 import logging
 import threading
@@ -27,7 +28,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from records.sandbox import recursion
+from records.sandbox import qualifiers, recursion
 from records.sandbox.stack import FunctionSpec, Handler, Stack
 
 if TYPE_CHECKING:
@@ -83,6 +84,14 @@ class Function:
     last_modified: str = field(
         default_factory=lambda: datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "+0000"
     )
+    # Versions and aliases (qualifiers.py): a function invoked through `name:qualifier` is a view
+    # of it with `qualifier` set, the version that runs and that version's configuration.
+    qualifier: str | None = None  # the version number or alias invoked; None: unqualified
+    version: str = qualifiers.LATEST  # the version that runs
+    description: str = qualifiers.DESCRIPTION
+    published: qualifiers.Qualifiers[FunctionSpec, EventInvokeConfig] = field(
+        default_factory=qualifiers.Qualifiers
+    )  # its versions, aliases and their configs: shared by its views
 
     @property
     def name(self) -> str:
@@ -90,7 +99,26 @@ class Function:
 
     @property
     def qualified_arn(self) -> str:
-        return f"{self.arn}:$LATEST"
+        """The ARN records name: `...:function:order:$LATEST` unqualified, else with the qualifier
+        invoked (`...:order:1`, `...:order:live`)."""
+        return f"{self.arn}:{self.qualifier or qualifiers.LATEST}"
+
+    def at(self, qualifier: str | None) -> Function | None:
+        """The function as invoked through a version or alias (itself for none or "$LATEST"):
+        that version's configuration and `qualifier`'s event-invoke config. None: no such qualifier."""
+        if qualifier is None or qualifier == qualifiers.LATEST:
+            return self
+        found = qualifiers.resolve(self.published, qualifier)
+        if found is None:
+            return None
+        version, published = found
+        view = dataclasses.replace(
+            self, config=self.published.configs.get(qualifier), qualifier=qualifier, version=version
+        )
+        if published is not None:  # reserved concurrency is the function's, not the version's
+            view.spec = dataclasses.replace(published.spec, reserved_concurrency=self.spec.reserved_concurrency)
+            view.description, view.last_modified = published.description, published.last_modified
+        return view
 
     @property
     def retries(self) -> int:
@@ -127,6 +155,7 @@ class PendingEvent:
     attempts: int = 0
     last: Outcome | None = None
     lineage: recursion.Lineage = ()  # the chain of requests it belongs to (recursion.py)
+    qualifier: str | None = None  # the version or alias invoked (qualifiers.py)
 
 
 @dataclass(slots=True)
@@ -221,7 +250,7 @@ def make_record(function: Function, event: PendingEvent, condition: str) -> dict
         "requestPayload": event.payload,
     }
     if event.last is not None:
-        context: dict[str, Any] = {"statusCode": event.last.status_code, "executedVersion": "$LATEST"}
+        context: dict[str, Any] = {"statusCode": event.last.status_code, "executedVersion": function.version}
         if event.last.function_error is not None:
             context["functionError"] = event.last.function_error
         record["responseContext"] = context
@@ -255,6 +284,7 @@ class Runtime:
                 )
             handler = handlers[spec.name] if handlers and spec.name in handlers else stack.load_handler(spec)
             self.functions[spec.name] = Function(spec, stack.function_arn(spec.name), handler, config)
+            qualifiers.set_up(self.functions[spec.name].published, spec, spec.versions, spec.aliases)
         self._queues: dict[str, asyncio.Queue[PendingEvent]] = {}
         self._tasks: list[asyncio.Task[None]] = []
         self._timers: set[asyncio.TimerHandle] = set()
@@ -268,14 +298,11 @@ class Runtime:
             self.metrics.count(function.name, metric, value)
 
     def function(self, name_or_arn: str) -> Function | None:
-        """Look a function up by name, name:qualifier, or (partial) ARN."""
-        name = name_or_arn
-        if name.startswith("arn:"):
-            parts = name.split(":")
-            name = parts[6] if len(parts) > 6 else ""
-        else:
-            name = name.split(":")[0]
-        return self.functions.get(name)
+        """Look a function up by name, name:qualifier, or (partial) ARN; with a qualifier, the
+        function as invoked through that version or alias (None when it has no such one)."""
+        name, qualifier = qualifiers.split_name(name_or_arn)
+        function = self.functions.get(name)
+        return function.at(qualifier) if function is not None else None
 
     async def start(self) -> None:
         for function in self.functions.values():
@@ -308,7 +335,9 @@ class Runtime:
     ) -> str:
         """Accept an asynchronous invocation (InvocationType Event); returns its request id.
         `lineage`: the chain of requests the invocation belongs to (recursion.py)."""
-        event = PendingEvent(request_id or str(uuid.uuid4()), payload, time.monotonic(), lineage=lineage)
+        event = PendingEvent(
+            request_id or str(uuid.uuid4()), payload, time.monotonic(), lineage=lineage, qualifier=function.qualifier
+        )
         self.stats.accepted += 1
         self.count(function, "AsyncEventsReceived")
         self._in_flight += 1
@@ -357,6 +386,7 @@ class Runtime:
                 self._finished()
 
     async def _process(self, function: Function, event: PendingEvent) -> None:
+        function = function.at(event.qualifier) or function  # (an alias deleted meanwhile: $LATEST)
         recursion.CHAIN.set(event.lineage)  # a record of an event that did not run carries its chain as is
         if recursion.stops(function, event.lineage):  # Lambda stops the invocation: not run, not retried
             self.count(function, recursion.METRIC)

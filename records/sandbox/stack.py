@@ -12,6 +12,9 @@ A stack is TOML (see `default_stack.toml`, the seed article's order system)::
     on_success = "function:update-inventory"   # kind:name (function, queue, topic, bus, bucket) or an ARN
     on_failure = "queue:order-failures"
     recursive_loop = "Allow"     # optional; Lambda's default "Terminate" stops a recursive loop (recursion.py)
+    versions = 1                 # optional: publish version "1" at start (Lambda publishes no second
+                                 # version of an unchanged configuration, so 0 or 1)
+    aliases = { live = "1" }     # optional: alias name -> version ("1" or "$LATEST")
 
     [[queues]]
     name = "order-failures"      # `fifo = true` makes order-failures.fifo (also on [[topics]]),
@@ -44,7 +47,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
-from records.sandbox import recursion
+from records.sandbox import qualifiers, recursion
 from records.sandbox.stack_faults import FaultError, Faults, deny_list, parse_faults
 
 DEFAULT_STACK = Path(__file__).with_name("default_stack.toml")
@@ -74,6 +77,8 @@ class FunctionSpec:
     on_failure: str | None = None
     deny: tuple[str, ...] = ()  # actions taken out of its role (stack_faults.py)
     recursive_loop: str = recursion.DEFAULT  # Lambda's RecursiveLoop: "Allow" or "Terminate" (recursion.py)
+    versions: int = 0  # versions published at start (qualifiers.py)
+    aliases: tuple[tuple[str, str], ...] = ()  # (alias name, version) created at start
 
     @property
     def has_event_invoke_config(self) -> bool:
@@ -251,6 +256,12 @@ def parse_stack(data: dict[str, Any], file: Path) -> Stack:
                 f'{where}: recursive_loop must be "Allow" or "Terminate" (Lambda\'s RecursiveLoop), '
                 f"got {recursive_loop!r}"
             )
+        versions = entry.get("versions", 0)
+        if not isinstance(versions, int) or isinstance(versions, bool) or versions not in (0, 1):
+            raise StackError(
+                f"{where}: versions must be 0 or 1 (Lambda publishes no new version while the "
+                "configuration is unchanged, so a stack can publish one)"
+            )
         destinations: dict[str, str | None] = {}
         for key in ("on_success", "on_failure"):
             value = entry.get(key)
@@ -272,6 +283,8 @@ def parse_stack(data: dict[str, Any], file: Path) -> Stack:
                 on_failure=destinations["on_failure"],
                 deny=_faults(functools.partial(deny_list, entry, where)),
                 recursive_loop=recursive_loop,
+                versions=versions,
+                aliases=_aliases(entry.get("aliases"), versions, where),
             )
         )
     subscriptions: list[Subscription] = []
@@ -306,6 +319,26 @@ def _faults(parse: Callable[[], T]) -> T:
         return parse()
     except FaultError as exc:
         raise StackError(str(exc)) from exc
+
+
+def _aliases(value: Any, versions: int, where: str) -> tuple[tuple[str, str], ...]:
+    """`aliases = { live = "1" }` -> (("live", "1"),), checked against the versions published."""
+    if value is None:
+        return ()
+    if not isinstance(value, dict):
+        raise StackError(f'{where}: aliases must be a table, e.g. aliases = {{ live = "1" }}')
+    aliases: list[tuple[str, str]] = []
+    for name, version in value.items():
+        if not qualifiers.valid_alias_name(name):
+            raise StackError(f"{where}: alias name {name!r} must be 1-128 letters, digits, - or _ and not only digits")
+        text = str(version) if isinstance(version, int) and not isinstance(version, bool) else version
+        if text != qualifiers.LATEST and not (isinstance(text, str) and text.isdigit() and 1 <= int(text) <= versions):
+            published = "version 1 (versions = 1)" if versions else "no version (add versions = 1)"
+            raise StackError(
+                f'{where}: alias {name!r} points at {version!r}; the stack publishes {published}, or use "$LATEST"'
+            )
+        aliases.append((name, str(text)))
+    return tuple(aliases)
 
 
 def _destination_arn(stack: Stack, value: str, where: str) -> str:
