@@ -33,6 +33,7 @@ from records.sandbox.metrics import Metrics
 from records.sandbox.moto_process import MotoProcess, MotoProcessError
 from records.sandbox.runtime import DEFAULT_TIME_FACTOR, Runtime
 from records.sandbox.stack import Stack, StackError, load_stack
+from records.sandbox.streams import StreamPollers
 
 __all__ = [
     "DEFAULT_TIME_FACTOR",
@@ -253,7 +254,11 @@ class Sandbox:
         self._exit.push_async_callback(metrics.stop)  # the last counts go out before the clients close
         await self._runtime.start()
         self._exit.push_async_callback(self._runtime.stop)
+        streams = StreamPollers(self.stack, self._runtime, delivery, dict(clients), moto_url, self.time_factor)
+        self._exit.push_async_callback(streams.close)  # pollers stop before the runtime and the clients
+        await streams.create_stack()
         api = LambdaApi(self._runtime, moto_url)
+        api.streams = streams
         # A short shutdown timeout: a long poll proxied to moto must not hold stop() for 20 s.
         runner = web.AppRunner(api.app, access_log=None, handle_signals=False, shutdown_timeout=0.5)
         await runner.setup()
