@@ -2,7 +2,9 @@
 
 Each function runs as the IAM role `lambdest-sandbox-NAME` (in moto's IAM) allowed what its
 destinations need; the stack's faults (`stack_faults.py`) take permissions away, encrypt
-destinations with KMS keys and add EventBridge rules. The CloudWatch metrics Lambda publishes
+destinations with KMS keys and add EventBridge rules. Event source mappings from Kinesis and
+DynamoDB Streams (`streams.py`, API in `stream_api.py`) poll moto's streams and send stream-failure
+records; their clients are made on first use. The CloudWatch metrics Lambda publishes
 (`metrics.py`) go to moto's CloudWatch every second (`flush_metrics()` sends them now).
 
 `time_factor` scales Lambda's retry back-off (~60 s and ~120 s) and MaximumEventAgeInSeconds; the

@@ -22,8 +22,11 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from records.decode import decode
+from records.message import Message
 from records.models import StreamFailureRecord
 from records.sandbox import Sandbox
+from records.sandbox.runtime import now_iso
+from records.store.record_store import RecordStore
 from tests.integration.sandbox_helpers import (
     REGION,
     TIME_FACTOR,
@@ -193,8 +196,16 @@ def test_kinesis_batch_that_keeps_failing_goes_to_the_sqs_on_failure_destination
     assert info["shardId"] == "shardId-000000000000" and info["streamArn"] == stream
     assert (info["startSequenceNumber"], info["endSequenceNumber"], info["batchSize"]) == (sequence, sequence, 1)
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", info["approximateArrivalOfFirstRecord"])
-    (decoded,) = decode(json.dumps(record))
-    assert isinstance(decoded.record, StreamFailureRecord) and decoded.record.stream_kind == "kinesis"
+    # The UI's store reads the sandbox's record as a failed stream-failure row of `processor` in a failed flow.
+    body = json.dumps(record)
+    store = RecordStore()
+    store.ingest(Message(raw=body, source="queue:q", received=now_iso(), decoded=tuple(decode(body))))
+    row = store.row(0)
+    assert (row.kind, row.function_name, row.succeeded, row.attempts) == ("stream-failure", "processor", False, 2)
+    flow_id = store.flow_of(0)
+    flow = store.flow(flow_id) if flow_id is not None else None
+    assert flow is not None and flow.status == "failed"
+    assert isinstance(store.load(0).record, StreamFailureRecord)
     # The function got AWS's Kinesis event, twice.
     invocations = calls(box, stream)
     assert len(invocations) == 2
