@@ -448,6 +448,10 @@ def test_stack_file_streams_tables_and_mappings(box: Sandbox, aws: dict[str, Any
     table = next(m for m in listed if ":dynamodb:" in m["EventSourceArn"])
     assert table["EventSourceArn"].startswith(f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/stack-table/stream/")
     assert table["DestinationConfig"] == {"OnFailure": {}}
+    assert wait_for(lambda: aws["lambda"].get_event_source_mapping(UUID=table["UUID"])["State"] == "Enabled")
+    aws["dynamodb"].put_item(TableName="stack-table", Item={"id": {"S": "x"}})  # LATEST: after the start
+    (call,) = wait_for(lambda: calls(box, table["EventSourceArn"]))
+    assert call["values"][0]["record"]["dynamodb"]["NewImage"] == {"id": {"S": "x"}}
     # The stack granted the role its mapping's destination: the record arrives without a test grant.
     aws["kinesis"].put_record(StreamName="stack-orders", Data=b'{"bad": true}', PartitionKey="a")
     url = aws["sqs"].get_queue_url(QueueName="stack-stream-failures")["QueueUrl"]
