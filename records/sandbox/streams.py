@@ -35,8 +35,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from botocore.exceptions import BotoCoreError, ClientError
+
 from records.sandbox.permissions import ACTIONS, resource, role_name
-from records.sandbox.runtime import Function, Outcome, Runtime, now_iso
+from records.sandbox.runtime import Outcome, Runtime, now_iso
 from records.sandbox.stack import Stack
 
 if TYPE_CHECKING:
@@ -47,6 +49,7 @@ log = logging.getLogger(__name__)
 POLL_SECONDS = 0.1  # real time between reads of a shard that had nothing new
 STREAM_BACKOFF = (1.0, 60.0)  # first back-off and cap (AWS seconds, doubled per retry, scaled)
 THROTTLE_BACKOFF = 1.0  # AWS seconds between tries of a throttled batch (scaled)
+PROBLEM_SECONDS = 1.0  # real time before reading a shard again after the read failed
 
 
 def stream_arn(stack: Stack, name: str) -> str:
@@ -254,6 +257,7 @@ class StreamPollers:
             mapping.state = "Disabled"
 
     def resume(self, mapping: Mapping) -> None:
+        mapping.tasks = [task for task in mapping.tasks if not task.done()]  # a poller that stopped on a problem
         if not mapping.tasks:
             mapping.tasks.append(asyncio.create_task(self._run(mapping), name=f"esm-{mapping.uuid}"))
 
@@ -271,7 +275,7 @@ class StreamPollers:
         """After an update: start or stop the pollers as `enabled` says."""
         mapping.enabled = enabled
         if enabled:
-            if not mapping.tasks:
+            if not any(not task.done() for task in mapping.tasks):
                 mapping.state = "Enabling"
                 self.resume(mapping)
             else:
@@ -334,16 +338,21 @@ class StreamPollers:
     async def _poll(self, mapping: Mapping, shard: str) -> None:
         while mapping.iterators.get(shard):
             iterator = mapping.iterators[shard]
-            if mapping.kind == "kinesis":
-                kinesis = await self.client("kinesis")
-                response = await kinesis.get_records(
-                    StreamARN=mapping.source_arn, ShardIterator=iterator, Limit=mapping.batch_size
-                )
-                items = [self._kinesis_item(mapping, shard, record) for record in response.get("Records", [])]
-            else:
-                streams = await self.client("dynamodbstreams")
-                response = await streams.get_records(ShardIterator=iterator, Limit=mapping.batch_size)
-                items = [self._dynamodb_item(mapping, record) for record in response.get("Records", [])]
+            try:
+                if mapping.kind == "kinesis":
+                    kinesis = await self.client("kinesis")
+                    response = await kinesis.get_records(
+                        StreamARN=mapping.source_arn, ShardIterator=iterator, Limit=mapping.batch_size
+                    )
+                    items = [self._kinesis_item(mapping, shard, record) for record in response.get("Records", [])]
+                else:
+                    streams = await self.client("dynamodbstreams")
+                    response = await streams.get_records(ShardIterator=iterator, Limit=mapping.batch_size)
+                    items = [self._dynamodb_item(mapping, record) for record in response.get("Records", [])]
+            except (ClientError, BotoCoreError) as exc:  # a deleted stream, moto busy: try again, as Lambda does
+                mapping.last_result = f"PROBLEM: {exc}"
+                await asyncio.sleep(PROBLEM_SECONDS)
+                continue
             if items:
                 await self._batch(mapping, shard, items, retries=0)
                 mapping.last_result = "OK"
@@ -492,4 +501,4 @@ def failure_record(
     }
 
 
-__all__ = ["Function", "Mapping", "StreamPollers", "failure_record", "stream_arn"]
+__all__ = ["Mapping", "StreamPollers", "failure_record", "stream_arn"]
