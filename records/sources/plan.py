@@ -86,7 +86,8 @@ def sources_for_plan(
     Queues are peeked (or consumed, when `mode` says so; `pollers` and `allow_redrive_peek` apply
     to them), topics tapped (`raw_delivery`), buses tapped with `function_pattern` of the functions
     sending there (only their destination events), S3 failure buckets polled under
-    `aws/lambda/async/<function>/`; then each route with a problem becomes a `NotWatched` source
+    `aws/lambda/async/<function>/` (and the mappings' `aws/lambda/<uuid>/<shard>/` when a
+    stream-failure route goes there); then each route with a problem becomes a `NotWatched` source
     (one per destination, or per function without one). `given`: queues/topics/buses already named
     on the command line (names, URLs or ARNs), which are not added twice. `session`, `correlator`,
     `wait_time` and `visibility_timeout` go to every queue and tap."""
@@ -133,6 +134,8 @@ def sources_for_plan(
                     correlator=correlator,
                 )
             )
+    streamed = {bucket_name(r.destination) for r in plan.routes if r.route == "stream-failure" and r.destination}
     for bucket, functions in plan.buckets().items():
-        sources.append(BucketPoller(bucket_name(bucket), functions, aws))
+        name = bucket_name(bucket)
+        sources.append(BucketPoller(name, functions, aws, mappings=name in streamed))
     return sources + _not_watched(plan)

@@ -4,6 +4,7 @@ stream-failure records they send to SQS, SNS and S3 (which the decoder reads as 
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import os
@@ -21,11 +22,16 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
+from records.aws_options import AwsOptions
 from records.decode import decode
+from records.discovery import discover
 from records.message import Message
 from records.models import StreamFailureRecord
 from records.sandbox import Sandbox
 from records.sandbox.runtime import now_iso
+from records.sources.base import SourceStatus
+from records.sources.bucket import BucketPoller
+from records.sources.plan import sources_for_plan
 from records.store.record_store import RecordStore
 from tests.integration.sandbox_helpers import (
     REGION,
@@ -512,3 +518,36 @@ def test_aws_cli_v1_creates_and_lists_a_mapping(box: Sandbox, aws: dict[str, Any
     listed = cli("list-event-source-mappings", "--event-source-arn", stream)["EventSourceMappings"]
     assert [m["UUID"] for m in listed] == [created["UUID"]]
     assert listed[0]["DestinationConfig"] == {"OnFailure": {"Destination": queue}}
+
+
+async def test_the_uis_bucket_source_reads_stream_failure_objects(box: Sandbox, aws: dict[str, Any]) -> None:
+    stream = await asyncio.to_thread(new_stream, aws)
+    bucket = f"b-{uuid.uuid4().hex[:8]}"
+    await asyncio.to_thread(aws["s3"].create_bucket, Bucket=bucket)
+    await asyncio.to_thread(
+        aws["lambda"].create_event_source_mapping,
+        FunctionName="processor",
+        EventSourceArn=stream,
+        StartingPosition="TRIM_HORIZON",
+        MaximumRetryAttempts=0,
+        DestinationConfig={"OnFailure": {"Destination": f"arn:aws:s3:::{bucket}"}},
+    )
+    options = AwsOptions(region=box.region, endpoint_url=box.endpoint_url)
+    plan = await discover(["processor"], options, follow=False)
+    poller = next(s for s in sources_for_plan(plan, aws=options) if isinstance(s, BucketPoller) and s.bucket == bucket)
+
+    async def first_message() -> Message:
+        async for event in poller:
+            if isinstance(event, Message):
+                return event
+            if isinstance(event, SourceStatus) and event.state == "live":
+                await asyncio.to_thread(put, aws, stream, {"id": "ui", "bad": True})
+        raise AssertionError("the source ended")
+
+    try:
+        message = await asyncio.wait_for(first_message(), 15)
+    finally:
+        await poller.aclose()
+    assert message.meta["Key"].startswith("aws/lambda/") and "/shardId-000000000000/" in message.meta["Key"]
+    record = message.decoded[0].record
+    assert isinstance(record, StreamFailureRecord) and record.stream_kind == "kinesis"
