@@ -2,7 +2,9 @@
 
 Each function runs as the IAM role `lambdest-sandbox-NAME` (in moto's IAM) allowed what its
 destinations need; the stack's faults (`stack_faults.py`) take permissions away, encrypt
-destinations with KMS keys and add EventBridge rules. The CloudWatch metrics Lambda publishes
+destinations with KMS keys and add EventBridge rules. Event source mappings from Kinesis and
+DynamoDB Streams (`streams.py`, API in `stream_api.py`) poll moto's streams and send stream-failure
+records; their clients are made on first use. The CloudWatch metrics Lambda publishes
 (`metrics.py`) go to moto's CloudWatch every second (`flush_metrics()` sends them now).
 
 `time_factor` scales Lambda's retry back-off (~60 s and ~120 s) and MaximumEventAgeInSeconds; the
@@ -33,6 +35,7 @@ from records.sandbox.metrics import Metrics
 from records.sandbox.moto_process import MotoProcess, MotoProcessError
 from records.sandbox.runtime import DEFAULT_TIME_FACTOR, Runtime
 from records.sandbox.stack import Stack, StackError, load_stack
+from records.sandbox.streams import StreamPollers
 
 __all__ = [
     "DEFAULT_TIME_FACTOR",
@@ -255,8 +258,12 @@ class Sandbox:
         self._exit.push_async_callback(metrics.stop)  # the last counts go out before the clients close
         await self._runtime.start()
         self._exit.push_async_callback(self._runtime.stop)
+        streams = StreamPollers(self.stack, self._runtime, delivery, dict(clients), moto_url, self.time_factor)
+        self._exit.push_async_callback(streams.close)  # pollers stop before the runtime and the clients
+        await streams.create_stack()
         api = LambdaApi(self._runtime, moto_url)
         api.destination_exists = delivery.exists  # topics and buses are looked up when configured, as on AWS
+        api.streams = streams
         # A short shutdown timeout: a long poll proxied to moto must not hold stop() for 20 s.
         runner = web.AppRunner(api.app, access_log=None, handle_signals=False, shutdown_timeout=0.5)
         await runner.setup()

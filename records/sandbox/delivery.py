@@ -6,7 +6,8 @@
                (or "- Failure"), resources [bus ARN, function ARN], detail = the record
   Lambda       an asynchronous invocation of the destination with the record as its event, in the
                chain of requests of the recorded event (recursion.py: a loop of destinations stops)
-  S3           (on failure only) an object under aws/lambda/async/<function>/YYYY/MM/DD/
+  S3           (on failure only) an object under aws/lambda/async/<function>/YYYY/MM/DD/ (an event
+               source mapping's failure record goes where its `key` says: streams.py)
 
 A destination that cannot take the record (a missing queue, topic, bus, bucket or function, a FIFO
 queue or topic, S3 on success, a role that may not send there or may not use its KMS key) fails
@@ -87,9 +88,12 @@ class Delivery:
         self.stats = DeliveryStats()
         self._on_failure = on_failure
 
-    async def __call__(self, destination: str, record: dict[str, Any], function: Function) -> None:
+    async def __call__(
+        self, destination: str, record: dict[str, Any], function: Function, key: str | None = None
+    ) -> None:
+        """Deliver `record` of `function`; `key` is the S3 object key when not the async layout."""
         try:
-            await self._deliver(destination, record, function)
+            await self._deliver(destination, record, function, key)
         except (DeliveryError, ClientError, BotoCoreError) as exc:
             reason = str(exc)
             if isinstance(exc, ClientError):
@@ -122,7 +126,9 @@ class Delivery:
             raise
         return True
 
-    async def _deliver(self, destination: str, record: dict[str, Any], function: Function) -> None:
+    async def _deliver(
+        self, destination: str, record: dict[str, Any], function: Function, key: str | None = None
+    ) -> None:
         parts = destination.split(":")
         if len(parts) < 6 or parts[0] != "arn":
             raise DeliveryError(f"{destination!r} is not an ARN")
@@ -171,8 +177,9 @@ class Delivery:
             if condition == "Success":
                 raise DeliveryError("S3 destinations only take failure records")
             bucket = resource.split("/")[0]
-            stamp = datetime.now(UTC)
-            key = f"aws/lambda/async/{function.name}/{stamp:%Y/%m/%d}/{stamp:%Y-%m-%dT%H.%M.%S}-{uuid.uuid4()}"
+            if key is None:
+                stamp = datetime.now(UTC)
+                key = f"aws/lambda/async/{function.name}/{stamp:%Y/%m/%d}/{stamp:%Y-%m-%dT%H.%M.%S}-{uuid.uuid4()}"
             await self.clients["s3"].put_object(Bucket=bucket, Key=key, Body=body.encode())
         else:
             raise DeliveryError(f"{service} is not a destination service")

@@ -6,7 +6,7 @@ Lambda API path (`/2015-03-31/functions...`, `/2019-09-25/functions...`). Served
   POST   /2015-03-31/functions/{name}/invocations          Invoke (Event -> 202, RequestResponse, DryRun -> 204)
   GET    /2015-03-31/functions/                            ListFunctions (paginated)      } lambda_reads.py
   GET    /2015-03-31/functions/{name}/configuration        GetFunctionConfiguration       }
-  GET    /2015-03-31/event-source-mappings/                ListEventSourceMappings (none) }
+  *      /2015-03-31/event-source-mappings/[{UUID}]        the EventSourceMapping calls: stream_api.py
   GET    /2015-03-31/functions/{name}                      GetFunction
   PUT    /2019-09-25/functions/{name}/event-invoke-config  PutFunctionEventInvokeConfig
   POST   /2019-09-25/functions/{name}/event-invoke-config  UpdateFunctionEventInvokeConfig
@@ -47,8 +47,9 @@ import aiohttp
 from aiohttp import web
 
 from records.sandbox import invoke_config_checks as checks
-from records.sandbox import lambda_reads, qualifiers, recursion, versions
+from records.sandbox import lambda_reads, qualifiers, recursion, stream_api, versions
 from records.sandbox.runtime import EventInvokeConfig, Function, Runtime
+from records.sandbox.streams import StreamPollers
 
 log = logging.getLogger(__name__)
 
@@ -150,6 +151,7 @@ class LambdaApi:
     def __init__(self, runtime: Runtime, moto_url: str) -> None:
         self.runtime = runtime
         self.moto_url = moto_url.rstrip("/")
+        self.streams: StreamPollers | None = None  # the event source mappings (set by the sandbox)
         self._session: aiohttp.ClientSession | None = None
         # Whether an SNS topic or EventBridge bus exists (set by the sandbox: delivery.Delivery.exists);
         # None: destinations are not looked up when configured.
@@ -214,6 +216,13 @@ class LambdaApi:
         )
         if recursion_config is not None:
             return recursion_config
+        if self.streams is not None:
+            try:
+                mapped = await stream_api.answer(parts, request, self.streams)
+            except stream_api.MappingError as exc:
+                raise LambdaApiError(exc.status, exc.error_type, exc.message) from exc
+            if mapped is not None:
+                return mapped
         if len(parts) >= 2 and parts[0] == "2015-03-31" and parts[1] == "functions":
             if len(parts) == 3 and method == "GET":
                 return self._get_function(self._function(parts[2], request))

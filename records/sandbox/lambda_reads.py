@@ -3,8 +3,8 @@
   GET /2015-03-31/functions/?Marker=&MaxItems=      ListFunctions, paginated (NextMarker)
   GET /2015-03-31/functions/{name}/configuration    GetFunctionConfiguration (the sandbox has no
                                                     dead-letter queues, so no DeadLetterConfig)
-  GET /2015-03-31/event-source-mappings/            ListEventSourceMappings: the sandbox runs no
-                                                    event source mappings, so always an empty list
+
+(ListEventSourceMappings is stream_api.py's, with the sandbox's Kinesis and DynamoDB mappings.)
 
 `LambdaApi._lambda` asks `answer(...)` before it refuses a request it does not know.
 """
@@ -55,6 +55,4 @@ def answer(
         return web.json_response(page(configurations(), query, "Functions"))
     if parts[1] == "functions" and len(parts) == 4 and parts[3] == "configuration":
         return web.json_response(configuration(parts[2]))
-    if parts[1] == "event-source-mappings" and len(parts) == 2:
-        return web.json_response(page([], query, "EventSourceMappings"))
     return None

@@ -31,6 +31,8 @@ A stack is TOML (see `default_stack.toml`, the seed article's order system)::
     raw = false
 
 Faults to practise on (`deny`, [[keys]], `kms_key`, [[rules]]): see `stack_faults.py`.
+Kinesis streams, DynamoDB tables and event source mappings ([[streams]], [[tables]], [[mappings]]):
+see `stack_streams.py`.
 A file path handler is resolved relative to the stack file. Errors name the file and the entry.
 """
 
@@ -49,6 +51,7 @@ from typing import Any, TypeVar
 
 from records.sandbox import qualifiers, recursion
 from records.sandbox.stack_faults import FaultError, Faults, deny_list, parse_faults
+from records.sandbox.stack_streams import Streams, StreamStackError, parse_streams
 
 DEFAULT_STACK = Path(__file__).with_name("default_stack.toml")
 DEFAULT_REGION = "us-east-1"
@@ -108,6 +111,7 @@ class Stack:
     subscriptions: tuple[Subscription, ...] = ()
     base_dir: Path = field(default_factory=Path.cwd)
     faults: Faults = field(default_factory=Faults)
+    streams: Streams = field(default_factory=Streams)  # [[streams]], [[tables]], [[mappings]]
 
     def role_arn(self, function: str) -> str:
         """The IAM role the sandbox makes for a function (stack_faults.py)."""
@@ -311,13 +315,16 @@ def parse_stack(data: dict[str, Any], file: Path) -> Stack:
         subscriptions=tuple(subscriptions),
         base_dir=stack.base_dir,
         faults=_faults(functools.partial(parse_faults, data, file, names, stack.buses)),
+        streams=_faults(
+            functools.partial(parse_streams, data, file, names, functools.partial(_destination_arn, stack))
+        ),
     )
 
 
 def _faults(parse: Callable[[], T]) -> T:
     try:
         return parse()
-    except FaultError as exc:
+    except (FaultError, StreamStackError) as exc:
         raise StackError(str(exc)) from exc
 
 

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -30,15 +31,27 @@ class BucketPoller:
     layout `aws/lambda/async/<function>/YYYY/MM/DD/...` (keys sort by time, so it lists only keys
     after the moment it started) and yields each object as a Message.
 
+    With `mappings`, it also polls the layout of event source mappings' stream-failure records,
+    `aws/lambda/<mapping-uuid>/<shard-id>/YYYY/MM/DD/...` (every mapping's and shard's prefix found
+    in the bucket, each listed after the moment it started, as above).
+
     A `Source` labelled "bucket:<bucket>", in mode "peek" (nothing is deleted). `functions`: the
     function names whose key prefixes are listed; `interval`: seconds between two listings.
     """
 
-    def __init__(self, bucket: str, functions: Sequence[str], aws: AwsOptions, interval: float = 0.5) -> None:
+    def __init__(
+        self,
+        bucket: str,
+        functions: Sequence[str],
+        aws: AwsOptions,
+        interval: float = 0.5,
+        mappings: bool = False,
+    ) -> None:
         self.bucket = bucket
         self.functions = list(functions)
         self.aws = aws
         self.interval = interval
+        self.mappings = mappings
         self.label = f"bucket:{bucket}"
         self.mode: Mode = "peek"
         self._stack = contextlib.AsyncExitStack()
@@ -60,7 +73,9 @@ class BucketPoller:
                 self.aws.session().create_client("s3", **self.aws.client_kwargs())
             )
             while not self._closed:
-                for prefix, start in after.items():
+                if self.mappings:
+                    await self._find_shards(client, after, since)
+                for prefix, start in list(after.items()):
                     listed = await client.list_objects_v2(Bucket=self.bucket, Prefix=prefix, StartAfter=start)
                     for item in listed.get("Contents", []):
                         key = str(item["Key"])
@@ -77,6 +92,18 @@ class BucketPoller:
                 await asyncio.sleep(self.interval)
         except (ClientError, BotoCoreError) as exc:
             yield self._status("failed", _reason(exc, self.bucket))
+
+    async def _find_shards(self, client: Any, after: dict[str, str], since: datetime) -> None:
+        """Add the prefix of every mapping's shard in the bucket to `after` (stream-failure records)."""
+        for mapping in await self._folders(client, "aws/lambda/"):
+            if mapping == "aws/lambda/async/":
+                continue
+            for shard in await self._folders(client, mapping):
+                after.setdefault(shard, f"{shard}{since:%Y/%m/%d}/{since:%Y-%m-%dT%H.%M.%S}")
+
+    async def _folders(self, client: Any, prefix: str) -> list[str]:
+        listed = await client.list_objects_v2(Bucket=self.bucket, Prefix=prefix, Delimiter="/")
+        return [str(item["Prefix"]) for item in listed.get("CommonPrefixes", [])]
 
     async def aclose(self) -> None:
         self._closed = True

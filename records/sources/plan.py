@@ -130,7 +130,8 @@ def sources_for_plan(plan: Plan, settings: SourceSettings, given: Collection[str
 
     Queues are peeked (or consumed, when the settings say so), topics tapped, buses tapped with
     `function_pattern` of the functions sending there (only their destination events), S3 failure
-    buckets polled under `aws/lambda/async/<function>/`; then each route with a problem becomes a
+    buckets polled under `aws/lambda/async/<function>/` (and the mappings' `aws/lambda/<uuid>/<shard>/`
+    when a stream-failure route goes there); then each route with a problem becomes a
     `NotWatched` source (one per destination, or per function without one). `given`:
     queues/topics/buses already named on the command line (names, URLs or ARNs), which are not
     added twice."""
@@ -142,6 +143,8 @@ def sources_for_plan(plan: Plan, settings: SourceSettings, given: Collection[str
         for bus in plan.buses()
         if _name(bus) not in taken
     ]
+    streamed = {bucket_name(r.destination) for r in plan.routes if r.route == "stream-failure" and r.destination}
     for bucket, functions in plan.buckets().items():
-        sources.append(BucketPoller(bucket_name(bucket), functions, settings.aws))
+        name = bucket_name(bucket)
+        sources.append(BucketPoller(name, functions, settings.aws, mappings=name in streamed))
     return sources + _not_watched(plan)
