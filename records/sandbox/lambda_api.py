@@ -26,6 +26,7 @@ across sites without a CORS preflight, which gets the same 403, and a DNS-reboun
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
 import re
@@ -122,6 +123,23 @@ def _not_found(runtime: Runtime, name: str) -> LambdaApiError:
 
 def _unparsable(exc: Exception) -> LambdaApiError:
     return LambdaApiError(400, "InvalidRequestContentException", f"Could not parse request body into json: {exc}")
+
+
+def _client_context(header: str | None) -> dict[str, Any] | None:
+    """The X-Amz-Client-Context of a synchronous invoke: base64 JSON (up to 3583 bytes, Lambda's
+    Invoke API reference), handed to the handler as `context.client_context`."""
+    if not header:
+        return None
+    try:
+        decoded = json.loads(base64.b64decode(header, validate=True)) if len(header) <= 3583 else None
+    except (ValueError, UnicodeDecodeError):
+        decoded = None
+    if not isinstance(decoded, dict):
+        # Lambda's wording, as AWS answers it (quoted in aws/aws-sdk-js issue #1388).
+        raise LambdaApiError(
+            400, "InvalidRequestContentException", "Client context must be a valid Base64-encoded JSON object."
+        )
+    return decoded
 
 
 def _invalid(message: str) -> LambdaApiError:
@@ -278,10 +296,11 @@ class LambdaApi:
             return web.Response(status=202, headers=headers)
         if invocation_type != "RequestResponse":
             raise _invalid(f"Invalid InvocationType {invocation_type!r}: use Event, RequestResponse or DryRun")
-        if function.spec.reserved_concurrency == 0:
-            self.runtime.count(function, "Throttles")
+        client_context = _client_context(request.headers.get("X-Amz-Client-Context"))
+        if self.runtime.throttled(function):  # reserved concurrency reached (or 0)
+            self.runtime.throttle(function)
             raise LambdaApiError(429, "TooManyRequestsException", "Rate Exceeded.")
-        outcome = await self.runtime.run_once(function, payload, request_id)
+        outcome = await self.runtime.run_once(function, payload, request_id, client_context=client_context)
         if outcome.function_error is not None:
             headers["X-Amz-Function-Error"] = outcome.function_error
         return web.Response(status=200, body=outcome.body(), headers=headers, content_type="application/json")
