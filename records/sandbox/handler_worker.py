@@ -26,15 +26,14 @@ import contextlib
 import importlib
 import importlib.util
 import json
-import logging
 import os
 import sys
 import threading
 import time
-import traceback
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
+
+# Imports are kept to the few a cold start needs (no logging, pathlib or traceback until used).
 
 Handler = Callable[[Any, Any], Any]
 
@@ -49,7 +48,7 @@ class HandlerImportError(Exception):
         self.error_type = error_type  # Lambda's Python runtime's name for the fault
 
 
-def resolve_handler(reference: str, base_dir: Path) -> Handler:
+def resolve_handler(reference: str, base_dir: str | os.PathLike[str]) -> Handler:
     """`package.module:function` or `path/to/file.py:function` (relative to `base_dir`) -> the callable."""
     module_part, sep, attr = reference.rpartition(":")
     if not sep or not module_part or not attr:
@@ -58,12 +57,10 @@ def resolve_handler(reference: str, base_dir: Path) -> Handler:
         )
     try:
         if module_part.endswith(".py") or "/" in module_part or "\\" in module_part:
-            file = Path(module_part)
-            if not file.is_absolute():
-                file = base_dir / file
-            if not file.is_file():
+            file = os.path.normpath(os.path.join(base_dir, module_part))  # an absolute module_part wins
+            if not os.path.isfile(file):
                 raise HandlerImportError(f"handler file {file} does not exist", "Runtime.ImportModuleError")
-            module_name = f"lambdest_sandbox_handler_{abs(hash(str(file.resolve())))}"
+            module_name = f"lambdest_sandbox_handler_{abs(hash(os.path.realpath(file)))}"
             module = sys.modules.get(module_name)
             if module is None:
                 spec = importlib.util.spec_from_file_location(module_name, file)
@@ -157,6 +154,8 @@ class LambdaContext:
 
 def error_payload(exc: BaseException, request_id: str) -> dict[str, Any]:
     """Lambda's Python runtime's error payload, the worker's own frames left out."""
+    import traceback
+
     frames = [frame for frame in traceback.extract_tb(exc.__traceback__) if frame.filename != __file__]
     return {
         "errorMessage": str(exc),
@@ -232,9 +231,8 @@ def main(argv: list[str]) -> None:
     threading.Thread(target=_watch, args=(lifeline,), name="lifeline", daemon=True).start()
     kind, init = read_frame(requests)
     sys.path[:] = init["sys_path"]
-    logging.getLogger().setLevel(logging.WARNING)
     try:
-        handler = resolve_handler(init["handler"], Path(init["base_dir"]))
+        handler = resolve_handler(init["handler"], init["base_dir"])
     except HandlerImportError as exc:  # awslambdaric's shape for an init fault
         error = {"errorMessage": str(exc), "errorType": exc.error_type, "requestId": "", "stackTrace": []}
         write_frame(answers, b"F", json.dumps(error).encode())
