@@ -68,7 +68,7 @@ def exits(event, context):
     return {"pid": os.getpid()}
 
 def slow(event, context):
-    time.sleep(0.3)
+    time.sleep(0.6)
     with open(event["file"], "a") as out:
         out.write(context.aws_request_id + "\\n")
     return "done"
@@ -273,3 +273,24 @@ def test_duplicates_cli_and_sigterm(tmp_path: Path) -> None:
         check=False,
     )
     assert bad.returncode == 2 and "duplicates must be between 0 and 1" in bad.stderr
+
+
+async def test_run_once_hands_the_callers_trace_header_to_the_handler(tmp_path: Path) -> None:
+    """The runtime's interface for callers that trace (recursion detection passes a Lineage)."""
+    from records.sandbox.runtime import Runtime
+    from records.sandbox.stack import load_stack
+
+    async def deliver(*_: object) -> None:
+        raise AssertionError("nothing is delivered by a synchronous run")
+
+    runtime = Runtime(load_stack(write_stack(tmp_path, STACK, HANDLERS)), deliver)
+    header = "Root=1-67891233-abcdef012345678912345678;Parent=53995c3f42cd8ad8;Sampled=0;Lineage=a87bd80c:1"
+    try:
+        function = runtime.functions["context"]
+        outcome = await runtime.run_once(function, {}, "11111111-2222-3333-4444-555555555555", trace_header=header)
+        assert outcome.ok and outcome.payload["env"]["_X_AMZN_TRACE_ID"] == header
+        pids = runtime.pools["context"].pids
+        assert len(pids) == 1
+    finally:
+        await runtime.stop()
+    assert wait_gone(pids[0], 5)
