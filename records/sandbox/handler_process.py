@@ -311,30 +311,31 @@ class Worker:
             if self.process.poll() is not None:
                 break
             await asyncio.sleep(0.01)
-        else:
-            await self.kill()
-        self._close()
+        await self.kill()  # what it started goes with it
         message = exit_message(request_id, self.process.returncode)
         return Ran({"errorType": "Runtime.ExitError", "errorMessage": message}, "Unhandled")
 
+    def _kill_group(self) -> None:
+        """SIGKILL the worker's process group (it leads a session of its own): the handler and any
+        process it started, as Lambda ends a whole environment."""
+        if self.alive:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(self.process.pid, signal.SIGKILL)
+
     async def kill(self) -> None:
         """SIGKILL (its side effects stop here) and reap; idempotent."""
-        if self.process.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                self.process.kill()
-            for _ in range(500):
-                if self.process.poll() is not None:
-                    break
-                await asyncio.sleep(0.01)
+        self._kill_group()
+        for _ in range(500):
+            if self.process.poll() is not None:
+                break
+            await asyncio.sleep(0.01)
         self._close()
 
     def kill_now(self) -> None:
         """SIGKILL and reap at once (no await: a cancelled call)."""
-        if self.process.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                self.process.kill()
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                self.process.wait(5)
+        self._kill_group()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.process.wait(5)
         self._close()
 
     def _close(self) -> None:

@@ -31,6 +31,11 @@ name = "exits"
 handler = "handlers.py:exits"
 
 [[functions]]
+name = "spawns"
+handler = "handlers.py:spawns"
+timeout = 0.5
+
+[[functions]]
 name = "one-at-a-time"
 handler = "handlers.py:slow"
 reserved_concurrency = 1
@@ -41,7 +46,7 @@ handler = "handlers.py:context_of"
 """
 
 HANDLERS = """
-import ctypes, json, os, sys, time
+import ctypes, json, os, subprocess, sys, time
 
 calls = 0
 
@@ -66,6 +71,12 @@ def exits(event, context):
     if how == "segfault":
         ctypes.string_at(0)
     return {"pid": os.getpid()}
+
+def spawns(event, context):
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    with open(event["file"], "w") as out:
+        out.write(str(child.pid))
+    time.sleep(5)
 
 def slow(event, context):
     time.sleep(0.6)
@@ -130,6 +141,13 @@ def test_state_survives_while_warm_and_a_timeout_kills(box: Sandbox, tmp_path: P
     assert after["calls"] == 1 and after["pid"] != first["pid"], "the next event gets a fresh process"
     time.sleep(0.8)  # past the moment the killed handler would have written its file
     assert not late.exists(), "a killed handler's side effects stop"
+
+
+def test_a_timeout_ends_what_the_handler_started(box: Sandbox, tmp_path: Path) -> None:
+    started = tmp_path / "child.pid"
+    error, _ = call(box, "spawns", {"file": str(started)})
+    assert error["errorType"] == "Sandbox.Timedout"
+    assert wait_gone(int(started.read_text()), 5), "the environment's processes all end with it"
 
 
 def test_exits_and_crashes_are_runtime_exit_errors(box: Sandbox) -> None:
