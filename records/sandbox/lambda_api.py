@@ -59,15 +59,19 @@ _LOOPBACK_NAMES = {"127.0.0.1", "localhost", "::1"}
 
 
 class LambdaApiError(Exception):
-    def __init__(self, status: int, error_type: str, message: str) -> None:
+    def __init__(self, status: int, error_type: str, message: str, reason: str | None = None) -> None:
         super().__init__(message)
         self.status = status
         self.error_type = error_type
         self.message = message
+        self.reason = reason  # a throttle's Reason (ThrottleReason in botocore's model)
 
     def response(self) -> web.Response:
+        body = {"Type": "User", "message": self.message}
+        if self.reason is not None:
+            body = {"Reason": self.reason, **body}
         return web.json_response(
-            {"Type": "User", "message": self.message},
+            body,
             status=self.status,
             headers={"x-amzn-ErrorType": self.error_type, "x-amzn-RequestId": str(uuid.uuid4())},
         )
@@ -299,7 +303,11 @@ class LambdaApi:
         client_context = _client_context(request.headers.get("X-Amz-Client-Context"))
         if self.runtime.throttled(function):  # reserved concurrency reached (or 0)
             self.runtime.throttle(function)
-            raise LambdaApiError(429, "TooManyRequestsException", "Rate Exceeded.")
+            # AWS's body: {"Reason": "ReservedFunctionConcurrentInvocationLimitExceeded", "Type": "User",
+            # "message": "Rate Exceeded."} (as recorded in erlcloud's Lambda tests)
+            raise LambdaApiError(
+                429, "TooManyRequestsException", "Rate Exceeded.", "ReservedFunctionConcurrentInvocationLimitExceeded"
+            )
         outcome = await self.runtime.run_once(function, payload, request_id, client_context=client_context)
         if outcome.function_error is not None:
             headers["X-Amz-Function-Error"] = outcome.function_error

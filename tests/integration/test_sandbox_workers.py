@@ -193,6 +193,8 @@ def test_reserved_concurrency_throttles_and_retries(box: Sandbox, tmp_path: Path
     with pytest.raises(ClientError) as refused:  # the one slot is busy: a synchronous invoke is refused
         lam.invoke(FunctionName="one-at-a-time", Payload=json.dumps({"file": str(ran)}))
     assert refused.value.response["Error"] == {"Code": "TooManyRequestsException", "Message": "Rate Exceeded."}
+    response: dict[str, Any] = dict(refused.value.response)
+    assert response["Reason"] == "ReservedFunctionConcurrentInvocationLimitExceeded"
     assert box.wait_idle(20)
     after = box.stats()
     assert after.throttles - before.throttles == 2, "one async event throttled once, one sync invoke refused"
