@@ -33,6 +33,7 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -183,14 +184,15 @@ class Worker:
         os.set_blocking(answers_r, False)
         self.loop.add_reader(answers_r, self._on_answers)
         assert self.process.stdout is not None and self.process.stderr is not None
-        self._outputs: list[int] = []
+        self._outputs: dict[int, Callable[[], bool]] = {}
         for stream, target in ((self.process.stdout, "stdout"), (self.process.stderr, "stderr")):
             self._drain(stream, target)
         stdin = self.process.stdin
         assert stdin is not None
         self._stdin: IO[bytes] = stdin
         init = {"sys_path": sys.path, "handler": environment.handler, "base_dir": str(environment.base_dir)}
-        self._send(_frame(b"I", init))
+        with contextlib.suppress(_Exited):  # gone at once: `ready` reports how it ended
+            self._send(_frame(b"I", init))
 
     @property
     def pid(self) -> int:
@@ -201,24 +203,26 @@ class Worker:
         os.set_blocking(fd, False)
         decoder = codecs.getincrementaldecoder("utf-8")("replace")
 
-        def on_output() -> None:
+        def on_output() -> bool:
+            """Pass what the worker printed on; False when nothing was there to read."""
             try:
                 data = os.read(fd, 65536)
             except BlockingIOError:
-                return
+                return False
             except OSError:
                 data = b""
             if not data:
                 self.loop.remove_reader(fd)
-                self._outputs.remove(fd)
-                return
+                self._outputs.pop(fd, None)
+                return False
             out = getattr(sys, target, None)  # looked up now: an app may have replaced it meanwhile
             if out is not None:
                 with contextlib.suppress(Exception):
                     out.write(decoder.decode(data))
                     out.flush()
+            return True
 
-        self._outputs.append(fd)
+        self._outputs[fd] = on_output
         self.loop.add_reader(fd, on_output)
 
     def _send(self, data: bytes) -> None:
@@ -344,7 +348,10 @@ class Worker:
         self.alive = False
         with contextlib.suppress(Exception):
             self.loop.remove_reader(self._answers)
-        for fd in list(self._outputs):
+        for fd, read in list(self._outputs.items()):
+            for _ in range(64):  # its last words (a traceback, a print before exiting) still go out
+                if not read():
+                    break
             with contextlib.suppress(Exception):
                 self.loop.remove_reader(fd)
         self._outputs.clear()

@@ -66,6 +66,9 @@ def exits(event, context):
         sys.exit(3)
     if how == "exit0":
         sys.exit()
+    if how == "exit_message":
+        print("last words on stdout")
+        sys.exit("leaving: no more orders")
     if how == "_exit":
         os._exit(7)
     if how == "segfault":
@@ -241,13 +244,17 @@ def test_client_context_and_environment(box: Sandbox, tmp_path: Path) -> None:
 
 def test_handler_output_reaches_the_sandbox_stdout(box: Sandbox, capsys: pytest.CaptureFixture[str]) -> None:
     result, _ = call(box, "state", {})
-    expected = f"state call {result['calls']} in {result['pid']}"
-    seen = ""
+    error, _ = call(box, "exits", {"how": "exit_message"})
+    assert error["errorMessage"].endswith("Error: Runtime exited with error: exit status 1")
+    expected = [f"state call {result['calls']} in {result['pid']}", "last words on stdout"]
+    out = err = ""
     deadline = time.monotonic() + 5
-    while expected not in seen and time.monotonic() < deadline:
+    while not (all(line in out for line in expected) and "leaving: no more orders" in err):
+        assert time.monotonic() < deadline, (out, err)
         time.sleep(0.05)
-        seen += capsys.readouterr().out
-    assert expected in seen
+        captured = capsys.readouterr()
+        out, err = out + captured.out, err + captured.err
+    assert "leaving: no more orders" not in out, "stderr stays stderr"
 
 
 @pytest.mark.slow
