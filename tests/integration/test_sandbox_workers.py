@@ -3,6 +3,7 @@ concurrency, at-least-once duplicates, the context's client_context and the runt
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import re
@@ -321,3 +322,47 @@ async def test_run_once_hands_the_callers_trace_header_to_the_handler(tmp_path: 
     finally:
         await runtime.stop()
     assert wait_gone(pids[0], 5)
+
+
+async def test_duplicates_deliver_an_event_twice_with_one_request_id(tmp_path: Path) -> None:
+    import random
+
+    from records.sandbox.runtime import Runtime
+    from records.sandbox.stack import load_stack
+
+    delivered: list[dict[str, Any]] = []
+
+    async def deliver(destination: str, record: dict[str, Any], function: object) -> None:
+        delivered.append(record)
+
+    stack = (
+        STACK
+        + '\n[[functions]]\nname = "noted"\nhandler = "handlers.py:slow"\non_success = "queue:done"\n'
+        + '[[queues]]\nname = "done"\n'
+        + '[[functions]]\nname = "off"\nhandler = "handlers.py:slow"\nreserved_concurrency = 0\n'
+    )
+    runtime = Runtime(load_stack(write_stack(tmp_path, stack, HANDLERS)), deliver, duplicates=1.0)
+    seeded = Runtime(load_stack(tmp_path / "stack.toml"), deliver, duplicates=0.5, rng=random.Random(3))
+    with pytest.raises(ValueError, match="duplicates must be between 0 and 1"):
+        Runtime(load_stack(tmp_path / "stack.toml"), deliver, duplicates=1.5)
+    await runtime.start()
+    try:
+        ran = tmp_path / "ran.txt"
+        request_id = runtime.enqueue(runtime.functions["noted"], {"file": str(ran)})
+        await asyncio.wait_for(runtime.idle(), 10)
+        assert ran.read_text().split() == [request_id, request_id]
+        assert [record["requestContext"]["requestId"] for record in delivered] == [request_id, request_id]
+        assert runtime.stats.accepted == 1 and runtime.stats.duplicates == 1 and runtime.stats.succeeded == 2
+    finally:
+        await runtime.stop()
+    await seeded.start()  # "off" throttles every event at once: no process runs
+    try:
+        for _ in range(20):
+            seeded.enqueue(seeded.functions["off"], {})
+        await asyncio.wait_for(seeded.idle(), 10)
+    finally:
+        await seeded.stop()
+    assert 0 < seeded.stats.duplicates < 20, "a rate between 0 and 1 duplicates some"
+    assert seeded.stats.failed == 20 + seeded.stats.duplicates
+    draws = random.Random(3)
+    assert seeded.stats.duplicates == sum(draws.random() < 0.5 for _ in range(20)), "seeded: deterministic"
