@@ -12,7 +12,9 @@ default 1/60 makes the back-offs ~1 s and ~2 s. `on_delivery_failure` (called on
 hears about records that could not be delivered (missing or FIFO destinations).
 
 The sandbox runs its asyncio loop in a thread of its own, so it works the same from plain code and
-from inside another event loop. Handlers run in-process, in worker threads.
+from inside another event loop. Handlers run in worker processes, a small pool per function reused
+as Lambda reuses warm environments (`handler_process.py`); what they print reaches this process's
+`sys.stdout` / `sys.stderr`. `duplicates` (0-1) delivers that share of async events twice.
 """
 
 from __future__ import annotations
@@ -69,6 +71,8 @@ class SandboxStats:
     succeeded: int = 0
     failed: int = 0
     records: int = 0
+    throttles: int = 0
+    duplicates: int = 0
     delivered: int = 0
     delivery_failures: tuple[DeliveryFailure, ...] = field(default_factory=tuple)
     delivered_to: dict[str, int] = field(default_factory=dict)  # destination ARN -> records delivered
@@ -87,8 +91,10 @@ class Sandbox:
 
     Parameters: `time_factor` scales Lambda's retry back-off and MaximumEventAgeInSeconds (must be
     positive, else ValueError); `host`/`port` are where the endpoint listens (port 0: one the system
-    chooses); `concurrency` bounds the invocations each function runs at once
-    (its reserved concurrency bounds them further); `on_delivery_failure` (called on the
+    chooses); `concurrency` bounds the invocations (worker processes) each function runs at once
+    (its reserved concurrency bounds them further, and throttles beyond it); `duplicates` (0-1, else
+    ValueError) is the probability that an accepted async event is delivered twice with the same request
+    id, as Lambda's at-least-once queue may; `on_delivery_failure` (called on the
     sandbox's thread) hears about each `DeliveryFailure`. A stack that does not load raises
     `StackError` here, before anything starts.
 
@@ -105,9 +111,13 @@ class Sandbox:
         port: int = 0,
         concurrency: int = 8,
         on_delivery_failure: Callable[[DeliveryFailure], None] | None = None,
+        duplicates: float = 0.0,
     ) -> None:
         if time_factor <= 0:
             raise ValueError("time_factor must be positive")
+        if not 0.0 <= duplicates <= 1.0:
+            raise ValueError("duplicates must be between 0 and 1")
+        self.duplicates = duplicates
         self.stack: Stack = load_stack(stack_path)
         # Import the handlers now, so a broken stack fails before anything starts.
         self._handlers = {spec.name: self.stack.load_handler(spec) for spec in self.stack.functions}
@@ -158,6 +168,17 @@ class Sandbox:
     def moto_pid(self) -> int | None:
         """The moto process's id, None when it is not running."""
         return self._moto.pid if self._moto is not None else None
+
+    def worker_pids(self) -> dict[str, list[int]]:
+        """The ids of each function's worker processes now (empty when not running)."""
+        loop, runtime = self._loop, self._runtime
+        if loop is None or runtime is None or not loop.is_running():
+            return {}
+
+        async def pids() -> dict[str, list[int]]:
+            return {name: pool.pids for name, pool in runtime.pools.items()}
+
+        return asyncio.run_coroutine_threadsafe(pids(), loop).result(5)
 
     @property
     def env(self) -> dict[str, str]:
@@ -217,7 +238,9 @@ class Sandbox:
 
     async def _make_runtime(self) -> None:
         self._exit = contextlib.AsyncExitStack()
-        self._runtime = Runtime(self.stack, self._deliver, self.time_factor, self.concurrency, self._handlers)
+        self._runtime = Runtime(
+            self.stack, self._deliver, self.time_factor, self.concurrency, self._handlers, duplicates=self.duplicates
+        )
 
     async def _deliver(self, destination: str, record: dict[str, Any], function: Any) -> None:
         if self._delivery is not None:
@@ -272,6 +295,7 @@ class Sandbox:
         await site.start()
         port = runner.addresses[0][1]  # the port the system chose when self.port is 0
         self._endpoint = f"http://{self.host}:{port}"
+        self._runtime.set_worker_env(self.env)  # a handler's own AWS calls reach the sandbox
 
     def stop(self) -> None:
         """Stop everything; idempotent. No moto process is left behind."""

@@ -35,6 +35,7 @@ across sites without a CORS preflight, which gets the same 403, and a DNS-reboun
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
 import re
@@ -68,11 +69,12 @@ _LOOPBACK_NAMES = {"127.0.0.1", "localhost", "::1"}
 
 
 class LambdaApiError(Exception):
-    def __init__(self, status: int, error_type: str, message: str) -> None:
+    def __init__(self, status: int, error_type: str, message: str, reason: str | None = None) -> None:
         super().__init__(message)
         self.status = status
         self.error_type = error_type
         self.message = message
+        self.reason = reason  # a throttle's Reason (ThrottleReason in botocore's model)
 
     def response(self) -> web.Response:
         # AWS's bodies (AWS-recorded responses): ResourceNotFoundException spells its key "Message",
@@ -82,6 +84,8 @@ class LambdaApiError(Exception):
             body = {"Type": "User", "Message": self.message}
         elif self.error_type == "ValidationException":
             body = {"message": self.message}
+        if self.reason is not None:
+            body = {"Reason": self.reason, **body}
         return web.json_response(
             body,
             status=self.status,
@@ -139,6 +143,23 @@ def _not_found(runtime: Runtime, name: str) -> LambdaApiError:
 
 def _unparsable(exc: Exception) -> LambdaApiError:
     return LambdaApiError(400, "InvalidRequestContentException", f"Could not parse request body into json: {exc}")
+
+
+def _client_context(header: str | None) -> dict[str, Any] | None:
+    """The X-Amz-Client-Context of a synchronous invoke: base64 JSON (up to 3583 bytes, Lambda's
+    Invoke API reference), handed to the handler as `context.client_context`."""
+    if not header:
+        return None
+    try:
+        decoded = json.loads(base64.b64decode(header, validate=True)) if len(header) <= 3583 else None
+    except (ValueError, UnicodeDecodeError):
+        decoded = None
+    if not isinstance(decoded, dict):
+        # Lambda's wording, as AWS answers it (quoted in aws/aws-sdk-js issue #1388).
+        raise LambdaApiError(
+            400, "InvalidRequestContentException", "Client context must be a valid Base64-encoded JSON object."
+        )
+    return decoded
 
 
 def _invalid(message: str) -> LambdaApiError:
@@ -323,14 +344,21 @@ class LambdaApi:
             return web.Response(status=202, headers=headers)
         if invocation_type != "RequestResponse":
             raise _invalid(f"Invalid InvocationType {invocation_type!r}: use Event, RequestResponse or DryRun")
-        if function.spec.reserved_concurrency == 0:
-            self.runtime.count(function, "Throttles")
-            raise LambdaApiError(429, "TooManyRequestsException", "Rate Exceeded.")
+        client_context = _client_context(request.headers.get("X-Amz-Client-Context"))
+        if self.runtime.throttled(function):  # reserved concurrency reached (or 0)
+            self.runtime.throttle(function)
+            # AWS's body: {"Reason": "ReservedFunctionConcurrentInvocationLimitExceeded", "Type": "User",
+            # "message": "Rate Exceeded."} (as recorded in erlcloud's Lambda tests)
+            raise LambdaApiError(
+                429, "TooManyRequestsException", "Rate Exceeded.", "ReservedFunctionConcurrentInvocationLimitExceeded"
+            )
         if recursion.stops(function, lineage):
             self.runtime.count(function, recursion.METRIC)
             raise LambdaApiError(400, recursion.ERROR_TYPE, recursion.ERROR_MESSAGE)
         trace = recursion.trace_header(recursion.advanced(lineage, function.arn))
-        outcome = await self.runtime.run_once(function, payload, request_id, trace_header=trace)
+        outcome = await self.runtime.run_once(
+            function, payload, request_id, trace_header=trace, client_context=client_context
+        )
         # Only a RequestResponse answer names the version that ran (alias resolved); AWS sends no
         # X-Amz-Executed-Version for Event (202) or DryRun (204): AWS-recorded responses in
         # localstack's test_lambda.snapshot.json (test_invocation_type_no_return_payload).

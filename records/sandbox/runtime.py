@@ -7,21 +7,23 @@ scaled) ends at once with condition EventAgeExceeded (as does one found too old 
 Each outcome becomes an execution record in AWS's shape, handed to the `deliver` callback with
 the destination ARN the function's event-invoke config names.
 
-Handlers run in worker threads (`handler(event, context)` with a Lambda-like context). A handler
-that runs past its timeout is reported as `Sandbox.Timedout`; Python cannot stop the thread, so its
-late result is ignored.
+Handlers run in worker processes, a pool per function (`handler_process.py`): a handler past its
+timeout is killed and reported as `Sandbox.Timedout`, an exit or crash as `Runtime.ExitError`. A
+function whose reserved concurrency is reached throttles: a synchronous invoke gets 429, an async
+event goes back to the queue with AWS's throttle back-off (1 s doubling to 5 min, scaled by the time
+factor; not counted against MaximumRetryAttempts, bounded by MaximumEventAgeInSeconds). With
+`duplicates` > 0 an accepted event is, with that probability, delivered twice with the same request id,
+as Lambda's at-least-once async queue may.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import dataclasses
 import json
 import logging
-import threading
+import random
 import time
-import traceback
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -29,7 +31,9 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from records.sandbox import qualifiers, recursion
-from records.sandbox.stack import FunctionSpec, Handler, Stack
+from records.sandbox.handler_process import Call, Environment, WorkerPool
+from records.sandbox.handler_worker import Handler
+from records.sandbox.stack import FunctionSpec, Stack
 
 if TYPE_CHECKING:
     from records.sandbox.metrics import Metrics
@@ -39,6 +43,10 @@ log = logging.getLogger(__name__)
 DEFAULT_RETRIES = 2
 DEFAULT_EVENT_AGE = 21600
 BACKOFF_SECONDS = (60.0, 120.0)  # AWS's delays before the first and the second retry
+# A throttled event's back-off: "The retry interval increases exponentially from 1 second after the
+# first attempt to a maximum of 5 minutes" (AWS Lambda Developer Guide, "How Lambda handles errors and
+# retries with asynchronous invocation").
+THROTTLE_BACKOFF = (1.0, 300.0)
 DEFAULT_TIME_FACTOR = 1 / 60  # so the back-offs take ~1 s and ~2 s
 
 Deliver = Callable[[str, dict[str, Any], "Function"], Awaitable[None]]
@@ -156,6 +164,7 @@ class PendingEvent:
     last: Outcome | None = None
     lineage: recursion.Lineage = ()  # the chain of requests it belongs to (recursion.py)
     qualifier: str | None = None  # the version or alias invoked (qualifiers.py)
+    throttles: int = 0  # times throttled (reserved concurrency reached); sets the next back-off
 
 
 @dataclass(slots=True)
@@ -166,74 +175,8 @@ class RuntimeStats:
     succeeded: int = 0
     failed: int = 0
     records: int = 0
-
-
-class LambdaContext:
-    """The `context` a handler gets, with the attributes of Lambda's Python runtime."""
-
-    def __init__(self, function: Function, request_id: str, deadline: float) -> None:
-        self.aws_request_id = request_id
-        self.function_name = function.name
-        self.function_version = "$LATEST"
-        self.invoked_function_arn = function.arn
-        self.memory_limit_in_mb = "128"
-        self.log_group_name = f"/aws/lambda/{function.name}"
-        self.log_stream_name = f"{datetime.now(UTC):%Y/%m/%d}/[$LATEST]{uuid.uuid4().hex}"
-        self._deadline = deadline
-
-    def get_remaining_time_in_millis(self) -> int:
-        return max(0, int((self._deadline - time.monotonic()) * 1000))
-
-
-def _error_payload(exc: BaseException, request_id: str) -> dict[str, Any]:
-    frames = traceback.extract_tb(exc.__traceback__)[1:]  # drop the sandbox's own call frame
-    return {
-        "errorMessage": str(exc),
-        "errorType": type(exc).__name__,
-        "requestId": request_id,
-        "stackTrace": traceback.format_list(frames),
-    }
-
-
-def _call(handler: Handler, event: Any, context: LambdaContext) -> Outcome:
-    try:
-        result = handler(event, context)
-    except Exception as exc:
-        return Outcome(_error_payload(exc, context.aws_request_id), "Unhandled")
-    except BaseException as exc:  # sys.exit() in a handler ends its "runtime", as on Lambda
-        status = exc.code if isinstance(exc, SystemExit) and isinstance(exc.code, int) else 1
-        message = f"RequestId: {context.aws_request_id} Error: Runtime exited with error: exit status {status}"
-        return Outcome({"errorType": "Runtime.ExitError", "errorMessage": message}, "Unhandled")
-    try:
-        json.dumps(result)
-    except (TypeError, ValueError) as exc:
-        return Outcome(
-            {
-                "errorMessage": f"Unable to marshal response: {exc}",
-                "errorType": "Runtime.MarshalError",
-                "requestId": context.aws_request_id,
-                "stackTrace": [],
-            },
-            "Unhandled",
-        )
-    return Outcome(result)
-
-
-def _in_thread(loop: asyncio.AbstractEventLoop, name: str, call: Callable[[], Outcome]) -> asyncio.Future[Outcome]:
-    """Run `call` in a daemon thread: a handler that never returns cannot hold the interpreter's exit."""
-    future: asyncio.Future[Outcome] = loop.create_future()
-
-    def settle(outcome: Outcome) -> None:
-        if not future.done():
-            future.set_result(outcome)
-
-    def target() -> None:
-        outcome = call()
-        with contextlib.suppress(RuntimeError):  # RuntimeError: the sandbox stopped meanwhile
-            loop.call_soon_threadsafe(settle, outcome)
-
-    threading.Thread(target=target, name=name, daemon=True).start()
-    return future
+    throttles: int = 0  # async events and sync invokes refused because reserved concurrency was reached
+    duplicates: int = 0  # events delivered a second time (`duplicates`)
 
 
 def make_record(function: Function, event: PendingEvent, condition: str) -> dict[str, Any]:
@@ -268,10 +211,19 @@ class Runtime:
         time_factor: float = DEFAULT_TIME_FACTOR,
         concurrency: int = 8,
         handlers: dict[str, Handler] | None = None,
+        duplicates: float = 0.0,
+        rng: random.Random | None = None,
     ) -> None:
+        """`handlers`: handlers already imported (else they are imported here, so a broken stack fails
+        now); they run in worker processes, which import them by reference again. `duplicates`: the
+        probability (0-1) that an accepted event is delivered twice; `rng` draws it."""
+        if not 0.0 <= duplicates <= 1.0:
+            raise ValueError("duplicates must be between 0 and 1")
         self.stack = stack
         self.time_factor = time_factor
         self.concurrency = concurrency
+        self.duplicates = duplicates
+        self._rng = rng or random.Random()
         self.stats = RuntimeStats()
         self.metrics: Metrics | None = None  # CloudWatch's counts (metrics.py), set by the sandbox
         self._deliver = deliver
@@ -285,6 +237,11 @@ class Runtime:
             handler = handlers[spec.name] if handlers and spec.name in handlers else stack.load_handler(spec)
             self.functions[spec.name] = Function(spec, stack.function_arn(spec.name), handler, config)
             qualifiers.set_up(self.functions[spec.name].published, spec, spec.versions, spec.aliases)
+        self.pools: dict[str, WorkerPool] = {}
+        for spec in stack.functions:
+            reserved = spec.reserved_concurrency
+            environment = Environment(spec.name, spec.handler, stack.base_dir, stack.region)
+            self.pools[spec.name] = WorkerPool(environment, min(concurrency, reserved) if reserved else concurrency)
         self._queues: dict[str, asyncio.Queue[PendingEvent]] = {}
         self._tasks: list[asyncio.Task[None]] = []
         self._timers: set[asyncio.TimerHandle] = set()
@@ -304,13 +261,29 @@ class Runtime:
         function = self.functions.get(name)
         return function.at(qualifier) if function is not None else None
 
+    def set_worker_env(self, env: dict[str, str]) -> None:
+        """Variables every worker process starts with (the sandbox's endpoint and dummy credentials,
+        so a handler's own AWS calls reach the sandbox)."""
+        for pool in self.pools.values():
+            pool.environment.env = dict(env)
+
+    def throttled(self, function: Function) -> bool:
+        """Whether the function's reserved concurrency is reached (every slot busy; always at 0)."""
+        reserved = function.spec.reserved_concurrency
+        return reserved is not None and self.pools[function.name].busy >= reserved
+
+    def throttle(self, function: Function) -> None:
+        """Count a throttle (CloudWatch's Throttles and the stats)."""
+        self.count(function, "Throttles")
+        self.stats.throttles += 1
+
     async def start(self) -> None:
         for function in self.functions.values():
             queue: asyncio.Queue[PendingEvent] = asyncio.Queue()
             self._queues[function.name] = queue
-            reserved = function.spec.reserved_concurrency
-            workers = min(self.concurrency, reserved) if reserved else self.concurrency
-            for n in range(workers):
+            # As many pollers as the pool has room for; with reserved concurrency below that, the
+            # extra events are throttled (and retried) rather than left waiting in the queue.
+            for n in range(self.concurrency):
                 self._tasks.append(asyncio.create_task(self._worker(function, queue), name=f"{function.name}-{n}"))
 
     async def stop(self) -> None:
@@ -321,6 +294,7 @@ class Runtime:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks.clear()
+        await asyncio.gather(*(pool.close() for pool in self.pools.values()), return_exceptions=True)
 
     async def idle(self) -> None:
         """Wait until every accepted event has reached its final outcome and was delivered."""
@@ -343,32 +317,51 @@ class Runtime:
         self._in_flight += 1
         self._idle.clear()
         self._queues[function.name].put_nowait(event)
+        if self.duplicates and self._rng.random() < self.duplicates:
+            # Lambda's async queue delivers at least once: the same event (same request id) again.
+            self.stats.duplicates += 1
+            self._in_flight += 1
+            self._queues[function.name].put_nowait(PendingEvent(event.request_id, payload, event.enqueued))
         return event.request_id
 
     async def run_once(
-        self, function: Function, payload: Any, request_id: str, *, trace_header: str | None = None
+        self,
+        function: Function,
+        payload: Any,
+        request_id: str,
+        *,
+        trace_header: str | None = None,
+        client_context: dict[str, Any] | None = None,
     ) -> Outcome:
-        """One run of the handler with its timeout (RequestResponse, and each async attempt).
-
-        `trace_header` is the run's X-Ray trace header (with the chain's Lineage, recursion.py), which
-        Lambda gives the handler as `_X_AMZN_TRACE_ID`; handlers run in threads here, which share one
-        environment, so it is not set for them yet."""
-        loop = asyncio.get_running_loop()
-        timeout = function.spec.timeout
-        context = LambdaContext(function, request_id, time.monotonic() + timeout)
-        future = _in_thread(
-            loop, f"lambda {function.name} {request_id}", lambda: _call(function.handler, payload, context)
+        """One run of the handler with its timeout (RequestResponse, and each async attempt), in a
+        worker process of the function's pool; waits for a free process when all are busy (callers
+        check `throttled` first where reserved concurrency applies). `trace_header`: the
+        _X_AMZN_TRACE_ID the handler sees (a fresh one when None); `client_context`: the decoded
+        X-Amz-Client-Context of a synchronous invoke."""
+        pool = self.pools[function.name]
+        waiter = pool.take()
+        if waiter is not None:
+            try:
+                await waiter
+            except asyncio.CancelledError:
+                if waiter.done() and not waiter.cancelled():
+                    pool.give_back()
+                raise
+        # The ARN invoked (unqualified, or with its version or alias) and the version that runs.
+        call = Call(
+            request_id,
+            payload,
+            function.spec.timeout,
+            function.arn if function.qualifier is None else function.qualified_arn,
+            function.version,
+            client_context,
+            trace_header,
         )
         try:
-            outcome = await asyncio.wait_for(asyncio.shield(future), timeout)
-        except TimeoutError:
-            outcome = Outcome(
-                {
-                    "errorType": "Sandbox.Timedout",
-                    "errorMessage": f"RequestId: {request_id} Error: Task timed out after {timeout:.2f} seconds",
-                },
-                "Unhandled",
-            )
+            ran = await pool.run(call)
+        finally:
+            pool.give_back()
+        outcome = Outcome(ran.payload, ran.function_error)
         self.count(function, "Invocations")
         if not outcome.ok:
             self.count(function, "Errors")
@@ -393,12 +386,18 @@ class Runtime:
             await self._finish(function, event, recursion.CONDITION)
             return
         if function.spec.reserved_concurrency == 0:  # throttled before any attempt
-            self.count(function, "Throttles")
+            self.throttle(function)
             await self._finish(function, event, "ZeroReservedConcurrency")
             return
         age_limit = function.event_age * self.time_factor
         if time.monotonic() - event.enqueued >= age_limit:
             await self._finish(function, event, "EventAgeExceeded")
+            return
+        if self.throttled(function):  # back to the queue; not an attempt, not a retry
+            self.throttle(function)
+            first, longest = THROTTLE_BACKOFF
+            self._later(function, event, min(first * 2**event.throttles, longest) * self.time_factor)
+            event.throttles += 1
             return
         self.count(function, "AsyncEventAge", (time.monotonic() - event.enqueued) * 1000)
         event.attempts += 1
@@ -422,6 +421,10 @@ class Runtime:
             await self._finish(function, event, "EventAgeExceeded")
             return
         self.stats.retries += 1
+        self._later(function, event, delay)
+
+    def _later(self, function: Function, event: PendingEvent, delay: float) -> None:
+        """Put the event back on the function's queue after `delay` seconds."""
         queue = self._queues[function.name]
         timer: asyncio.TimerHandle
 

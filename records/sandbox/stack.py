@@ -39,10 +39,7 @@ A file path handler is resolved relative to the stack file. Errors name the file
 from __future__ import annotations
 
 import functools
-import importlib
-import importlib.util
 import re
-import sys
 import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -50,6 +47,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from records.sandbox import qualifiers, recursion
+from records.sandbox.handler_worker import Handler, HandlerImportError, resolve_handler
 from records.sandbox.stack_faults import FaultError, Faults, deny_list, parse_faults
 from records.sandbox.stack_streams import Streams, StreamStackError, parse_streams
 
@@ -57,7 +55,6 @@ DEFAULT_STACK = Path(__file__).with_name("default_stack.toml")
 DEFAULT_REGION = "us-east-1"
 DEFAULT_ACCOUNT = "123456789012"  # moto's default account
 
-Handler = Callable[[Any, Any], Any]
 T = TypeVar("T")
 
 _NAME = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
@@ -148,36 +145,12 @@ def _fifo_name(declared: tuple[str, ...], name: str) -> str:
 
 
 def load_handler(reference: str, base_dir: Path, where: str = "handler") -> Handler:
-    """`package.module:function` or `path/to/file.py:function` -> the callable."""
-    module_part, sep, attr = reference.rpartition(":")
-    if not sep or not module_part or not attr:
-        raise StackError(f"{where}: handler {reference!r} must look like module:function or file.py:function")
+    """`package.module:function` or `path/to/file.py:function` -> the callable (imported in this process;
+    the worker processes resolve it the same way, `handler_worker.resolve_handler`)."""
     try:
-        if module_part.endswith(".py") or "/" in module_part or "\\" in module_part:
-            file = Path(module_part)
-            if not file.is_absolute():
-                file = base_dir / file
-            if not file.is_file():
-                raise StackError(f"{where}: handler file {file} does not exist")
-            module_name = f"lambdest_sandbox_handler_{abs(hash(str(file.resolve())))}"
-            module = sys.modules.get(module_name)
-            if module is None:
-                spec = importlib.util.spec_from_file_location(module_name, file)
-                if spec is None or spec.loader is None:
-                    raise StackError(f"{where}: cannot load {file}")
-                module = importlib.util.module_from_spec(spec)
-                sys.modules[module_name] = module
-                spec.loader.exec_module(module)
-        else:
-            module = importlib.import_module(module_part)
-    except StackError:
-        raise
-    except Exception as exc:
-        raise StackError(f"{where}: importing {module_part!r} failed: {type(exc).__name__}: {exc}") from exc
-    handler = getattr(module, attr, None)
-    if not callable(handler):
-        raise StackError(f"{where}: {module_part!r} has no function {attr!r}")
-    return handler  # type: ignore[no-any-return]
+        return resolve_handler(reference, base_dir)
+    except HandlerImportError as exc:
+        raise StackError(f"{where}: {exc}") from exc
 
 
 def load_stack(path: str | Path | None = None) -> Stack:

@@ -7,10 +7,14 @@ import os
 import time
 import uuid
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import boto3
+
+if TYPE_CHECKING:
+    from records.sandbox import Sandbox
 
 TIME_FACTOR = 0.005  # back-offs of 0.3 s and 0.6 s
 REGION = "us-east-1"
@@ -92,3 +96,29 @@ def children(pid: int) -> list[int]:
             if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
                 found.append(int(entry))
     return found
+
+
+def metric(box: Sandbox, function: str, name: str, stat: str = "Sum") -> float:
+    """The sum (or maximum) of an AWS/Lambda metric of `function` over the last hour, from the sandbox's CloudWatch."""
+    cloudwatch = boto3.client("cloudwatch", endpoint_url=box.endpoint_url, region_name=box.region)
+    now = datetime.now(UTC)
+    result = cloudwatch.get_metric_data(
+        MetricDataQueries=[
+            {
+                "Id": "m",
+                "MetricStat": {
+                    "Metric": {
+                        "Namespace": "AWS/Lambda",
+                        "MetricName": name,
+                        "Dimensions": [{"Name": "FunctionName", "Value": function}],
+                    },
+                    "Period": 60,
+                    "Stat": stat,
+                },
+            }
+        ],
+        StartTime=now - timedelta(hours=1),
+        EndTime=now + timedelta(minutes=1),
+    )
+    values = result["MetricDataResults"][0]["Values"]
+    return float(max(values) if stat == "Maximum" else sum(values))

@@ -9,14 +9,13 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from records.sandbox import Sandbox
-from tests.integration.sandbox_helpers import TIME_FACTOR, clients, write_stack
+from tests.integration.sandbox_helpers import TIME_FACTOR, clients, metric, write_stack
 from tui.cli import main
 
 STACK = """
@@ -167,33 +166,6 @@ def invoke(box: Sandbox, function: str, count: int = 2, kind: str = "Event") -> 
     for n in range(count):
         lam.invoke(FunctionName=function, InvocationType=kind, Payload=json.dumps({"n": n}))
     assert box.wait_idle(30)
-
-
-def metric(box: Sandbox, function: str, name: str, stat: str = "Sum") -> float:
-    import boto3
-
-    cloudwatch = boto3.client("cloudwatch", endpoint_url=box.endpoint_url, region_name=box.region)
-    now = datetime.now(UTC)
-    result = cloudwatch.get_metric_data(
-        MetricDataQueries=[
-            {
-                "Id": "m",
-                "MetricStat": {
-                    "Metric": {
-                        "Namespace": "AWS/Lambda",
-                        "MetricName": name,
-                        "Dimensions": [{"Name": "FunctionName", "Value": function}],
-                    },
-                    "Period": 60,
-                    "Stat": stat,
-                },
-            }
-        ],
-        StartTime=now - timedelta(hours=1),
-        EndTime=now + timedelta(minutes=1),
-    )
-    values = result["MetricDataResults"][0]["Values"]
-    return float(max(values) if stat == "Maximum" else sum(values))
 
 
 # -- the healthy order stack ---------------------------------------------------------------------------

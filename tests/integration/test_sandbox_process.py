@@ -1,4 +1,5 @@
-"""The sandbox's processes: moto is a child that goes away on stop, on exit, and when we are killed."""
+"""The sandbox's processes: moto and the handlers' worker processes are children that go away on stop,
+on exit, and when we are killed."""
 
 from __future__ import annotations
 
@@ -18,13 +19,21 @@ from tests.integration.sandbox_helpers import TIME_FACTOR, process_alive, wait_g
 
 
 def test_stop_leaves_no_process() -> None:
+    import boto3
+
     with Sandbox(time_factor=TIME_FACTOR) as box:
         pid = box.moto_pid
         assert pid is not None and process_alive(pid)
         running_inside = box.running
         assert running_inside
+        lam = boto3.client("lambda", endpoint_url=box.endpoint_url, region_name=box.region)
+        lam.invoke(FunctionName="order", Payload=json.dumps(PRESETS["good"]))
+        [worker] = box.worker_pids()["order"]
+        assert process_alive(worker)
     assert not box.running
     assert wait_gone(pid)
+    assert wait_gone(worker), "a handler's worker process outlived stop()"
+    assert box.worker_pids() == {}
     box.stop()  # idempotent
 
 
@@ -39,23 +48,34 @@ async def test_runs_inside_an_event_loop() -> None:
     assert pid is not None and wait_gone(pid)
 
 
-def test_moto_goes_when_its_parent_is_killed() -> None:
+def test_moto_goes_when_its_parent_is_killed(tmp_path: Path) -> None:
+    """moto, and the worker processes (one of them in the middle of a handler)."""
+    stack = write_stack(
+        tmp_path,
+        '[[functions]]\nname = "hang"\nhandler = "handlers.py:hang"\ntimeout = 60\n',
+        "import time\ndef hang(event, context):\n    time.sleep(3600)\n",
+    )
     code = (
         "from records.sandbox import Sandbox\n"
-        "import sys, time\n"
-        "box = Sandbox(time_factor=0.01)\n"
+        "import boto3, sys, time\n"
+        f"box = Sandbox({str(stack)!r}, time_factor=0.01)\n"
         "box.start()\n"
-        "print(box.moto_pid, flush=True)\n"
+        "lam = boto3.client('lambda', endpoint_url=box.endpoint_url, region_name=box.region)\n"
+        "lam.invoke(FunctionName='hang', InvocationType='Event', Payload=b'{}')\n"
+        "while not box.worker_pids()['hang']:\n"
+        "    time.sleep(0.05)\n"
+        "print(box.moto_pid, *box.worker_pids()['hang'], flush=True)\n"
         "time.sleep(60)\n"
     )
     parent = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
     try:
         assert parent.stdout is not None
-        moto_pid = int(parent.stdout.readline())
-        assert process_alive(moto_pid)
+        moto_pid, worker = map(int, parent.stdout.readline().split())
+        assert process_alive(moto_pid) and process_alive(worker)
         parent.send_signal(signal.SIGKILL)
         parent.wait(10)
         assert wait_gone(moto_pid), "moto outlived a killed parent"
+        assert wait_gone(worker), "a worker outlived a killed parent"
     finally:
         if parent.poll() is None:
             parent.kill()
@@ -65,14 +85,19 @@ def test_moto_goes_when_its_parent_is_killed() -> None:
 @pytest.mark.slow
 def test_moto_goes_when_the_caller_forgets_to_stop() -> None:
     code = (
+        "import boto3\n"
         "from records.sandbox import Sandbox\n"
         "box = Sandbox(time_factor=0.01)\n"
         "box.start()\n"
-        "print(box.moto_pid, flush=True)\n"
+        "lam = boto3.client('lambda', endpoint_url=box.endpoint_url, region_name=box.region)\n"
+        "lam.invoke(FunctionName='order', Payload=b'{}')\n"
+        "print(box.moto_pid, *box.worker_pids()['order'], flush=True)\n"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
     assert result.stderr == ""  # nothing moto logs reaches the terminal
-    assert wait_gone(int(result.stdout))
+    moto_pid, worker = map(int, result.stdout.split())
+    assert wait_gone(moto_pid)
+    assert wait_gone(worker), "a worker outlived the interpreter's exit"
 
 
 @pytest.mark.slow

@@ -534,7 +534,11 @@ async def test_the_uis_bucket_source_reads_stream_failure_objects(box: Sandbox, 
     )
     options = AwsOptions(region=box.region, endpoint_url=box.endpoint_url)
     plan = await discover(["processor"], options, follow=False)
-    poller = next(s for s in sources_for_plan(plan, SourceSettings(aws=options)) if isinstance(s, BucketPoller) and s.bucket == bucket)
+    poller = next(
+        s
+        for s in sources_for_plan(plan, SourceSettings(aws=options))
+        if isinstance(s, BucketPoller) and s.bucket == bucket
+    )
 
     async def first_message() -> Message:
         async for event in poller:

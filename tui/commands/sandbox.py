@@ -30,6 +30,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="scale of Lambda's retry back-off (~60 s, ~120 s) and event age; default 1/60 (~1 s, ~2 s)",
     )
     parser.add_argument("--port", type=int, default=0, help="port of the endpoint (default: a free one)")
+    parser.add_argument(
+        "--duplicates",
+        type=float,
+        default=0.0,
+        metavar="RATE",
+        help="deliver this share (0-1) of async events twice, with the same request id, as Lambda's "
+        "at-least-once queue may: idempotency bugs show locally (default 0)",
+    )
 
 
 def _report(failure: object) -> None:
@@ -50,7 +58,13 @@ def run(args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.ERROR, stream=sys.stderr, format="%(message)s")
     time_factor = DEFAULT_TIME_FACTOR if args.time_factor is None else args.time_factor
     try:
-        sandbox = Sandbox(args.stack, time_factor=time_factor, port=args.port, on_delivery_failure=_report)
+        sandbox = Sandbox(
+            args.stack,
+            time_factor=time_factor,
+            port=args.port,
+            on_delivery_failure=_report,
+            duplicates=args.duplicates,
+        )
     except (StackError, ValueError) as exc:
         print(f"lambdest-tui sandbox: {exc}", file=sys.stderr)
         return 2

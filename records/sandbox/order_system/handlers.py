@@ -1,8 +1,12 @@
 """Handlers of the order system (`order`, `update-inventory`, `rollback-order`).
 
-They keep their state in this module (an inventory of SKU-1..SKU-20 with 100 each, and the payments
-taken), as a warm Lambda container would; `reset()` puts it back to the start. Handlers are called
-from several threads at once, so the state is guarded by a lock.
+They keep their state in this module (an inventory of SKU-1..SKU-20 with 100 each, the payments
+taken, the refunds made), as a warm Lambda environment would: the sandbox runs each function in worker
+processes of its own, so each environment has its own copy (as on Lambda, where a real shop keeps
+stock in a database), and a function never sees another's state. `rollback-order` therefore refunds
+from its event alone: the paid order nested in update-inventory's failure record carries the payment
+id and the amount. `reset()` puts this process's state back to the start. The state is guarded by a
+lock, for callers running handlers in threads.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ PRICE_CENTS = {sku: 500 + 125 * n for n, sku in enumerate(SKUS)}
 _lock = threading.Lock()
 inventory: dict[str, int] = {}
 payments: dict[str, dict[str, Any]] = {}
+refunds: dict[str, int] = {}  # payment id -> cents refunded, by this environment
 
 
 class InvalidOrder(ValueError):
@@ -42,6 +47,7 @@ def reset() -> None:
         inventory.clear()
         inventory.update(dict.fromkeys(SKUS, START_STOCK))
         payments.clear()
+        refunds.clear()
 
 
 reset()
@@ -112,17 +118,20 @@ def rollback_order(event: Any, context: Any) -> dict[str, Any]:
     upstream = event.get("requestPayload") if isinstance(event, dict) else None
     paid = _paid_order(upstream)
     payment_id = paid.get("paymentId")
+    amount = paid.get("amountCents")
+    if not isinstance(payment_id, str) or not payment_id.startswith("pay_") or not isinstance(amount, int):
+        raise UnknownPayment(f"no payment {payment_id!r} for order {paid.get('orderId')!r}")
     with _lock:
-        payment = payments.get(payment_id) if isinstance(payment_id, str) else None
-        if payment is None:
-            raise UnknownPayment(f"no payment {payment_id!r} for order {paid.get('orderId')!r}")
-        payment["status"] = "refunded"
+        refunds[payment_id] = amount
+        payment = payments.get(payment_id)
+        if payment is not None:  # taken in this same process (handlers called directly)
+            payment["status"] = "refunded"
     response = event.get("responsePayload") if isinstance(event, dict) else None
     reason = response.get("errorMessage") if isinstance(response, dict) else None
     return {
         "orderId": paid["orderId"],
         "paymentId": payment_id,
-        "refundedCents": payment["amount"],
+        "refundedCents": amount,
         "status": "REFUNDED",
         "reason": reason,
     }
