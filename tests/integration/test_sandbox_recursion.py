@@ -10,18 +10,16 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
 from botocore.exceptions import ClientError
 
 from records.decode import decode
 from records.sandbox import Sandbox, StackError
 from records.sandbox.recursion import function_hash
-from tests.integration.sandbox_helpers import TIME_FACTOR, clients, mentions, receive_until, write_stack
+from tests.integration.sandbox_helpers import TIME_FACTOR, clients, mentions, metric, receive_until, write_stack
 
 AWS_CLI = Path(sys.executable).with_name("aws")
 ACCOUNT = "123456789012"
@@ -83,6 +81,15 @@ name = "allowed-failures"
 
 [[queues]]
 name = "echo-failures"
+
+[[functions]]
+name = "self-invoker"
+handler = "handlers.py:self_invoker"
+maximum_retry_attempts = 0
+on_failure = "queue:self-failures"
+
+[[queues]]
+name = "self-failures"
 """
 
 HANDLERS = """
@@ -96,6 +103,17 @@ def hop(event, context):
 
 def echo(event, context):
     return {"echo": event}
+
+def self_invoker(event, context):
+    # Invokes itself through the sandbox's Lambda API, as a buggy handler might; botocore copies the
+    # _X_AMZN_TRACE_ID the worker has (with the chain's Lineage) into X-Amzn-Trace-Id. The guard
+    # only matters if detection failed.
+    import json, boto3
+    if event["n"] < 40:
+        boto3.client("lambda").invoke(
+            FunctionName=context.function_name, InvocationType="Event", Payload=json.dumps({"n": event["n"] + 1})
+        )
+    return event
 """
 
 
@@ -116,30 +134,6 @@ def aws(box: Sandbox) -> dict[str, Any]:
 
 def queue_url(aws: dict[str, Any], name: str) -> str:
     return str(aws["sqs"].get_queue_url(QueueName=name)["QueueUrl"])
-
-
-def metric(box: Sandbox, function: str, name: str) -> float:
-    cloudwatch = boto3.client("cloudwatch", endpoint_url=box.endpoint_url, region_name=box.region)
-    now = datetime.now(UTC)
-    result = cloudwatch.get_metric_data(
-        MetricDataQueries=[
-            {
-                "Id": "m",
-                "MetricStat": {
-                    "Metric": {
-                        "Namespace": "AWS/Lambda",
-                        "MetricName": name,
-                        "Dimensions": [{"Name": "FunctionName", "Value": function}],
-                    },
-                    "Period": 60,
-                    "Stat": "Sum",
-                },
-            }
-        ],
-        StartTime=now - timedelta(hours=1),
-        EndTime=now + timedelta(minutes=1),
-    )
-    return float(sum(result["MetricDataResults"][0]["Values"]))
 
 
 def lineage_header(function: str, count: int) -> str:
@@ -305,3 +299,14 @@ def test_aws_cli_v1_sets_and_reads_the_recursion_config(box: Sandbox) -> None:
         "1 validation error detected: Value 'No' at 'recursiveLoop' failed to satisfy constraint: "
         "Member must satisfy enum value set: [Allow, Terminate]"
     ) in refused.stderr
+
+
+def test_a_handler_that_invokes_itself_is_stopped_after_16_runs(box: Sandbox, aws: dict[str, Any]) -> None:
+    """End to end through a worker process: the handler's own boto3 Invoke carries the Lineage."""
+    aws["lambda"].invoke(FunctionName="self-invoker", InvocationType="Event", Payload=json.dumps({"n": 0}))
+    record = json.loads(receive_until(aws["sqs"], queue_url(aws, "self-failures"), lambda _: True, timeout=60))
+    assert record["requestContext"]["condition"] == "RecursiveInvocationException"
+    assert record["requestPayload"] == {"n": 16}, "runs n=0..15 went through; the 17th invocation is stopped"
+    assert box.wait_idle(30)
+    assert metric(box, "self-invoker", "Invocations") == 16
+    assert metric(box, "self-invoker", "RecursiveInvocationsDropped") == 1
