@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from records.sandbox import permissions
+from records.sandbox.dead_letter import DeadLetterFailure, DeadLetters
 from records.sandbox.delivery import Delivery, DeliveryFailure
 from records.sandbox.metrics import Metrics
 from records.sandbox.moto_process import MotoProcess, MotoProcessError
@@ -36,6 +37,7 @@ from records.sandbox.stack import Stack, StackError, load_stack
 
 __all__ = [
     "DEFAULT_TIME_FACTOR",
+    "DeadLetterFailure",
     "DeliveryFailure",
     "MotoProcessError",
     "Sandbox",
@@ -69,6 +71,8 @@ class SandboxStats:
     delivered: int = 0
     delivery_failures: tuple[DeliveryFailure, ...] = field(default_factory=tuple)
     delivered_to: dict[str, int] = field(default_factory=dict)  # destination ARN -> records delivered
+    dead_lettered: int = 0  # discarded events sent to dead-letter queues (dead_letter.py)
+    dead_letter_failures: tuple[DeadLetterFailure, ...] = field(default_factory=tuple)
 
 
 class Sandbox:
@@ -126,6 +130,7 @@ class Sandbox:
         self._runtime: Runtime | None = None
         self._delivery: Delivery | None = None
         self._metrics: Metrics | None = None
+        self._dead_letters: DeadLetters | None = None
         self._endpoint: str | None = None
         self._lock = threading.Lock()
 
@@ -245,15 +250,16 @@ class Sandbox:
         await permissions.create_rules(self.stack, clients)
         delivery = Delivery(clients, self.region, self.stack.account, self.on_delivery_failure)
         delivery.runtime = self._runtime
-        delivery.permissions = permissions.Permissions(self.stack, clients)
+        delivery.permissions = roles = permissions.Permissions(self.stack, clients)
         self._delivery = delivery
+        self._runtime.dead_letter = self._dead_letters = DeadLetters(clients, self._runtime, roles)
         metrics = Metrics(clients["cloudwatch"])
         self._runtime.metrics = self._metrics = metrics
         metrics.start()
         self._exit.push_async_callback(metrics.stop)  # the last counts go out before the clients close
         await self._runtime.start()
         self._exit.push_async_callback(self._runtime.stop)
-        api = LambdaApi(self._runtime, moto_url)
+        api = LambdaApi(self._runtime, moto_url, roles)
         # A short shutdown timeout: a long poll proxied to moto must not hold stop() for 20 s.
         runner = web.AppRunner(api.app, access_log=None, handle_signals=False, shutdown_timeout=0.5)
         await runner.setup()
@@ -287,6 +293,7 @@ class Sandbox:
         self._runtime = None
         self._delivery = None
         self._metrics = None
+        self._dead_letters = None
         if self._moto is not None:
             self._moto.stop()
             self._moto = None
@@ -333,7 +340,7 @@ class Sandbox:
         """The counts now: accepted, attempts, retries, succeeded, failed, records, delivered, the
         delivery failures and the records delivered per destination ARN (all zero when the sandbox
         is not running)."""
-        runtime, delivery = self._runtime, self._delivery
+        runtime, delivery, dead = self._runtime, self._delivery, self._dead_letters
         if runtime is None or delivery is None:
             return SandboxStats()
         return SandboxStats(
@@ -341,6 +348,8 @@ class Sandbox:
             delivered=sum(delivery.stats.delivered.values()),
             delivery_failures=tuple(delivery.stats.failures),
             delivered_to=dict(delivery.stats.delivered),
+            dead_lettered=sum(dead.stats.sent.values()) if dead is not None else 0,
+            dead_letter_failures=tuple(dead.stats.failures) if dead is not None else (),
         )
 
     def wait_idle(self, timeout: float | None = None) -> bool:

@@ -8,6 +8,7 @@ Lambda API path (`/2015-03-31/functions...`, `/2019-09-25/functions...`). Served
   GET    /2015-03-31/functions/{name}/configuration        GetFunctionConfiguration       }
   GET    /2015-03-31/event-source-mappings/                ListEventSourceMappings (none) }
   GET    /2015-03-31/functions/{name}                      GetFunction
+  PUT    /2015-03-31/functions/{name}/configuration        UpdateFunctionConfiguration    function_config.py
   PUT    /2019-09-25/functions/{name}/event-invoke-config  PutFunctionEventInvokeConfig
   POST   /2019-09-25/functions/{name}/event-invoke-config  UpdateFunctionEventInvokeConfig
   GET    /2019-09-25/functions/{name}/event-invoke-config  GetFunctionEventInvokeConfig
@@ -30,14 +31,17 @@ import json
 import logging
 import re
 import uuid
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
 import aiohttp
 from aiohttp import web
 
-from records.sandbox import lambda_reads
+from records.sandbox import function_config, lambda_reads
 from records.sandbox.runtime import EventInvokeConfig, Function, Runtime
+
+if TYPE_CHECKING:
+    from records.sandbox.permissions import Permissions
 
 log = logging.getLogger(__name__)
 
@@ -131,8 +135,9 @@ def _invalid(message: str) -> LambdaApiError:
 class LambdaApi:
     """The aiohttp application behind the sandbox endpoint."""
 
-    def __init__(self, runtime: Runtime, moto_url: str) -> None:
+    def __init__(self, runtime: Runtime, moto_url: str, permissions: Permissions | None = None) -> None:
         self.runtime = runtime
+        self.permissions = permissions  # the functions' roles (UpdateFunctionConfiguration checks the DLQ's)
         self.moto_url = moto_url.rstrip("/")
         self._session: aiohttp.ClientSession | None = None
         self.app = web.Application(client_max_size=8 * 1024 * 1024)
@@ -184,6 +189,14 @@ class LambdaApi:
             raise _invalid(str(exc)) from exc
         if read is not None:
             return read
+        try:
+            update = await function_config.answer(
+                parts, request, lambda name: self._function(name, request), self._configuration, self.permissions
+            )
+        except function_config.ConfigError as exc:
+            raise LambdaApiError(exc.status, exc.error_type, exc.message) from exc
+        if update is not None:
+            return update
         if len(parts) >= 2 and parts[0] == "2015-03-31" and parts[1] == "functions":
             if len(parts) == 3 and method == "GET":
                 return self._get_function(self._function(parts[2], request))
@@ -236,7 +249,7 @@ class LambdaApi:
             "Role": self.runtime.stack.role_arn(function.name),
             "Handler": function.spec.handler,
             "CodeSize": 0,
-            "Description": "run by the lambdest-tui sandbox",
+            "Description": function.description,
             "Timeout": int(function.spec.timeout),
             "MemorySize": 128,
             "LastModified": function.last_modified,
@@ -245,6 +258,7 @@ class LambdaApi:
             "LastUpdateStatus": "Successful",
             "PackageType": "Zip",
             "Architectures": ["x86_64"],
+            **({"DeadLetterConfig": {"TargetArn": function.dead_letter}} if function.dead_letter else {}),
         }
 
     def _configurations(self) -> list[dict[str, Any]]:

@@ -8,6 +8,7 @@ its moto CloudWatch (namespace AWS/Lambda, dimension FunctionName):
   AsyncEventAge (ms)           how long an event waited before an attempt (real time, not scaled)
   AsyncEventsDropped           an event that ended without success (its failure record, if any, is sent)
   DestinationDeliveryFailures  a record that could not be delivered
+  DeadLetterErrors             a discarded event that could not be sent to the dead-letter queue
 
 The sandbox runs $LATEST only, so it publishes no Resource (qualifier) dimension. Counts are kept
 in memory and sent every `interval` seconds as one PutMetricData call per 1000 series

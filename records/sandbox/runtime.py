@@ -39,6 +39,8 @@ BACKOFF_SECONDS = (60.0, 120.0)  # AWS's delays before the first and the second 
 DEFAULT_TIME_FACTOR = 1 / 60  # so the back-offs take ~1 s and ~2 s
 
 Deliver = Callable[[str, dict[str, Any], "Function"], Awaitable[None]]
+# Sends a discarded event to the function's dead-letter queue (dead_letter.py): (function, event, condition)
+DeadLetter = Callable[["Function", "PendingEvent", str], Awaitable[None]]
 
 
 def now_iso() -> str:
@@ -77,6 +79,8 @@ class Function:
     arn: str  # unqualified
     handler: Handler
     config: EventInvokeConfig | None = None
+    dead_letter: str | None = None  # DeadLetterConfig.TargetArn (function_config.py, dead_letter.py)
+    description: str = "run by the lambdest-tui sandbox"
     last_modified: str = field(
         default_factory=lambda: datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "+0000"
     )
@@ -241,6 +245,7 @@ class Runtime:
         self.concurrency = concurrency
         self.stats = RuntimeStats()
         self.metrics: Metrics | None = None  # CloudWatch's counts (metrics.py), set by the sandbox
+        self.dead_letter: DeadLetter | None = None  # dead_letter.py's sender, set by the sandbox
         self._deliver = deliver
         self.functions: dict[str, Function] = {}
         for spec in stack.functions:
@@ -250,7 +255,9 @@ class Runtime:
                     spec.maximum_retry_attempts, spec.maximum_event_age, spec.on_success, spec.on_failure
                 )
             handler = handlers[spec.name] if handlers and spec.name in handlers else stack.load_handler(spec)
-            self.functions[spec.name] = Function(spec, stack.function_arn(spec.name), handler, config)
+            self.functions[spec.name] = Function(
+                spec, stack.function_arn(spec.name), handler, config, dead_letter=spec.dead_letter
+            )
         self._queues: dict[str, asyncio.Queue[PendingEvent]] = {}
         self._tasks: list[asyncio.Task[None]] = []
         self._timers: set[asyncio.TimerHandle] = set()
@@ -388,6 +395,9 @@ class Runtime:
             if destination:
                 self.stats.records += 1
                 await self._deliver(destination, make_record(function, event, condition), function)
+            # A discarded event also goes to the dead-letter queue (AWS sends both when both are set).
+            if condition != "Success" and function.dead_letter and self.dead_letter is not None:
+                await self.dead_letter(function, event, condition)
         finally:
             self._finished()
 

@@ -11,6 +11,7 @@ A stack is TOML (see `default_stack.toml`, the seed article's order system)::
     reserved_concurrency = 0     # optional; 0 throttles every event (condition ZeroReservedConcurrency)
     on_success = "function:update-inventory"   # kind:name (function, queue, topic, bus, bucket) or an ARN
     on_failure = "queue:order-failures"
+    dead_letter = "queue:order-dlq"  # DeadLetterConfig: queue:name, topic:name or an SQS/SNS ARN
 
     [[queues]]
     name = "order-failures"      # `fifo = true` is allowed, to see Lambda refuse it at delivery time
@@ -70,6 +71,7 @@ class FunctionSpec:
     on_success: str | None = None  # an ARN once the stack is resolved
     on_failure: str | None = None
     deny: tuple[str, ...] = ()  # actions taken out of its role (stack_faults.py)
+    dead_letter: str | None = None  # DeadLetterConfig.TargetArn (an SQS queue or SNS topic ARN)
 
     @property
     def has_event_invoke_config(self) -> bool:
@@ -243,6 +245,9 @@ def parse_stack(data: dict[str, Any], file: Path) -> Stack:
             if not isinstance(value, str):
                 raise StackError(f"{where}: {key} must be kind:name or an ARN")
             destinations[key] = _destination_arn(stack, value, f"{where}.{key}")
+        dead_letter = entry.get("dead_letter")
+        if dead_letter is not None:
+            dead_letter = _dead_letter_arn(stack, dead_letter, f"{where}.dead_letter")
         functions.append(
             FunctionSpec(
                 name=name,
@@ -254,6 +259,7 @@ def parse_stack(data: dict[str, Any], file: Path) -> Stack:
                 on_success=destinations["on_success"],
                 on_failure=destinations["on_failure"],
                 deny=_faults(functools.partial(deny_list, entry, where)),
+                dead_letter=dead_letter,
             )
         )
     subscriptions: list[Subscription] = []
@@ -296,3 +302,14 @@ def _destination_arn(stack: Stack, value: str, where: str) -> str:
     if not sep or kind not in _KINDS or not name:
         raise StackError(f"{where}: {value!r} must be an ARN or kind:name with kind one of {sorted(_KINDS)}")
     return stack.arn(kind, name)
+
+
+def _dead_letter_arn(stack: Stack, value: Any, where: str) -> str:
+    """A dead-letter queue is an SQS queue or an SNS topic (Lambda's DeadLetterConfig.TargetArn)."""
+    if isinstance(value, str) and value.startswith("arn:"):
+        parts = value.split(":")
+        if len(parts) >= 6 and parts[2] in ("sqs", "sns"):
+            return value
+    elif isinstance(value, str) and value.partition(":")[0] in ("queue", "topic") and value.partition(":")[2]:
+        return _destination_arn(stack, value, where)
+    raise StackError(f"{where}: {value!r} must be queue:name, topic:name or the ARN of an SQS queue or SNS topic")
