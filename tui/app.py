@@ -110,6 +110,8 @@ class LambdestApp(App[None]):
             read_only=config.read_only,
             report=lambda text: self.notify(text, severity="error", markup=False),
         )
+        for queue, function in config.dead_letter_queues.items():
+            self.session.store.dead_letter_queue(queue, function)
         self.pumps: list[Pump] = []
         self.guard = WriteGuard(config.read_only, config.confirm_account)
         self.health: Health | None = None  # the health poller's latest reading
@@ -246,12 +248,22 @@ class LambdestApp(App[None]):
                 stage.condition or stage.state,
                 stage.attempts or 0,
                 stage.state != "failed",
-                stage_note(stage.error_type, stage.nested),
+                stage_note(stage.error_type, stage.nested, stage.dead_lettered),
             )
             for stage in stages
         )
         detail = RecordDetail(
-            index, decoded, raw, row.source, received, label, shown, current, compare.decoded, compare.name
+            index,
+            decoded,
+            raw,
+            row.source,
+            received,
+            label,
+            shown,
+            current,
+            compare.decoded,
+            compare.name,
+            row.function_name,
         )
         self.push_screen(DetailScreen(detail))
 
