@@ -98,3 +98,14 @@ def test_the_same_message_twice_is_a_duplicate() -> None:
     assert store.ingest(dead_letter({"orderId": "ord-11"}, "req-11")) == 1
     assert store.ingest(dead_letter({"orderId": "ord-11"}, "req-11", message_id="dlq-2")) == 0
     assert store.stats().duplicates == 1
+
+
+def test_a_jmespath_filter_sees_the_event_and_the_kind() -> None:
+    from records.store.views import RecordFilter, RecordView
+
+    store = RecordStore()
+    store.ingest(dead_letter({"orderId": "ord-12"}, "req-12"))
+    store.ingest(message(declined("ord-12")))
+    view = RecordView(store, RecordFilter(jmespath="kind == 'dead-letter' && requestPayload.orderId == 'ord-12'"))
+    assert list(view) == [0]
+    assert list(RecordView(store, RecordFilter(text="ErrorCode 200"))) == [0]
