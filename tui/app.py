@@ -29,6 +29,7 @@ from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
 from records.doctor.health import Health
+from records.facts import DEAD_LETTERED
 from records.files import new_session_path
 from records.lines import iso_timestamp, visible
 from records.setups import ConfigError, Setup, save_setup
@@ -248,23 +249,12 @@ class LambdestApp(App[None]):
                 stage.condition or stage.state,
                 stage.attempts or 0,
                 stage.state != "failed",
-                stage_note(stage.error_type, stage.nested, stage.dead_lettered),
+                stage_note(stage.error_type, stage.nested, stage.dead_lettered and stage.condition != DEAD_LETTERED),
             )
             for stage in stages
         )
-        detail = RecordDetail(
-            index,
-            decoded,
-            raw,
-            row.source,
-            received,
-            label,
-            shown,
-            current,
-            compare.decoded,
-            compare.name,
-            row.function_name,
-        )
+        detail = RecordDetail(index, decoded, raw, row.source, received, label, shown, current, compare.decoded)
+        detail = replace(detail, compare_name=compare.name, function=row.function_name)
         self.push_screen(DetailScreen(detail))
 
     def on_mark_record(self, message: MarkRecord) -> None:
