@@ -258,6 +258,7 @@ def aws_cli(box: Sandbox, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+@pytest.mark.slow  # five AWS CLI runs: ~4 s
 def test_the_aws_cli_sets_the_dead_letter_config(box: Sandbox) -> None:
     spare = allow_spare_queue(box)
     result = aws_cli(
@@ -309,3 +310,26 @@ def test_the_stack_file_takes_only_a_queue_or_a_topic(tmp_path: Path, value: obj
         f"{tmp_path / 'stack.toml'}: functions[0].dead_letter: {value!r} must be queue:name, topic:name or the ARN "
         "of an SQS queue or SNS topic"
     )
+
+
+def test_tail_prints_a_dead_letter_line(box: Sandbox, tmp_path: Path) -> None:
+    from tests.integration.sources_helpers import TailProcess
+
+    aws = clients(box.endpoint_url)
+    request_id = invoke(aws, "pay", {"orderId": "ord-5"})
+    assert box.wait_idle(20)
+    receive(aws["sqs"], "pay-failures")  # (read here: only the dead-letter queue is tailed)
+    tail = TailProcess(
+        "--queue", "pay-dlq", "--mode", "consume", "--max-records", "1", "--format", "jsonl", "--wait-time", "1",
+        "--save", str(tmp_path / "s.jsonl"), "--endpoint-url", box.endpoint_url, "--region", box.region,
+        env=box.env,
+    )  # fmt: skip
+    assert tail.wait(60) == 0, tail.err
+    [line] = tail.json_lines()
+    assert (line["kind"], line["ok"], line["succeeded"]) == ("dead-letter", True, False)
+    assert (line["request_id"], line["error_code"], line["error_message"]) == (
+        request_id,
+        "200",
+        "card declined for ord-5",
+    )
+    assert line["request_payload"] == {"orderId": "ord-5"} and line["input"] == "queue:pay-dlq"
