@@ -333,3 +333,17 @@ def test_tail_prints_a_dead_letter_line(box: Sandbox, tmp_path: Path) -> None:
         "card declined for ord-5",
     )
     assert line["request_payload"] == {"orderId": "ord-5"} and line["input"] == "queue:pay-dlq"
+
+
+def test_doctor_names_the_dead_letter_errors(box: Sandbox, capsys: pytest.CaptureFixture[str]) -> None:
+    from tui.cli import main
+
+    invoke(clients(box.endpoint_url), "denied", {"orderId": "ord-6"})
+    assert box.wait_idle(20)
+    capsys.readouterr()
+    code = main(["doctor", "denied", "--format", "jsonl", "--endpoint-url", box.endpoint_url, "--region", box.region])
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert code == 1
+    [dead] = [line for line in lines if line["check"] == "dead-letter-errors"]
+    assert dead["status"] == "problem"
+    assert "could not be sent to its dead-letter queue" in dead["message"]
