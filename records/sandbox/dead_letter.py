@@ -117,8 +117,8 @@ class DeadLetters:
             return
         try:
             await self._send(function, target, message_of(event, condition))
-        except (DeadLetterError, ClientError, BotoCoreError) as exc:
-            reason = str(exc)
+        except Exception as exc:  # whatever it is, it is this message's failure, never the runtime's
+            reason = str(exc) if isinstance(exc, DeadLetterError | BotoCoreError) else f"{type(exc).__name__}: {exc}"
             if isinstance(exc, ClientError):
                 error = exc.response.get("Error", {})
                 reason = f"{error.get('Code', 'Error')}: {error.get('Message', '')}".rstrip(": ")

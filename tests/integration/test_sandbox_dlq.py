@@ -44,6 +44,12 @@ dead_letter = "queue:denied-dlq"
 deny = ["sqs:SendMessage"]
 
 [[functions]]
+name = "closed"
+handler = "handlers.py:fail"
+reserved_concurrency = 0
+dead_letter = "queue:closed-dlq"
+
+[[functions]]
 name = "plain"
 handler = "handlers.py:fail"
 maximum_retry_attempts = 0
@@ -56,6 +62,8 @@ name = "pay-failures"
 name = "denied-dlq"
 [[queues]]
 name = "spare-dlq"
+[[queues]]
+name = "closed-dlq"
 [[queues]]
 name = "ship-dlq-inbox"
 [[topics]]
@@ -347,3 +355,19 @@ def test_doctor_names_the_dead_letter_errors(box: Sandbox, capsys: pytest.Captur
     [dead] = [line for line in lines if line["check"] == "dead-letter-errors"]
     assert dead["status"] == "problem"
     assert "could not be sent to its dead-letter queue" in dead["message"]
+
+
+def test_a_throttled_event_goes_to_the_dead_letter_queue_at_once(box: Sandbox) -> None:
+    # Reserved concurrency 0: "Lambda begins sending new events to the configured dead-letter queue
+    # ... without any retries" (developer guide). AWS does not document the attributes of an event
+    # that never ran: the sandbox sends 429 and the TooManyRequestsException message.
+    aws = clients(box.endpoint_url)
+    request_id = invoke(aws, "closed", {"orderId": "ord-7"})
+    assert box.wait_idle(20)
+    [message] = receive(aws["sqs"], "closed-dlq")
+    assert json.loads(message["Body"]) == {"orderId": "ord-7"}
+    assert message["MessageAttributes"] == {
+        "RequestID": {"DataType": "String", "StringValue": request_id},
+        "ErrorCode": {"DataType": "Number", "StringValue": "429"},
+        "ErrorMessage": {"DataType": "String", "StringValue": "Rate Exceeded."},
+    }
