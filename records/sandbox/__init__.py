@@ -3,7 +3,9 @@
 Each function runs as the IAM role `lambdest-sandbox-NAME` (in moto's IAM) allowed what its
 destinations need; the stack's faults (`stack_faults.py`) take permissions away, encrypt
 destinations with KMS keys and add EventBridge rules. The CloudWatch metrics Lambda publishes
-(`metrics.py`) go to moto's CloudWatch every second (`flush_metrics()` sends them now).
+(`metrics.py`) go to moto's CloudWatch every second (`flush_metrics()` sends them now). A
+function's dead-letter queue (`dead_letter.py`, set in the stack or with UpdateFunctionConfiguration:
+`function_config.py`) gets every asynchronous event that ends without success.
 
 `time_factor` scales Lambda's retry back-off (~60 s and ~120 s) and MaximumEventAgeInSeconds; the
 default 1/60 makes the back-offs ~1 s and ~2 s. `on_delivery_failure` (called on the sandbox's thread)
