@@ -1,7 +1,8 @@
 """A function's dead-letter queue (DeadLetterConfig): where Lambda sends an asynchronous event it
 discards (retries exhausted, event too old, throttled), as AWS does.
 
-The message body is the original event, unchanged; its message attributes say why
+The message body is the original event, unchanged (the bytes the Invoke call sent; an event the
+sandbox made itself, a record sent to a Lambda destination, as JSON); its message attributes say why
 ("Dead-letter queues" in the Lambda developer guide, invocation-async-retain-records.html#invocation-dlq;
 the values as recorded from AWS in localstack's tests/aws/services/lambda_/
 test_lambda_destinations.snapshot.json, TestLambdaDLQ::test_dead_letter_queue):
@@ -88,7 +89,8 @@ def message_of(event: PendingEvent, condition: str) -> DeadLetterMessage:
     else:
         code = THROTTLED_CODE
         text = THROTTLED_MESSAGE if condition == "ZeroReservedConcurrency" else condition
-    return DeadLetterMessage(json.dumps(event.payload), event.request_id, code, _first_kilobyte(text))
+    body = event.body if event.body is not None else json.dumps(event.payload)
+    return DeadLetterMessage(body, event.request_id, code, _first_kilobyte(text))
 
 
 @dataclass(slots=True)

@@ -288,7 +288,8 @@ class LambdaApi:
         if invocation_type == "Event":
             if len(body) > 1024 * 1024:
                 raise LambdaApiError(413, "RequestTooLargeException", "Request must be smaller than 1048576 bytes")
-            self.runtime.enqueue(function, payload, request_id)
+            sent = body.decode(errors="replace") if body.strip() else "{}"  # a DLQ gets it back unchanged
+            self.runtime.enqueue(function, payload, request_id, body=sent)
             return web.Response(status=202, headers=headers)
         if invocation_type != "RequestResponse":
             raise _invalid(f"Invalid InvocationType {invocation_type!r}: use Event, RequestResponse or DryRun")

@@ -127,6 +127,7 @@ class PendingEvent:
     enqueued: float  # monotonic
     attempts: int = 0
     last: Outcome | None = None
+    body: str | None = None  # the event as it was sent (the dead-letter message's body), when known
 
 
 @dataclass(slots=True)
@@ -306,9 +307,10 @@ class Runtime:
     def in_flight(self) -> int:
         return self._in_flight
 
-    def enqueue(self, function: Function, payload: Any, request_id: str | None = None) -> str:
-        """Accept an asynchronous invocation (InvocationType Event); returns its request id."""
-        event = PendingEvent(request_id or str(uuid.uuid4()), payload, time.monotonic())
+    def enqueue(self, function: Function, payload: Any, request_id: str | None = None, body: str | None = None) -> str:
+        """Accept an asynchronous invocation (InvocationType Event); returns its request id. `body`:
+        the event's JSON text as sent (what a dead-letter queue gets back)."""
+        event = PendingEvent(request_id or str(uuid.uuid4()), payload, time.monotonic(), body=body)
         self.stats.accepted += 1
         self.count(function, "AsyncEventsReceived")
         self._in_flight += 1
