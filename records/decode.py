@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 import jmespath
@@ -24,7 +25,7 @@ from pydantic import ValidationError
 from records.envelopes import ENVELOPES, FAST_ENVELOPES, Envelope, Layer
 from records.envelopes.base import describe
 from records.envelopes.json_string import parse_json
-from records.models import AsyncInvocationRecord, Record, StreamFailureRecord, has_batch_info
+from records.models import AsyncInvocationRecord, DeadLetterMessage, Record, StreamFailureRecord, has_batch_info
 from records.rules import MAX_DEPTH, TooDeep, deeper_than, innermost_payload
 
 __all__ = [
@@ -53,9 +54,10 @@ class DecodeError:
 
 @dataclass(slots=True)  # not frozen: treat as immutable; frozen init costs ~1 µs a record
 class Decoded:
-    """One decoded input: a record (or the reason it is not one), how it was wrapped, and the raw text."""
+    """One decoded input: a record, a dead-letter message (or the reason it is neither), how it was
+    wrapped, and the raw text."""
 
-    result: Record | DecodeError
+    result: Record | DeadLetterMessage | DecodeError
     raw: str
     envelope: tuple[str, ...] = ()
     # Metadata from the transport (SQS MessageId, attributes...) and from each envelope layer
@@ -69,7 +71,13 @@ class Decoded:
 
     @property
     def record(self) -> Record | None:
-        return None if isinstance(self.result, DecodeError) else self.result
+        result = self.result
+        return None if isinstance(result, DecodeError | DeadLetterMessage) else result
+
+    @property
+    def dead_letter(self) -> DeadLetterMessage | None:
+        """The dead-letter message this input is (None for a record or an error)."""
+        return self.result if isinstance(self.result, DeadLetterMessage) else None
 
     @property
     def error(self) -> str | None:
@@ -92,7 +100,11 @@ class Correlator:
         self._paths = tuple(_field_path(item.parsed) for item in compiled)
 
     def __call__(self, record: Record) -> str | None:
-        payload = innermost_payload(record.request_payload)
+        return self.of_payload(record.request_payload)
+
+    def of_payload(self, request_payload: Any) -> str | None:
+        """The correlation id in a request payload (or the innermost one it nests)."""
+        payload = innermost_payload(request_payload)
         if payload is None:
             return None
         for expression, path in zip(self._compiled, self._paths, strict=True):
@@ -209,13 +221,13 @@ def _fast_record(
     EventBridge event, parsed and validated in one pass in pydantic-core. None for anything else:
     the general path then decodes it and gives reasons."""
     if _PLAIN_RECORD_HINT not in text:
-        return None
-    if meta and _is_dead_letter(meta):
-        return None
+        return None  # (a dead-letter message's metadata was looked at before: `_decode_text`, `_unwrap`)
     head = text[:_HEAD]  # envelope keys come first in what AWS sends; a miss only costs speed
     try:
         for hint, validate_json, wrapper in _FAST:
             if hint in head:
+                if wrapper.name == "sns" and _ATTRIBUTE in text:
+                    return None  # maybe a dead-letter topic's notification: the general path reads it
                 model = validate_json(text)
                 record: AsyncInvocationRecord = model.record
                 envelope, meta = (*envelope, wrapper.name), wrapper.fast_meta(model, meta)
@@ -233,6 +245,8 @@ def _fast_record(
 def _decode_text(
     text: str, raw: str, envelope: tuple[str, ...], meta: dict[str, Any], correlator: Correlator
 ) -> list[Decoded]:
+    if meta and _is_dead_letter(meta):
+        return [_dead_letter(text, raw, envelope, meta, correlator)]
     fast = _fast_record(text, raw, envelope, meta, correlator)
     if fast is not None:
         return [fast]
@@ -242,18 +256,82 @@ def _decode_text(
     return _decode_value(value, raw, envelope, meta, correlator)
 
 
-def _is_dead_letter(meta: Mapping[str, Any]) -> bool:
+# Where message attributes are in a message's metadata: an SQS message's (also an SNS message sent
+# with raw delivery), a Lambda SQS event record's, an SNS notification's (records.envelopes.sns).
+_ATTRIBUTE_KEYS = ("MessageAttributes", "messageAttributes", "sns.MessageAttributes")
+_ATTRIBUTE = '"RequestID"'
+
+
+def _dead_letter_attributes(meta: Mapping[str, Any]) -> Mapping[str, Any] | None:
     """Lambda's async DLQ messages carry RequestID and ErrorCode message attributes."""
-    for key in ("MessageAttributes", "messageAttributes"):
+    for key in _ATTRIBUTE_KEYS:
         attributes = meta.get(key)
         if isinstance(attributes, Mapping) and "RequestID" in attributes and "ErrorCode" in attributes:
-            return True
-    return False
+            return attributes
+    return None
+
+
+def _is_dead_letter(meta: Mapping[str, Any]) -> bool:
+    return _dead_letter_attributes(meta) is not None
+
+
+def _attribute(attributes: Mapping[str, Any], name: str) -> str | None:
+    """An attribute's value in any of its spellings: SQS `StringValue`, a Lambda SQS event's
+    `stringValue`, SNS `Value`."""
+    value = attributes.get(name)
+    if isinstance(value, Mapping):
+        for key in ("StringValue", "stringValue", "Value"):
+            text = value.get(key)
+            if isinstance(text, str | int | float) and not isinstance(text, bool):
+                return str(text)
+    return None
+
+
+def _sent(meta: Mapping[str, Any]) -> datetime | None:
+    attributes = meta.get("Attributes")
+    stamp = attributes.get("SentTimestamp") if isinstance(attributes, Mapping) else None
+    try:
+        if isinstance(stamp, str | int) and str(stamp).isdigit():
+            return datetime.fromtimestamp(int(stamp) / 1000, UTC)
+        timestamp = meta.get("sns.Timestamp")
+        if isinstance(timestamp, str):
+            return datetime.fromisoformat(timestamp)
+    except (ValueError, OverflowError, OSError):
+        return None
+    return None
+
+
+def _dead_letter(
+    body: Any, raw: str, envelope: tuple[str, ...], meta: dict[str, Any], correlator: Correlator
+) -> Decoded:
+    """A dead-letter message: its body is the original event, its attributes say why."""
+    attributes = _dead_letter_attributes(meta) or {}
+    request_id = _attribute(attributes, "RequestID")
+    if not request_id:
+        return _fail(
+            "a dead-letter message without a RequestID value (its RequestID attribute is empty or not text)",
+            raw,
+            envelope,
+            meta,
+        )
+    text = body if isinstance(body, str) else _dump(body)
+    target = meta.get("sqs-event.eventSourceARN") or meta.get("sns.TopicArn")
+    message = DeadLetterMessage(
+        request_id=request_id,
+        error_code=_attribute(attributes, "ErrorCode"),
+        error_message=_attribute(attributes, "ErrorMessage"),
+        body=text,
+        target=target if isinstance(target, str) else None,
+        sent=_sent(meta),
+    )
+    value, reason = parse_json(text)
+    correlation = correlator.of_payload(value) if reason is None else None
+    return Decoded(message, raw, envelope, meta, correlation)
 
 
 _DEAD_LETTER = (
-    "an async-invocation dead-letter message, not a destination record "
-    "(its body is the original event; RequestID and ErrorCode are in its message attributes)"
+    "an object with RequestID and ErrorCode keys: a dead-letter message's attributes written out, not a "
+    "destination record (a dead-letter message is read with its message attributes, from its queue or topic)"
 )
 
 
@@ -263,7 +341,7 @@ def _decode_value(
     if len(envelope) >= MAX_LAYERS:
         return [_fail(f"too many envelope layers ({' > '.join(envelope)})", raw, envelope, meta)]
     if meta and _is_dead_letter(meta):
-        return [_fail(_DEAD_LETTER, raw, envelope, meta)]
+        return [_dead_letter(value if envelope else raw, raw, envelope, meta, correlator)]
     if isinstance(value, dict) and "requestContext" in value:
         return [_validate_record(value, raw, envelope, meta, correlator)]
     for wrapper in ENVELOPES:
@@ -304,8 +382,8 @@ def _unwrap(
         layer_meta = {**meta, **layer.meta}
         if layer.problem is not None:
             results.append(_fail(layer.problem, raw, layered, layer_meta))
-        elif _is_dead_letter(layer.meta):  # a Lambda SQS event's record of a dead-letter queue
-            results.append(_fail(_DEAD_LETTER, raw, layered, layer_meta))
+        elif _is_dead_letter(layer.meta):  # a dead-letter queue's message in a Lambda event, or an SNS one
+            results.append(_dead_letter(layer.inner, raw, layered, layer_meta, correlator))
         elif layer.text_of is not None:
             results.extend(_decode_message(layer, raw, layered, layer_meta, correlator))
         else:

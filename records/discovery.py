@@ -134,6 +134,11 @@ class Plan:
                 found[route.destination] = None
         return list(found)
 
+    def dead_letter_queues(self) -> dict[str, str]:
+        """Dead-letter queue or topic ARN -> the function it is the dead-letter queue of (the UI
+        shows their messages as that function's)."""
+        return {r.destination: r.function for r in self.routes if r.route == "dead-letter" and r.destination}
+
     def queues(self) -> list[str]:
         """The SQS queue ARNs to peek at (routes without a problem), each once, in order."""
         return self._unique("peek", "sqs")

@@ -16,12 +16,13 @@ from typing import TYPE_CHECKING, Any
 
 from records import rules
 from records.decode import Decoded, DecodeError
-from records.models import StreamFailureRecord, split_function_arn
+from records.models import DeadLetterMessage, StreamFailureRecord, split_function_arn
 
 if TYPE_CHECKING:
     from records.message import Message
 
 __all__ = [
+    "DEAD_LETTERED",
     "ERROR_MESSAGE_CHARS",
     "GC_THRESHOLDS",
     "REASON_CHARS",
@@ -85,8 +86,13 @@ RowFacts = tuple[
     str | None,  # parent request id
     tuple[StageFacts, ...],  # upstream records nested in the request payload, nearest first
     str | None,  # why it is not a record (first line, at most REASON_CHARS)
+    str | None,  # a dead-letter message: the queue or topic it names ("" when it names none); else None
 ]
-"""One decoded input: a record's facts, or (request id None) an input that is not a record."""
+"""One decoded input: a record's facts, a dead-letter message's (the function name "", the
+condition DEAD_LETTERED, no invoke count: -1), or (request id None) an input that is not a record."""
+
+DEAD_LETTERED = "dead-lettered"
+"""The condition of a dead-letter message's row: not AWS's (a DLQ message has none), the store's."""
 
 MessageFacts = tuple[
     str | None,  # raw text; None when not kept (the message can be re-read from its file)
@@ -157,7 +163,9 @@ class FactMaker:
         record = item.result
         if isinstance(record, DecodeError):
             reason = short(record.reason, REASON_CHARS)
-            return (item.envelope, None, "", "", 0, False, False, _NAN, None, None, None, None, (), reason)
+            return (item.envelope, None, "", "", 0, False, False, _NAN, None, None, None, None, (), reason, None)
+        if isinstance(record, DeadLetterMessage):
+            return self.dead_letter(item, record)
         context = record.request_context
         condition = context.condition
         response_context = record.response_context
@@ -195,6 +203,29 @@ class FactMaker:
             parent,
             nested,
             None,
+            None,
+        )
+
+    def dead_letter(self, item: Decoded, message: DeadLetterMessage) -> RowFacts:
+        """A dead-letter message's row: its request id, error code and message; its function is
+        found by the store (from the queue it came from, or from the flow of its request)."""
+        text = message.error_message
+        return (
+            item.envelope,
+            message.request_id,
+            "",
+            DEAD_LETTERED,
+            -1,
+            False,
+            False,
+            message.sent.timestamp() if message.sent is not None else _NAN,
+            item.correlation_id,
+            f"ErrorCode {message.error_code}" if message.error_code else None,
+            short(text, ERROR_MESSAGE_CHARS) if text else None,
+            None,
+            (),
+            None,
+            message.target_name or "",
         )
 
     def nested(self, payload: Any) -> tuple[StageFacts, ...]:

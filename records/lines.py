@@ -22,7 +22,7 @@ from typing import Any
 import pydantic_core
 
 from records.decode import Decoded
-from records.models import split_function_arn
+from records.models import DeadLetterMessage, split_function_arn
 
 # Unicode category Cf (format characters: invisible), as of Unicode 15; a test checks it against
 # the running Python's unicodedata.
@@ -67,6 +67,8 @@ def iso_timestamp(value: datetime) -> str:
 def json_line(decoded: Decoded, input_label: str) -> dict[str, Any]:
     """The contract object of `--format jsonl` for one decoded input."""
     record = decoded.record
+    if decoded.dead_letter is not None:
+        return dead_letter_line(decoded, decoded.dead_letter, input_label)
     if record is None:
         return {"ok": False, "input": input_label, "error": decoded.error, "raw": decoded.raw}
     context = record.request_context
@@ -95,6 +97,37 @@ def json_line(decoded: Decoded, input_label: str) -> dict[str, Any]:
         "correlation_id": decoded.correlation_id,
         "request_payload": record.request_payload,
         "response_payload": record.response_payload,
+    }
+
+
+def dead_letter_line(decoded: Decoded, message: DeadLetterMessage, input_label: str) -> dict[str, Any]:
+    """The contract object of a dead-letter message: `kind` "dead-letter", the record fields with
+    what the message says (`request_payload` is the original event, `timestamp` when the queue or
+    topic got it, `condition` and the function's fields null: the message names no function) and
+    `error_code` and `dead_letter_queue` (the queue or topic ARN, when the message names it)."""
+    return {
+        "ok": True,
+        "input": input_label,
+        "envelope": list(decoded.envelope),
+        "kind": message.kind,
+        "condition": None,
+        "succeeded": False,
+        "function_name": None,
+        "function_arn": None,
+        "qualifier": None,
+        "request_id": message.request_id,
+        "parent_request_id": None,
+        "timestamp": iso_timestamp(message.sent) if message.sent is not None else None,
+        "approximate_invoke_count": None,
+        "status_code": None,
+        "function_error": None,
+        "error_type": None,
+        "error_message": message.error_message,
+        "correlation_id": decoded.correlation_id,
+        "request_payload": message.event,
+        "response_payload": None,
+        "error_code": message.error_code,
+        "dead_letter_queue": message.target,
     }
 
 
@@ -137,6 +170,20 @@ def receive_count(meta: Mapping[str, Any]) -> int | None:
 def text_line(decoded: Decoded, input_label: str) -> str:
     """A line for people: time, function, outcome, attempts, error, correlation id, envelope."""
     record = decoded.record
+    message = decoded.dead_letter
+    if message is not None:
+        parts = [
+            iso_timestamp(message.sent) if message.sent is not None else "-",
+            f"✗ dead-letter message from {message.target_name or input_label}",
+            f"ErrorCode {message.error_code or '?'}: {message.error_message or ''}".rstrip(),
+        ]
+        if decoded.correlation_id is not None:
+            parts.append(f"id={decoded.correlation_id}")
+        parts.append(f"req={message.request_id}")
+        if decoded.envelope:
+            parts.append(f"via={'>'.join(decoded.envelope)}")
+        parts.append(f"({input_label})")
+        return visible("  ".join(parts))
     if record is None:
         preview = decoded.raw if len(decoded.raw) <= 200 else decoded.raw[:200] + "…"
         return visible(f"✗ undecodable  {input_label}: {decoded.error}  raw: {preview}")

@@ -10,6 +10,7 @@ ISO-8601).
 from __future__ import annotations
 
 import functools
+import json
 import re
 from collections.abc import Mapping
 from datetime import datetime
@@ -293,3 +294,36 @@ Record = AsyncInvocationRecord | StreamFailureRecord
 def has_batch_info(value: Mapping[str, Any]) -> bool:
     """Whether a record's top-level keys (or a model's extra fields) make it a stream failure record."""
     return "KinesisBatchInfo" in value or "DDBStreamBatchInfo" in value or "KafkaBatchInfo" in value
+
+
+class DeadLetterMessage(BaseModel):
+    """A message of an asynchronous invocation's dead-letter queue (DeadLetterConfig): the original
+    event Lambda discarded, unchanged, with the reason in the message attributes RequestID,
+    ErrorCode (the 3-digit HTTP status code, e.g. 200 for a function error) and ErrorMessage (at
+    most 1 KB). Not a record: it names no function, so the function is learnt from where it came
+    from (records.store) or from the flow of its request id."""
+
+    model_config = ConfigDict(frozen=True)
+
+    kind: Literal["dead-letter"] = "dead-letter"
+    request_id: StrictStr
+    error_code: str | None = None
+    error_message: str | None = None
+    body: str  # the original event as the message carried it (untrusted text)
+    target: str | None = None  # the queue or topic ARN it came from, when the message names it
+    sent: datetime | None = None  # when the queue or topic got it (SQS SentTimestamp, SNS Timestamp)
+
+    @property
+    def event(self) -> Any:
+        """The original event: parsed JSON, or the text when it is not JSON."""
+        try:
+            return json.loads(self.body)
+        except ValueError:
+            return self.body
+
+    @property
+    def target_name(self) -> str | None:
+        """The queue or topic name (the last part of its ARN or URL)."""
+        if not self.target:
+            return None
+        return self.target.rstrip("/").rsplit("/", 1)[-1].rsplit(":", 1)[-1]

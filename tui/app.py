@@ -29,6 +29,7 @@ from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
 from records.doctor.health import Health
+from records.facts import DEAD_LETTERED
 from records.lines import iso_timestamp, visible
 from records.session_file import new_session_path
 from records.setups import ConfigError, Setup, save_setup
@@ -110,6 +111,8 @@ class LambdestApp(App[None]):
             read_only=config.read_only,
             report=lambda text: self.notify(text, severity="error", markup=False),
         )
+        for queue, function in config.dead_letter_queues.items():
+            self.session.store.dead_letter_queue(queue, function)
         self.pumps: list[Pump] = []
         self.guard = WriteGuard(config.read_only, config.confirm_account)
         self.health: Health | None = None  # the health poller's latest reading
@@ -246,13 +249,12 @@ class LambdestApp(App[None]):
                 stage.condition or stage.state,
                 stage.attempts or 0,
                 stage.state != "failed",
-                stage_note(stage.error_type, stage.nested),
+                stage_note(stage.error_type, stage.nested, stage.dead_lettered and stage.condition != DEAD_LETTERED),
             )
             for stage in stages
         )
-        detail = RecordDetail(
-            index, decoded, raw, row.source, received, label, shown, current, compare.decoded, compare.name
-        )
+        detail = RecordDetail(index, decoded, raw, row.source, received, label, shown, current, compare.decoded)
+        detail = replace(detail, compare_name=compare.name, function=row.function_name)
         self.push_screen(DetailScreen(detail))
 
     def on_mark_record(self, message: MarkRecord) -> None:

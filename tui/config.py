@@ -42,4 +42,6 @@ class AppConfig:
     # every `health_seconds` (tui.health); none: the health screen shows only the records seen.
     aws: AwsOptions | None = None
     watched_functions: Sequence[str] = ()
+    # dead-letter queue or topic (name or ARN) -> its function (discovery): their messages are its
+    dead_letter_queues: Mapping[str, str] = field(default_factory=dict)
     health_seconds: float = HEALTH_SECONDS

@@ -17,7 +17,7 @@ from rich.text import Text
 
 from records.decode import Decoded
 from records.lines import iso_timestamp, receive_count, visible
-from records.models import StreamFailureRecord
+from records.models import DeadLetterMessage, StreamFailureRecord
 
 __all__ = [
     "Stage",
@@ -56,8 +56,10 @@ def field_lines(rows: Iterable[tuple[str, object]]) -> Text:
 
 
 def outcome(decoded: Decoded) -> Text:
-    """A record's outcome in a word or two, coloured (undecodable, succeeded, failed)."""
+    """A record's outcome in a word or two, coloured (undecodable, succeeded, failed, dead-letter)."""
     record = decoded.record
+    if decoded.dead_letter is not None:
+        return Text("✗ dead-letter message", style="bold red")
     if record is None:
         return Text("✗ undecodable", style="bold yellow")
     if record.succeeded:
@@ -65,10 +67,15 @@ def outcome(decoded: Decoded) -> Text:
     return Text(f"✗ {visible(record.condition)}", style="bold red")
 
 
-def summary(decoded: Decoded, source: str | None = None, received: str | None = None) -> Text:
-    """A few lines about one record (the main screen's detail area)."""
+def summary(
+    decoded: Decoded, source: str | None = None, received: str | None = None, function: str | None = None
+) -> Text:
+    """A few lines about one record (the main screen's detail area). `function`: what the store
+    knows a dead-letter message's function is (`RowSummary.function_name`)."""
     record = decoded.record
     text = Text()
+    if decoded.dead_letter is not None:
+        return _dead_letter_summary(decoded, decoded.dead_letter, source, received, function)
     if record is None:
         text.append_text(outcome(decoded))
         text.append("  ")
@@ -106,6 +113,34 @@ def summary(decoded: Decoded, source: str | None = None, received: str | None = 
     return text
 
 
+def _dead_letter_summary(
+    decoded: Decoded, message: DeadLetterMessage, source: str | None, received: str | None, function: str | None
+) -> Text:
+    text = outcome(decoded)
+    text.append("  ")
+    text.append_text(lit(function or f"from {message.target_name or source or 'an unknown queue'}", "bold"))
+    text.append("\n")
+    text.append(f"ErrorCode {visible(message.error_code or '?')}", style="bold red")
+    text.append(": ")
+    text.append_text(lit(message.error_message or ""))
+    text.append("\n")
+    text.append_text(
+        field_lines(
+            [
+                ("order", decoded.correlation_id),
+                ("request", message.request_id),
+                ("sent", iso_timestamp(message.sent) if message.sent is not None else None),
+                ("queue", message.target),
+                ("source", source),
+                ("received", received),
+                ("via", " > ".join(decoded.envelope)),
+                ("receives", _receives(decoded)),
+            ]
+        )
+    )
+    return text
+
+
 def _receives(decoded: Decoded) -> str | None:
     count = receive_count(decoded.meta)
     return None if count is None else f"{count} (SQS ApproximateReceiveCount)"
@@ -114,6 +149,18 @@ def _receives(decoded: Decoded) -> str | None:
 def error_text(decoded: Decoded) -> Text:
     """Error type, message and stack trace (or why there is none)."""
     record = decoded.record
+    message = decoded.dead_letter
+    if message is not None:
+        return Text.assemble(
+            (f"ErrorCode {visible(message.error_code or '?')}\n", "bold red"),
+            lit(message.error_message or ""),
+            (
+                "\n\nA dead-letter message carries the original event (Request tab) and these two "
+                "attributes only (the error message cut to 1 KB, no stack trace): the function's "
+                "OnFailure destination record, when it has one, holds the whole response.",
+                "dim",
+            ),
+        )
     if record is None:
         return Text.assemble(("Not an execution record\n", "bold yellow"), lit(decoded.error or ""))
     error = record.error
@@ -141,8 +188,17 @@ def error_text(decoded: Decoded) -> Text:
 
 
 def contexts(decoded: Decoded) -> dict[str, Any]:
-    """Request and response context (and batch info for stream failures) as plain JSON."""
+    """Request and response context (and batch info for stream failures) as plain JSON; a
+    dead-letter message's attributes."""
     record = decoded.record
+    message = decoded.dead_letter
+    if message is not None:
+        return {
+            "RequestID": message.request_id,
+            "ErrorCode": message.error_code,
+            "ErrorMessage": message.error_message,
+            "deadLetterQueue": message.target,
+        }
     if record is None:
         return {}
     result: dict[str, Any] = {
@@ -194,6 +250,8 @@ def pretty_raw(raw: str) -> str:
 def record_document(decoded: Decoded) -> Any:
     """The record as the JSON document it came as (for diffs and for copying)."""
     record = decoded.record
+    if decoded.dead_letter is not None:
+        return decoded.dead_letter.model_dump(mode="json", exclude={"body"}) | {"event": decoded.dead_letter.event}
     if record is None:
         return decoded.raw
     return record.model_dump(mode="json", by_alias=True, exclude_none=False)
@@ -273,8 +331,13 @@ def order_id(payload: Any) -> str | None:
     return None
 
 
-def stage_note(error_type: str | None, nested: bool) -> str | None:
-    """A timeline stage's note: its error type, and whether it was only seen nested."""
+def stage_note(error_type: str | None, nested: bool, dead_lettered: bool = False) -> str | None:
+    """A timeline stage's note: its error type, whether it was only seen nested, and whether its
+    event reached the dead-letter queue."""
     if not nested:
-        return error_type
-    return f"{error_type}  (seen nested)" if error_type else "(seen nested in a downstream record)"
+        note = error_type
+    else:
+        note = f"{error_type}  (seen nested)" if error_type else "(seen nested in a downstream record)"
+    if dead_lettered:
+        return f"{note}  dead-lettered" if note else "dead-lettered"
+    return note

@@ -117,7 +117,7 @@ def record_cells(row: RowSummary) -> tuple[str, ...]:
     return (
         when,
         row.source,
-        row.function_name or "",
+        row.title,
         row.condition or "",
         "" if row.attempts is None else str(row.attempts),
         error,
@@ -138,7 +138,8 @@ def stages_text(flow: Flow) -> str:
     for stage in ordered_stages(flow):
         mark = {"succeeded": "✓", "failed": "✗", "invoke failed": "✗"}.get(stage.state, "…")
         attempts = f" x{stage.attempts}" if stage.attempts not in (None, 1) else ""
-        parts.append(f"{stage.function_name}{mark}{attempts}")
+        dead = " dead-lettered" if stage.dead_lettered else ""
+        parts.append(f"{stage.function_name}{mark}{attempts}{dead}")
     return " → ".join(parts) if parts else "…"
 
 

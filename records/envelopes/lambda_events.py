@@ -53,6 +53,8 @@ class SnsEventRecord(Envelope):
         sns: dict[str, Any] = sns_value if isinstance(sns_value, dict) else {}
         meta = sns_meta({}, sns.get("TopicArn"), sns.get("MessageId"), sns.get("Timestamp"), sns.get("Subject"))
         meta["sns-event.index"] = index
+        if isinstance(sns.get("MessageAttributes"), dict):  # a dead-letter topic's carry RequestID...
+            meta["sns.MessageAttributes"] = sns["MessageAttributes"]
         return Layer(self.name, meta, sns.get("Message"), text_of="SNS")
 
     def unwrap(self, value: dict[str, Any]) -> Iterable[Layer]:

@@ -53,6 +53,8 @@ class SnsNotification(FastEnvelope):
 
     def unwrap(self, value: dict[str, Any]) -> Iterable[Layer]:
         meta = sns_meta({}, value.get("TopicArn"), value.get("MessageId"), value.get("Timestamp"), value.get("Subject"))
+        if isinstance(value.get("MessageAttributes"), dict):  # a dead-letter topic's carry RequestID...
+            meta["sns.MessageAttributes"] = value["MessageAttributes"]
         return (Layer(self.name, meta, value.get("Message"), text_of="SNS"),)
 
     def fast_meta(self, model: SnsNotificationModel, meta: Mapping[str, Any]) -> dict[str, Any]:

@@ -5,7 +5,9 @@ destinations need; the stack's faults (`stack_faults.py`) take permissions away,
 destinations with KMS keys and add EventBridge rules. Event source mappings from Kinesis and
 DynamoDB Streams (`streams.py`, API in `stream_api.py`) poll moto's streams and send stream-failure
 records; their clients are made on first use. The CloudWatch metrics Lambda publishes
-(`metrics.py`) go to moto's CloudWatch every second (`flush_metrics()` sends them now).
+(`metrics.py`) go to moto's CloudWatch every second (`flush_metrics()` sends them now). A
+function's dead-letter queue (`dead_letter.py`, set in the stack or with UpdateFunctionConfiguration:
+`function_config.py`) gets every asynchronous event that ends without success.
 
 `time_factor` scales Lambda's retry back-off (~60 s and ~120 s) and MaximumEventAgeInSeconds; the
 default 1/60 makes the back-offs ~1 s and ~2 s. `on_delivery_failure` (called on the sandbox's thread)
@@ -32,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from records.sandbox import permissions
+from records.sandbox.dead_letter import DeadLetterFailure, DeadLetters
 from records.sandbox.delivery import Delivery, DeliveryFailure
 from records.sandbox.metrics import Metrics
 from records.sandbox.moto_process import MotoProcess, MotoProcessError
@@ -41,6 +44,7 @@ from records.sandbox.streams import StreamPollers
 
 __all__ = [
     "DEFAULT_TIME_FACTOR",
+    "DeadLetterFailure",
     "DeliveryFailure",
     "MotoProcessError",
     "Sandbox",
@@ -76,6 +80,8 @@ class SandboxStats:
     delivered: int = 0
     delivery_failures: tuple[DeliveryFailure, ...] = field(default_factory=tuple)
     delivered_to: dict[str, int] = field(default_factory=dict)  # destination ARN -> records delivered
+    dead_lettered: int = 0  # discarded events sent to dead-letter queues (dead_letter.py)
+    dead_letter_failures: tuple[DeadLetterFailure, ...] = field(default_factory=tuple)
 
 
 class Sandbox:
@@ -139,6 +145,7 @@ class Sandbox:
         self._runtime: Runtime | None = None
         self._delivery: Delivery | None = None
         self._metrics: Metrics | None = None
+        self._dead_letters: DeadLetters | None = None
         self._endpoint: str | None = None
         self._lock = threading.Lock()
 
@@ -273,8 +280,9 @@ class Sandbox:
         await permissions.create_rules(self.stack, clients)
         delivery = Delivery(clients, self.region, self.stack.account, self.on_delivery_failure)
         delivery.runtime = self._runtime
-        delivery.permissions = permissions.Permissions(self.stack, clients)
+        delivery.permissions = roles = permissions.Permissions(self.stack, clients)
         self._delivery = delivery
+        self._runtime.dead_letter = self._dead_letters = DeadLetters(clients, self._runtime, roles)
         metrics = Metrics(clients["cloudwatch"])
         self._runtime.metrics = self._metrics = metrics
         metrics.start()
@@ -284,7 +292,7 @@ class Sandbox:
         streams = StreamPollers(self.stack, self._runtime, delivery, dict(clients), moto_url, self.time_factor)
         self._exit.push_async_callback(streams.close)  # pollers stop before the runtime and the clients
         await streams.create_stack()
-        api = LambdaApi(self._runtime, moto_url)
+        api = LambdaApi(self._runtime, moto_url, roles)
         api.destination_exists = delivery.exists  # topics and buses are looked up when configured, as on AWS
         api.streams = streams
         # A short shutdown timeout: a long poll proxied to moto must not hold stop() for 20 s.
@@ -321,6 +329,7 @@ class Sandbox:
         self._runtime = None
         self._delivery = None
         self._metrics = None
+        self._dead_letters = None
         if self._moto is not None:
             self._moto.stop()
             self._moto = None
@@ -367,7 +376,7 @@ class Sandbox:
         """The counts now: accepted, attempts, retries, succeeded, failed, records, delivered, the
         delivery failures and the records delivered per destination ARN (all zero when the sandbox
         is not running)."""
-        runtime, delivery = self._runtime, self._delivery
+        runtime, delivery, dead = self._runtime, self._delivery, self._dead_letters
         if runtime is None or delivery is None:
             return SandboxStats()
         return SandboxStats(
@@ -375,6 +384,8 @@ class Sandbox:
             delivered=sum(delivery.stats.delivered.values()),
             delivery_failures=tuple(delivery.stats.failures),
             delivered_to=dict(delivery.stats.delivered),
+            dead_lettered=sum(dead.stats.sent.values()) if dead is not None else 0,
+            dead_letter_failures=tuple(dead.stats.failures) if dead is not None else (),
         )
 
     def wait_idle(self, timeout: float | None = None) -> bool:

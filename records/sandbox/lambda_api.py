@@ -8,6 +8,7 @@ Lambda API path (`/2015-03-31/functions...`, `/2019-09-25/functions...`). Served
   GET    /2015-03-31/functions/{name}/configuration        GetFunctionConfiguration       }
   *      /2015-03-31/event-source-mappings/[{UUID}]        the EventSourceMapping calls: stream_api.py
   GET    /2015-03-31/functions/{name}                      GetFunction
+  PUT    /2015-03-31/functions/{name}/configuration        UpdateFunctionConfiguration    function_config.py
   PUT    /2019-09-25/functions/{name}/event-invoke-config  PutFunctionEventInvokeConfig
   POST   /2019-09-25/functions/{name}/event-invoke-config  UpdateFunctionEventInvokeConfig
   GET    /2019-09-25/functions/{name}/event-invoke-config  GetFunctionEventInvokeConfig
@@ -41,16 +42,19 @@ import logging
 import re
 import uuid
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
 import aiohttp
 from aiohttp import web
 
+from records.sandbox import function_config, lambda_reads, qualifiers, recursion, stream_api, versions
 from records.sandbox import invoke_config_checks as checks
-from records.sandbox import lambda_reads, qualifiers, recursion, stream_api, versions
 from records.sandbox.runtime import EventInvokeConfig, Function, Runtime
 from records.sandbox.streams import StreamPollers
+
+if TYPE_CHECKING:
+    from records.sandbox.permissions import Permissions
 
 log = logging.getLogger(__name__)
 
@@ -169,8 +173,9 @@ def _invalid(message: str) -> LambdaApiError:
 class LambdaApi:
     """The aiohttp application behind the sandbox endpoint."""
 
-    def __init__(self, runtime: Runtime, moto_url: str) -> None:
+    def __init__(self, runtime: Runtime, moto_url: str, permissions: Permissions | None = None) -> None:
         self.runtime = runtime
+        self.permissions = permissions  # the functions' roles (UpdateFunctionConfiguration checks the DLQ's)
         self.moto_url = moto_url.rstrip("/")
         self.streams: StreamPollers | None = None  # the event source mappings (set by the sandbox)
         self._session: aiohttp.ClientSession | None = None
@@ -244,6 +249,14 @@ class LambdaApi:
                 raise LambdaApiError(exc.status, exc.error_type, exc.message) from exc
             if mapped is not None:
                 return mapped
+        try:
+            update = await function_config.answer(
+                parts, request, lambda name: self._function(name, request), self._configuration, self.permissions
+            )
+        except function_config.ConfigError as exc:
+            raise LambdaApiError(exc.status, exc.error_type, exc.message) from exc
+        if update is not None:
+            return update
         if len(parts) >= 2 and parts[0] == "2015-03-31" and parts[1] == "functions":
             if len(parts) == 3 and method == "GET":
                 return self._get_function(self._function(parts[2], request))
@@ -310,6 +323,7 @@ class LambdaApi:
             "LastUpdateStatus": "Successful",
             "PackageType": "Zip",
             "Architectures": ["x86_64"],
+            **({"DeadLetterConfig": {"TargetArn": function.dead_letter}} if function.dead_letter else {}),
         }
 
     def _configurations(self) -> list[dict[str, Any]]:
@@ -340,7 +354,8 @@ class LambdaApi:
         if invocation_type == "Event":
             if len(body) > 1024 * 1024:
                 raise LambdaApiError(413, "RequestTooLargeException", "Request must be smaller than 1048576 bytes")
-            self.runtime.enqueue(function, payload, request_id, lineage=lineage)
+            sent = body.decode(errors="replace") if body.strip() else "{}"  # a DLQ gets it back unchanged
+            self.runtime.enqueue(function, payload, request_id, lineage=lineage, body=sent)
             return web.Response(status=202, headers=headers)
         if invocation_type != "RequestResponse":
             raise _invalid(f"Invalid InvocationType {invocation_type!r}: use Event, RequestResponse or DryRun")

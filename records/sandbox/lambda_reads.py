@@ -1,8 +1,8 @@
 """The read-only Lambda calls discovery makes, answered by the sandbox in AWS's response shapes.
 
   GET /2015-03-31/functions/?Marker=&MaxItems=      ListFunctions, paginated (NextMarker)
-  GET /2015-03-31/functions/{name}/configuration    GetFunctionConfiguration (the sandbox has no
-                                                    dead-letter queues, so no DeadLetterConfig)
+  GET /2015-03-31/functions/{name}/configuration    GetFunctionConfiguration (with DeadLetterConfig
+                                                    when the function has a dead-letter queue)
 
 (ListEventSourceMappings is stream_api.py's, with the sandbox's Kinesis and DynamoDB mappings.)
 

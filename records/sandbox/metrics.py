@@ -9,6 +9,7 @@ its moto CloudWatch (namespace AWS/Lambda, dimension FunctionName):
   AsyncEventsDropped           an event that ended without success (its failure record, if any, is sent)
   DestinationDeliveryFailures  a record that could not be delivered
   RecursiveInvocationsDropped  an invocation stopped by recursive loop detection (recursion.py)
+  DeadLetterErrors             a discarded event that could not be sent to the dead-letter queue
 
 The sandbox runs $LATEST only, so it publishes no Resource (qualifier) dimension. Counts are kept
 in memory and sent every `interval` seconds as one PutMetricData call per 1000 series

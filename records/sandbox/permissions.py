@@ -94,13 +94,14 @@ async def create_keys(stack: Stack, clients: dict[str, Any]) -> dict[str, str]:
 
 
 async def create_roles(stack: Stack, clients: dict[str, Any], keys: dict[str, str]) -> None:
-    """A role per function with what its destinations need, minus the stack's `deny`."""
+    """A role per function with what its destinations and its dead-letter queue need, minus the
+    stack's `deny`."""
     iam = clients["iam"]
     for spec in stack.functions:
         name = role_name(spec.name)
         await iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(TRUST), Tags=TAGS)
         statements = []
-        for destination in (spec.on_success, spec.on_failure):
+        for destination in (spec.on_success, spec.on_failure, spec.dead_letter):
             if not destination or destination.count(":") < 5:
                 continue
             service = destination.split(":")[2]

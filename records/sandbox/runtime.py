@@ -50,6 +50,8 @@ THROTTLE_BACKOFF = (1.0, 300.0)
 DEFAULT_TIME_FACTOR = 1 / 60  # so the back-offs take ~1 s and ~2 s
 
 Deliver = Callable[[str, dict[str, Any], "Function"], Awaitable[None]]
+# Sends a discarded event to the function's dead-letter queue (dead_letter.py): (function, event, condition)
+DeadLetter = Callable[["Function", "PendingEvent", str], Awaitable[None]]
 
 
 def now_iso() -> str:
@@ -89,6 +91,7 @@ class Function:
     handler: Handler
     config: EventInvokeConfig | None = None
     recursive_loop: str | None = None  # set by PutFunctionRecursionConfig (recursion.py)
+    dead_letter: str | None = None  # DeadLetterConfig.TargetArn (function_config.py, dead_letter.py)
     last_modified: str = field(
         default_factory=lambda: datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "+0000"
     )
@@ -165,6 +168,7 @@ class PendingEvent:
     lineage: recursion.Lineage = ()  # the chain of requests it belongs to (recursion.py)
     qualifier: str | None = None  # the version or alias invoked (qualifiers.py)
     throttles: int = 0  # times throttled (reserved concurrency reached); sets the next back-off
+    body: str | None = None  # the event as it was sent (the dead-letter message's body), when known
 
 
 @dataclass(slots=True)
@@ -226,6 +230,7 @@ class Runtime:
         self._rng = rng or random.Random()
         self.stats = RuntimeStats()
         self.metrics: Metrics | None = None  # CloudWatch's counts (metrics.py), set by the sandbox
+        self.dead_letter: DeadLetter | None = None  # dead_letter.py's sender, set by the sandbox
         self._deliver = deliver
         self.functions: dict[str, Function] = {}
         for spec in stack.functions:
@@ -235,7 +240,9 @@ class Runtime:
                     spec.maximum_retry_attempts, spec.maximum_event_age, spec.on_success, spec.on_failure
                 )
             handler = handlers[spec.name] if handlers and spec.name in handlers else stack.load_handler(spec)
-            self.functions[spec.name] = Function(spec, stack.function_arn(spec.name), handler, config)
+            self.functions[spec.name] = Function(
+                spec, stack.function_arn(spec.name), handler, config, dead_letter=spec.dead_letter
+            )
             qualifiers.set_up(self.functions[spec.name].published, spec, spec.versions, spec.aliases)
         self.pools: dict[str, WorkerPool] = {}
         for spec in stack.functions:
@@ -305,12 +312,24 @@ class Runtime:
         return self._in_flight
 
     def enqueue(
-        self, function: Function, payload: Any, request_id: str | None = None, *, lineage: recursion.Lineage = ()
+        self,
+        function: Function,
+        payload: Any,
+        request_id: str | None = None,
+        *,
+        lineage: recursion.Lineage = (),
+        body: str | None = None,
     ) -> str:
         """Accept an asynchronous invocation (InvocationType Event); returns its request id.
-        `lineage`: the chain of requests the invocation belongs to (recursion.py)."""
+        `lineage`: the chain of requests the invocation belongs to (recursion.py); `body`: the
+        event's JSON text as sent (what a dead-letter queue gets back)."""
         event = PendingEvent(
-            request_id or str(uuid.uuid4()), payload, time.monotonic(), lineage=lineage, qualifier=function.qualifier
+            request_id or str(uuid.uuid4()),
+            payload,
+            time.monotonic(),
+            lineage=lineage,
+            qualifier=function.qualifier,
+            body=body,
         )
         self.stats.accepted += 1
         self.count(function, "AsyncEventsReceived")
@@ -321,7 +340,7 @@ class Runtime:
             # Lambda's async queue delivers at least once: the same event (same request id) again.
             self.stats.duplicates += 1
             self._in_flight += 1
-            self._queues[function.name].put_nowait(PendingEvent(event.request_id, payload, event.enqueued))
+            self._queues[function.name].put_nowait(dataclasses.replace(event))  # its chain, qualifier, body
         return event.request_id
 
     async def run_once(
@@ -449,6 +468,9 @@ class Runtime:
             if destination:
                 self.stats.records += 1
                 await self._deliver(destination, make_record(function, event, condition), function)
+            # A discarded event also goes to the dead-letter queue (AWS sends both when both are set).
+            if condition != "Success" and function.dead_letter and self.dead_letter is not None:
+                await self.dead_letter(function, event, condition)
         finally:
             self._finished()
 

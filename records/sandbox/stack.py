@@ -15,6 +15,7 @@ A stack is TOML (see `default_stack.toml`, the seed article's order system)::
     versions = 1                 # optional: publish version "1" at start (Lambda publishes no second
                                  # version of an unchanged configuration, so 0 or 1)
     aliases = { live = "1" }     # optional: alias name -> version ("1" or "$LATEST")
+    dead_letter = "queue:order-dlq"  # DeadLetterConfig: queue:name, topic:name or an SQS/SNS ARN
 
     [[queues]]
     name = "order-failures"      # `fifo = true` makes order-failures.fifo (also on [[topics]]),
@@ -79,6 +80,7 @@ class FunctionSpec:
     recursive_loop: str = recursion.DEFAULT  # Lambda's RecursiveLoop: "Allow" or "Terminate" (recursion.py)
     versions: int = 0  # versions published at start (qualifiers.py)
     aliases: tuple[tuple[str, str], ...] = ()  # (alias name, version) created at start
+    dead_letter: str | None = None  # DeadLetterConfig.TargetArn (an SQS queue or SNS topic ARN)
 
     @property
     def has_event_invoke_config(self) -> bool:
@@ -248,6 +250,9 @@ def parse_stack(data: dict[str, Any], file: Path) -> Stack:
             if not isinstance(value, str):
                 raise StackError(f"{where}: {key} must be kind:name or an ARN")
             destinations[key] = _destination_arn(stack, value, f"{where}.{key}")
+        dead_letter = entry.get("dead_letter")
+        if dead_letter is not None:
+            dead_letter = _dead_letter_arn(stack, dead_letter, f"{where}.dead_letter")
         functions.append(
             FunctionSpec(
                 name=name,
@@ -262,6 +267,7 @@ def parse_stack(data: dict[str, Any], file: Path) -> Stack:
                 recursive_loop=recursive_loop,
                 versions=versions,
                 aliases=_aliases(entry.get("aliases"), versions, where),
+                dead_letter=dead_letter,
             )
         )
     subscriptions: list[Subscription] = []
@@ -328,3 +334,14 @@ def _destination_arn(stack: Stack, value: str, where: str) -> str:
     if not sep or kind not in _KINDS or not name:
         raise StackError(f"{where}: {value!r} must be an ARN or kind:name with kind one of {sorted(_KINDS)}")
     return stack.arn(kind, name)
+
+
+def _dead_letter_arn(stack: Stack, value: Any, where: str) -> str:
+    """A dead-letter queue is an SQS queue or an SNS topic (Lambda's DeadLetterConfig.TargetArn)."""
+    if isinstance(value, str) and value.startswith("arn:"):
+        parts = value.split(":")
+        if len(parts) >= 6 and parts[2] in ("sqs", "sns"):
+            return value
+    elif isinstance(value, str) and value.partition(":")[0] in ("queue", "topic") and value.partition(":")[2]:
+        return _destination_arn(stack, value, where)
+    raise StackError(f"{where}: {value!r} must be queue:name, topic:name or the ARN of an SQS queue or SNS topic")

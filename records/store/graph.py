@@ -8,10 +8,10 @@ from collections.abc import Sequence
 
 from records.facts import StageFacts
 from records.store.columns import Columns
-from records.store.rows import NONE, SUCCEEDED, Flow, Stage, StageState, flow_status
+from records.store.rows import DEAD_LETTER, NONE, SUCCEEDED, Flow, Stage, StageState, flow_status
 from records.store.strings import Interner, StringTable
 
-__all__ = ["KNOWN", "NESTED", "OWN", "PENDING", "PLACEHOLDER", "REQ_SUCCEEDED", "FlowGraph", "Names"]
+__all__ = ["DEAD_LETTERED", "KNOWN", "NESTED", "OWN", "PENDING", "PLACEHOLDER", "REQ_SUCCEEDED", "FlowGraph", "Names"]
 
 # flag bits of a request (an invocation, a flow stage)
 KNOWN = 1  # its outcome is known (its own record or a nested copy was seen)
@@ -20,6 +20,7 @@ OWN = 4  # its own record is a row
 NESTED = 8  # seen nested in a downstream record
 PENDING = 16  # expected (a test order was sent), nothing seen yet
 PLACEHOLDER = 32  # expected without a known request id
+DEAD_LETTERED = 64  # a dead-letter message of it was seen (its event reached the dead-letter queue)
 
 _NAN = math.nan
 
@@ -99,6 +100,8 @@ class FlowGraph:
         self.nested_failures: dict[int, int] = {}
         self.invoke_failures: dict[int, str] = {}  # expected request -> why its invoke failed
         self.carriers: dict[int, int] = {}
+        # dead-letter messages: row -> the queue or topic it came from (its name, or the source's label)
+        self.dead_letter_queues: dict[int, str] = {}
 
     def request(self, request_id: str) -> int:
         number = self._request_number(request_id)
@@ -165,7 +168,9 @@ class FlowGraph:
             own = KNOWN | OWN | (REQ_SUCCEEDED if c.flags[row] & SUCCEEDED else 0)
             if not flags[request] & KNOWN:
                 self._count(c.function[row], own & REQ_SUCCEEDED)
-            flags[request] = (flags[request] & (NESTED | PLACEHOLDER)) | own
+            flags[request] = (flags[request] & (NESTED | PLACEHOLDER | DEAD_LETTERED)) | own
+        elif flags[request] & DEAD_LETTERED:
+            self._prefer_record(request, row, parent)
         last = len(numbers) - 1
         names = self.names
         for position, stage in enumerate(nested):
@@ -197,6 +202,20 @@ class FlowGraph:
             return self.join([request, *numbers], c.correlation[row], received)
         return self.join([request] if parent == NONE else [request, parent], c.correlation[row], received)
 
+    def _prefer_record(self, request: int, row: int, parent: int) -> None:
+        """A request's stage is its record rather than its dead-letter message: the record says
+        more (its function, condition, invoke count and error)."""
+        c = self.columns
+        first = self.info[request]
+        if not c.flags[first] & DEAD_LETTER or c.flags[row] & DEAD_LETTER:
+            return
+        more = self.more_rows.get(request, [])
+        self.more_rows[request] = [first if other == row else other for other in more]
+        self.info[request] = row
+        self.parent[request] = parent
+        succeeded = REQ_SUCCEEDED if c.flags[row] & SUCCEEDED else 0
+        self.flags[request] = (self.flags[request] & ~REQ_SUCCEEDED) | succeeded
+
     def _forget_nested_failure(self, request: int) -> None:
         """Its own record arrived: the failure is counted and listed by that row from now on."""
         carrier = self.nested_failures.pop(request, None)
@@ -222,7 +241,13 @@ class FlowGraph:
             request = self.parent[request]
         return found
 
+    def count_invocation(self, function: int, succeeded: bool | int) -> None:
+        """Count an invocation of `function` whose outcome became known outside `link`."""
+        self._count(function, succeeded)
+
     def _count(self, function: int, succeeded: bool | int) -> None:
+        if function < 0:  # a dead-letter message whose function is not known (yet)
+            return
         invocations = self.invocations
         if function >= len(invocations):
             grow = function + 1 - len(invocations)
@@ -398,8 +423,11 @@ class FlowGraph:
             state = "invoke failed"
         function, condition, attempts, stamp, error_type = self.facts(request)
         names = self.names
+        name = names.functions.get(function)
+        if name is None and flags & OWN and self.info[request] in self.dead_letter_queues:
+            name = f"dead-letter message from {self.dead_letter_queues[self.info[request]]}"
         return Stage(
-            function_name=names.functions.get(function) or "?",
+            function_name=name or "?",
             request_id=None if flags & PLACEHOLDER else names.requests.get(request),
             parent_request_id=names.requests.get(self.parent[request]),
             state=state,
@@ -410,6 +438,7 @@ class FlowGraph:
             row=self.info[request] if flags & OWN else None,
             nested=bool(flags & NESTED) and not flags & OWN,
             reason=reason,
+            dead_lettered=bool(flags & DEAD_LETTERED),
         )
 
     def rows_of(self, request: int) -> list[int]:

@@ -20,10 +20,12 @@ from records.decode import DEFAULT_CORRELATOR, Correlator, Decoded, decode
 from records.facts import REQUEST_ID, FactMaker, MessageFacts, RowFacts, parse_time
 from records.message import Message
 from records.store.columns import Columns
+from records.store.dead_letters import DeadLetters
 from records.store.graph import OWN as OWN_REQUEST
 from records.store.graph import FlowGraph, Names
 from records.store.raw import RawStore, Rereader
 from records.store.rows import (
+    DEAD_LETTER,
     NONE,
     OK,
     STREAM,
@@ -100,6 +102,7 @@ class RecordStore:
         self.version = 0
         self._drained_rows = 0
         self._new_duplicates = 0
+        self.dead_letters = DeadLetters(self.graph, self._function_of, self._count_record)
 
     # ------------------------------------------------------------------ ingest
 
@@ -221,6 +224,7 @@ class RecordStore:
             parent_id,
             nested,
             reason_text,
+            dead_letter_queue,
         ) = row
         earlier: Sequence[int] = ()
         is_record = request_id is not None
@@ -235,7 +239,11 @@ class RecordStore:
             flags_of = graph.flags
             if request >= len(flags_of):
                 graph.make_room(request)
-            function = self._function_of(function_name)
+            if dead_letter_queue is None:
+                function = self._function_of(function_name)
+            else:
+                dead_letter_queue = dead_letter_queue or names.sources.get(source) or "?"
+                function = self.dead_letters.function(dead_letter_queue, request)
             condition = names.conditions.id(condition_name)
             earlier = graph.rows_of(request) if flags_of[request] & OWN_REQUEST else ()
             for previous in earlier:
@@ -262,6 +270,8 @@ class RecordStore:
                 error_type = names.error_types.id(error_type_name)
                 error_message = names.error_messages.id(error_message_text)
             flags = OK | (SUCCEEDED if succeeded else 0) | (STREAM if stream else 0)
+            if dead_letter_queue is not None:
+                flags |= DEAD_LETTER
             correlation = names.correlations.id(correlation_id)
         # one row: a few numbers, one per column
         envelope_number = self._envelopes.get(envelope)
@@ -291,6 +301,10 @@ class RecordStore:
             return True
         if earlier:
             graph.more_rows.setdefault(request, []).append(index)
+        if dead_letter_queue is not None:
+            self._failed += 1
+            self.dead_letters.link(index, request, function, dead_letter_queue, received)
+            return True
         self._fn_records[function] += 1
         if succeeded:
             self._succeeded += 1
@@ -298,7 +312,17 @@ class RecordStore:
         else:
             self._failed += 1
         graph.link(request, index, parent, nested, numbers, received)
+        if self.dead_letters.orphans:
+            self.dead_letters.adopt(request, index, nested, numbers)
         return True
+
+    def dead_letter_queue(self, queue: str, function: str) -> None:
+        """`queue` (a queue or topic name, URL or ARN) is the dead-letter queue of `function`
+        (discovery's "dead-letter" route): its messages are that function's."""
+        self.dead_letters.learn(queue, function)
+
+    def _count_record(self, function: int) -> None:
+        self._fn_records[function] += 1
 
     def _function_of(self, name: str) -> int:
         number = self._function_ids.get(name)
@@ -373,7 +397,7 @@ class RecordStore:
             timestamp=None if math.isnan(stamp) else stamp,
             source=names.sources.get(c.source[index]) or "",
             ok=ok,
-            kind=None if not ok else ("stream-failure" if flags & STREAM else "async-invocation"),
+            kind=None if not ok else _KINDS[flags & (STREAM | DEAD_LETTER)],
             function_name=names.functions.get(c.function[index]),
             condition=names.conditions.get(c.condition[index]),
             succeeded=bool(flags & SUCCEEDED),
@@ -389,6 +413,7 @@ class RecordStore:
             offset=c.offset[index] if file != NONE else None,
             length=c.length[index] if file != NONE else None,
             nested_failures=tuple(self.graph.carried_failures(index)),
+            dead_letter_queue=self.graph.dead_letter_queues.get(index) if flags & DEAD_LETTER else None,
         )
 
     def message_raw(self, index: int) -> tuple[str, Mapping[str, Any]]:
@@ -491,6 +516,7 @@ class RecordStore:
             yield self.row(index)
 
 
+_KINDS = {0: "async-invocation", STREAM: "stream-failure", DEAD_LETTER: "dead-letter"}
 _FILE_LINE = re.compile(r"^(file:.*?)(?::\d+|\[\d+\])$")
 
 

@@ -14,6 +14,7 @@ from typing import Literal, overload
 
 __all__ = [
     "AWAIT_SECONDS",
+    "DEAD_LETTER",
     "NONE",
     "OK",
     "OUTCOMES",
@@ -41,6 +42,7 @@ NONE = -1
 OK = 1
 SUCCEEDED = 2
 STREAM = 4
+DEAD_LETTER = 8  # a dead-letter queue's message (records.models.DeadLetterMessage), not a record
 
 Outcome = Literal["succeeded", "failed", "undecodable"]
 OUTCOMES: tuple[Outcome, ...] = ("succeeded", "failed", "undecodable")
@@ -99,7 +101,7 @@ class RowSummary:
     timestamp: float | None
     source: str
     ok: bool
-    kind: str | None  # "async-invocation" | "stream-failure" | None (undecodable)
+    kind: str | None  # "async-invocation" | "stream-failure" | "dead-letter" | None (undecodable)
     function_name: str | None
     condition: str | None
     succeeded: bool
@@ -115,6 +117,17 @@ class RowSummary:
     offset: int | None
     length: int | None
     nested_failures: tuple[Stage, ...] = ()  # failed upstream invocations seen only nested in this record
+    dead_letter_queue: str | None = None  # a dead-letter message: the queue or topic it came from
+
+    @property
+    def title(self) -> str:
+        """What the row is of: its function, or for a dead-letter message whose function is not
+        known, "dead-letter message from QUEUE"."""
+        if self.function_name:
+            return self.function_name
+        if self.kind == "dead-letter":
+            return f"dead-letter message from {self.dead_letter_queue or self.source or 'an unknown queue'}"
+        return ""
 
     @property
     def outcome(self) -> Outcome:
@@ -143,6 +156,7 @@ class Stage:
     row: int | None
     nested: bool
     reason: str | None = None  # why the invoke failed ("invoke failed")
+    dead_lettered: bool = False  # its event reached the function's dead-letter queue (a DLQ message was seen)
 
     @property
     def succeeded(self) -> bool:

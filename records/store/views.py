@@ -90,9 +90,15 @@ def compile_jmespath(expression: str) -> ParsedResult:
 def jmespath_document(decoded: Decoded, source: str | None) -> dict[str, Any]:
     """What a JMESPath filter sees for one input (see the module doc)."""
     record = decoded.record
+    if decoded.dead_letter is not None:  # the jsonl fields, the original event as requestPayload
+        document = json_line(decoded, source or "")
+        document["requestPayload"] = document.pop("request_payload")
+        document.pop("input", None)
+        document["source"] = source
+        return document
     if record is None:
         return {"ok": False, "error": decoded.error, "raw": decoded.raw, "source": source}
-    document: dict[str, Any] = record.model_dump(mode="json", by_alias=True, exclude={"kind"})
+    document = record.model_dump(mode="json", by_alias=True, exclude={"kind"})
     derived = json_line(decoded, source or "")
     derived.pop("request_payload", None)
     derived.pop("response_payload", None)

@@ -34,11 +34,21 @@ def test_bad_files_exit_1_with_reasons_and_raw() -> None:
     result = inspect(str(GOLDEN / "bad"), "--format", "jsonl")
     assert result.returncode == 1
     lines = [json.loads(line) for line in result.stdout.splitlines()]
-    assert len(lines) == 10
+    assert len(lines) == 9  # a dead-letter message is no longer refused: tests/golden/dead_letter
     for line in lines:
         assert set(line) == {"ok", "input", "error", "raw"}
         assert line["ok"] is False and line["error"] and line["raw"]
     assert "Traceback" not in result.stderr
+
+
+def test_dead_letter_messages_decode_with_their_own_kind() -> None:
+    result = inspect(str(GOLDEN / "dead_letter"), "--format", "jsonl")
+    assert result.returncode == 0, result.stderr
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [(line["kind"], line["request_id"]) for line in lines] == [
+        ("dead-letter", "7d6f2b1e-0002"),
+        ("dead-letter", "7d6f2b1e-0003"),
+    ]
 
 
 def test_mixed_good_and_bad_exit_1() -> None:

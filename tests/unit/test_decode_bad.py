@@ -20,7 +20,6 @@ REASONS = {
     "not_an_arn.json": "functionArn is not a Lambda function ARN",
     "empty_object.json": "an empty JSON object, not an execution record",
     "unrelated_message.json": "not an execution record (it has no requestContext; its keys: orderId, status, carrier)",
-    "dead_letter_message.json": "an async-invocation dead-letter message, not a destination record",
     "s3_event_notification.json": "an S3 event notification: the record is in the object it names (s3://order-fail",
     "sns_not_json.json": "SNS message is not JSON",
     "eventbridge_other_source.json": "from source 'com.example.shop' with detail-type 'Order Placed', not a Lambda",
@@ -48,15 +47,19 @@ def record() -> dict[str, object]:
     return result
 
 
-def test_dead_letter_detected_from_sqs_message_attributes() -> None:
-    body = json.dumps({"orderId": "ord-1"})
-    meta = {
-        "MessageId": "m-1",
-        "MessageAttributes": {"RequestID": {"StringValue": "r"}, "ErrorCode": {"StringValue": "200"}},
-    }
-    [decoded] = decode(body, meta=meta)
-    assert decoded.error is not None and "dead-letter" in decoded.error
-    assert decoded.meta["MessageId"] == "m-1"
+def test_dead_letter_attributes_written_out_as_an_object_are_not_a_message() -> None:
+    # A dead-letter message is read with its message attributes (tests/unit/test_decode_dead_letter.py);
+    # an object that only carries their names is neither a record nor a dead-letter message.
+    [decoded] = decode(json.dumps({"RequestID": "r", "ErrorCode": 200, "Body": {"orderId": "ord-1"}}))
+    assert decoded.error is not None and decoded.error.startswith("an object with RequestID and ErrorCode keys")
+
+
+def test_dead_letter_message_without_a_request_id_value_says_so() -> None:
+    meta = {"MessageAttributes": {"RequestID": {"BinaryValue": "b''"}, "ErrorCode": {"StringValue": "200"}}}
+    [decoded] = decode(json.dumps({"orderId": "ord-1"}), meta=meta)
+    assert decoded.error == (
+        "a dead-letter message without a RequestID value (its RequestID attribute is empty or not text)"
+    )
 
 
 @pytest.mark.parametrize(

@@ -19,7 +19,7 @@ GOLDEN = Path(__file__).parent.parent / "golden"
 
 def texts() -> list[str]:
     found = []
-    for folder in ("good", "bad"):
+    for folder in ("good", "bad", "dead_letter"):
         for item in read_inputs([GOLDEN / folder]):
             found.append(item.raw if item.raw is not None else str(item.data))
     return found

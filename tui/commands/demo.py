@@ -83,14 +83,16 @@ def demo_config(
         if not queue.endswith(".fifo")  # Lambda never delivers to FIFO queues: discovery says so below
         and queue not in readers  # a topic's subscriber queue: its records come through the tap
     ]
+    plan = plan if plan is not None else stack_plan(sandbox)
     sources += sources_for_plan(  # buses, buckets, and what the stack's functions send to
-        plan if plan is not None else stack_plan(sandbox), settings, given=[*sandbox.topics, *sandbox.queues]
+        plan, settings, given=[*sandbox.topics, *sandbox.queues]
     )
     function = "order" if "order" in sandbox.functions else (sandbox.functions[0] if sandbox.functions else None)
     config = live_config(
         sources, aws, function, "lambdest-tui demo", f"sandbox {sandbox.endpoint_url}", watched=sandbox.functions
     )
     config.correlator = correlator
+    config.dead_letter_queues = plan.dead_letter_queues()
     if not is_order_system(sandbox):  # the order presets make sense only for the order system
         config.presets = {}
         config.order_generator = None

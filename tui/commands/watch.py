@@ -96,6 +96,7 @@ def run(args: argparse.Namespace) -> int:
         config.correlator = correlator(args)
         config.read_only = args.read_only
         config.setup = setup_of(args)  # the palette can save these sources as a setup
+        config.dead_letter_queues = plan.dead_letter_queues() if plan is not None else {}
         ran = run_app(config)
         for label in ran.never_live:
             why = ran.failures.get(label, "it had not connected when the UI closed")

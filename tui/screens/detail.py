@@ -66,6 +66,7 @@ class RecordDetail:
     stage_index: int | None = None
     compare: Decoded | None = None  # the record to diff against
     compare_name: str = ""
+    function: str | None = None  # the row's function as the store knows it (a dead-letter message names none)
 
 
 class DetailScreen(Screen[None]):
@@ -105,7 +106,7 @@ class DetailScreen(Screen[None]):
         record = decoded.record
         yield self._guarded("head", self._head)[0]
         initial = "request" if record is not None else "raw"
-        if record is not None and not record.succeeded:
+        if (record is not None and not record.succeeded) or decoded.dead_letter is not None:
             initial = "error"
         with TabbedContent(initial=initial):
             for tab, title in TABS:
@@ -144,7 +145,8 @@ class DetailScreen(Screen[None]):
 
     def _head(self) -> list[Widget]:
         detail = self.detail
-        return [Static(summary(detail.decoded, detail.source, detail.received), id="detail-head", markup=False)]
+        head = summary(detail.decoded, detail.source, detail.received, detail.function)
+        return [Static(head, id="detail-head", markup=False)]
 
     @property
     def _builders(self) -> dict[str, Callable[[], list[Widget]]]:
@@ -168,6 +170,8 @@ class DetailScreen(Screen[None]):
         value = None
         if record is not None:
             value = record.request_payload if name == "requestPayload" else record.response_payload
+        elif self.detail.decoded.dead_letter is not None and name == "requestPayload":
+            value = self.detail.decoded.dead_letter.event  # the original event is the request payload
         if isinstance(value, TooDeep):
             sentence = f"The {name} is nested more than {MAX_DEPTH} levels deep: too deep to show as a tree. "
             return self._text(Text(sentence + "The Raw tab has it as it arrived.", style="dim"))

@@ -190,7 +190,9 @@ class MainScreen(Screen[None]):
         store = self.session.store
         row = store.row(index)
         received = clock_text(row.received)
-        self.query_one("#detail-text", Static).update(summary(store.load(index), row.source, received))
+        self.query_one("#detail-text", Static).update(
+            summary(store.load(index), row.source, received, row.function_name)
+        )
 
     @on(VirtualTable.Highlighted, "#flows")
     def flow_highlighted(self, event: VirtualTable.Highlighted) -> None:
