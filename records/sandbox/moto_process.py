@@ -28,6 +28,7 @@ def _watch():
     sys.stdin.buffer.read()
     os._exit(0)
 threading.Thread(target=_watch, daemon=True).start()
+from moto.server import main  # first: a broken moto install fails here, with its own missing module
 # moto's events that reach a rule's target lack "account"; AWS's have it (the fields of "Amazon
 # EventBridge events": version, id, detail-type, source, account, time, region, resources, detail).
 from moto.events.utils import EventTemplateParser
@@ -37,7 +38,6 @@ if '"account"' not in EventTemplateParser.DEFAULT_EVENT_INPUT_TEMPLATE:
         '"account": "<account>", "time": <time>, "region": "<region>", "resources": <resources>, '
         '"detail": <detail>}'
     )
-from moto.server import main
 main(sys.argv[1:])
 """
 
