@@ -10,38 +10,28 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import fnmatch
-from collections.abc import Awaitable, Callable, Mapping, Sequence
-from contextlib import AsyncExitStack
+from collections.abc import Awaitable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar
 
 from botocore.exceptions import (
     BotoCoreError,
     ClientError,
-    EndpointConnectionError,
-    NoCredentialsError,
-    NoRegionError,
-    PartialCredentialsError,
-    ProfileNotFound,
 )
 
 from records.aws_options import AwsOptions
+from records.aws_reads import DiscoveryError, Reader, fatal, problem
 
 __all__ = [
-    "ACCESS_CODES",
-    "CREDENTIAL_CODES",
-    "MISSING_CODES",
     "DestinationType",
     "DiscoveryError",
     "Plan",
-    "Reader",
     "Route",
     "RouteKind",
     "Watch",
     "bucket_name",
     "destination_type",
     "discover",
-    "fatal",
     "function_routes",
     "is_glob",
     "short_name",
@@ -54,36 +44,7 @@ Watch = Literal["peek", "tap", "bucket", "follow", "none"]
 
 WATCH: dict[str, Watch] = {"sqs": "peek", "sns": "tap", "events": "tap", "lambda": "follow", "s3": "bucket"}
 GLOB_CHARS = frozenset("*?[")
-ACCESS_CODES = frozenset(
-    {"AccessDenied", "AccessDeniedException", "AuthorizationError", "AuthorizationErrorException", "403", "Forbidden"}
-)
-MISSING_CODES = frozenset(
-    {
-        "ResourceNotFoundException",
-        "NotFound",
-        "NotFoundException",
-        "404",
-        "NoSuchBucket",
-        "AWS.SimpleQueueService.NonExistentQueue",
-        "QueueDoesNotExist",
-        "NonExistentQueue",
-    }
-)
-CREDENTIAL_CODES = frozenset(
-    {
-        "UnrecognizedClientException",
-        "InvalidClientTokenId",
-        "ExpiredToken",
-        "ExpiredTokenException",
-        "InvalidSignatureException",
-        "SignatureDoesNotMatch",
-    }
-)
 T = TypeVar("T")
-
-
-class DiscoveryError(RuntimeError):
-    """Nothing could be read (no region, no credentials, endpoint down): the message is a sentence."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -201,119 +162,6 @@ def destination_type(arn: str) -> DestinationType | None:
     return service if service in ("sqs", "sns", "events", "lambda", "s3") else None  # type: ignore[return-value]
 
 
-def _error(exc: ClientError) -> tuple[str, str]:
-    error = exc.response.get("Error", {})
-    code = str(error.get("Code") or exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", "Error"))
-    return code, str(error.get("Message") or "")
-
-
-def fatal(exc: BaseException, aws: AwsOptions) -> DiscoveryError | None:
-    """The sentence for an error that stops everything, or None when it concerns one resource."""
-    if isinstance(exc, NoRegionError):
-        return DiscoveryError(
-            "no AWS region is set: pass --region REGION, set AWS_DEFAULT_REGION or give the profile a region"
-        )
-    if isinstance(exc, NoCredentialsError | PartialCredentialsError):
-        return DiscoveryError(
-            "no AWS credentials were found: run `aws configure` or `aws sso login`, pass --profile, "
-            "or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"
-        )
-    if isinstance(exc, ProfileNotFound):
-        return DiscoveryError(f"the AWS profile {aws.profile or ''} is not in ~/.aws/config: check --profile")
-    if isinstance(exc, EndpointConnectionError):
-        return DiscoveryError(f"cannot reach the AWS endpoint {exc.kwargs.get('endpoint_url', '')}: is it running?")
-    if isinstance(exc, ClientError):
-        code, message = _error(exc)
-        if code in CREDENTIAL_CODES:
-            return DiscoveryError(f"AWS refused the credentials ({code}: {message}): log in again, e.g. aws sso login")
-    if isinstance(exc, BotoCoreError) and "token" in str(exc).lower():
-        return DiscoveryError(f"the AWS session has expired ({exc}): log in again, e.g. aws sso login")
-    return None
-
-
-class Reader:
-    """The clients, the concurrency bound and the cache of destination checks of one discovery (or
-    one listing, `records.listing`). `clients`: clients already made, by service name (the caller
-    closes them); the others are made on first use from `session` (else `aws.session()`) and closed
-    with `stack`. Throttling is retried by botocore's standard retry mode; `concurrency` bounds the
-    calls in flight. An error that stops everything (`fatal`) is raised as DiscoveryError."""
-
-    def __init__(
-        self, aws: AwsOptions, concurrency: int, clients: Mapping[str, Any] | None, session: Any = None
-    ) -> None:
-        from aiobotocore.config import AioConfig
-
-        self.aws = aws
-        self.limit = asyncio.Semaphore(concurrency)
-        # Standard retries: throttling and connection errors are retried with jittered back-off; 4
-        # attempts keep an unreachable endpoint to a few seconds before its sentence.
-        self.config = AioConfig(retries={"mode": "standard", "max_attempts": 4}, max_pool_connections=concurrency)
-        self.stack = AsyncExitStack()
-        self.clients: dict[str, Any] = dict(clients or {})
-        self.session: Any = session or aws.session()  # typed per service by the stubs; services vary here
-        self.checks: dict[str, asyncio.Task[str | None]] = {}
-        self.configs: dict[str, dict[str, Any] | str] = {}  # function name -> configuration or a problem
-
-    async def client(self, service: str) -> Any:
-        """The client of `service`, made on first use. Raises DiscoveryError (no region...)."""
-        if service not in self.clients:
-            try:
-                if not (self.aws.region or self.session.get_config_variable("region")):
-                    raise NoRegionError()
-                self.clients[service] = await self.stack.enter_async_context(
-                    self.session.create_client(service, config=self.config, **self.aws.client_kwargs())
-                )
-            except BotoCoreError as exc:
-                raise fatal(exc, self.aws) or DiscoveryError(f"cannot make an AWS {service} client: {exc}") from exc
-        return self.clients[service]
-
-    async def call(self, service: str, operation: str, **params: Any) -> dict[str, Any]:
-        """One call within the concurrency bound; a fatal error becomes DiscoveryError, another
-        ClientError or BotoCoreError is raised as it is."""
-        client = await self.client(service)
-        async with self.limit:
-            try:
-                result: dict[str, Any] = await getattr(client, operation)(**params)
-            except (ClientError, BotoCoreError) as exc:
-                stop = fatal(exc, self.aws)
-                if stop is not None:
-                    raise stop from exc
-                raise
-        return result
-
-    async def pages(self, operation: str, key: str, **params: Any) -> list[dict[str, Any]]:
-        """Every item under `key` of a paginated Lambda operation, one page request at a time
-        within the concurrency bound; errors as in `call`."""
-        client = await self.client("lambda")
-        items: list[dict[str, Any]] = []
-        paginator = client.get_paginator(operation)
-        iterator = paginator.paginate(**params).__aiter__()
-        while True:
-            async with self.limit:
-                try:
-                    page = await iterator.__anext__()
-                except StopAsyncIteration:
-                    return items
-                except (ClientError, BotoCoreError) as exc:
-                    stop = fatal(exc, self.aws)
-                    if stop is not None:
-                        raise stop from exc
-                    raise
-            items.extend(page.get(key) or [])
-
-    async def settle(self) -> None:
-        """Let every destination check end (cancelled if still running) before the clients close."""
-        for task in self.checks.values():
-            task.cancel()
-        await asyncio.gather(*self.checks.values(), return_exceptions=True)
-
-    def once(self, key: str, check: Callable[[], Awaitable[str | None]]) -> asyncio.Task[str | None]:
-        """The task checking `key` (a destination ARN), started on the first ask only."""
-        if key not in self.checks:
-            self.checks[key] = asyncio.ensure_future(check())
-        return self.checks[key]
-
-
 async def _all(awaitables: Sequence[Awaitable[T]]) -> list[T]:
     """Like gather, but every one finishes before the first error is raised: nothing is left
     running against clients about to close, and no exception goes unretrieved."""
@@ -324,24 +172,13 @@ async def _all(awaitables: Sequence[Awaitable[T]]) -> list[T]:
     return results  # type: ignore[return-value]
 
 
-def _problem(exc: ClientError | BotoCoreError, what: str) -> str:
-    if isinstance(exc, ClientError):
-        code, message = _error(exc)
-        if code in ACCESS_CODES:
-            return f"not readable: the caller may not read {what} ({code})"
-        if code in MISSING_CODES:
-            return f"missing: {what} does not exist"
-        return f"reading {what} failed: {code}: {message}".rstrip(": ")
-    return f"reading {what} failed: {exc}"
-
-
 async def _configuration(reader: Reader, name: str) -> dict[str, Any] | str:
     """The function's configuration, or a sentence saying why it cannot be read."""
     if name not in reader.configs:
         try:
             reader.configs[name] = await reader.call("lambda", "get_function_configuration", FunctionName=name)
         except (ClientError, BotoCoreError) as exc:
-            reader.configs[name] = _problem(exc, f"function {name}")
+            reader.configs[name] = problem(exc, f"function {name}")
     return reader.configs[name]
 
 
@@ -369,7 +206,7 @@ async def _check(reader: Reader, arn: str, kind: DestinationType) -> str | None:
             return "a Kafka topic cannot be watched by lambdest-tui"
     except (ClientError, BotoCoreError) as exc:
         noun = {"sqs": "queue", "sns": "topic", "events": "event bus", "s3": "bucket"}[kind]
-        return _problem(exc, f"{noun} {arn}")
+        return problem(exc, f"{noun} {arn}")
     return None
 
 
@@ -379,8 +216,8 @@ async def _route(
     kind = destination_type(arn)
     if kind is None:
         return Route(function, qualifier, route, arn, None, via, "none", f"{arn} is not a service Lambda delivers to")
-    problem = await reader.once(arn, lambda: _check(reader, arn, kind))
-    return Route(function, qualifier, route, arn, kind, via, "none" if problem else WATCH.get(kind, "none"), problem)
+    found = await reader.once(arn, lambda: _check(reader, arn, kind))
+    return Route(function, qualifier, route, arn, kind, via, "none" if found else WATCH.get(kind, "none"), found)
 
 
 def _qualifier(function_arn: str) -> str:
@@ -406,7 +243,7 @@ async def function_routes(
         )
         mappings = await reader.pages("list_event_source_mappings", "EventSourceMappings", FunctionName=name)
     except (ClientError, BotoCoreError) as exc:
-        return [Route(name, only, None, None, None, via, "none", _problem(exc, f"the destinations of {name}"))], []
+        return [Route(name, only, None, None, None, via, "none", problem(exc, f"the destinations of {name}"))], []
     for item in configs:
         qualifier = _qualifier(str(item.get("FunctionArn", "")))
         if only is not None and qualifier != only:
@@ -428,11 +265,11 @@ async def function_routes(
             pending.append(_route(reader, name, qualifier, "stream-failure", str(arn), via))
     routes.extend(await _all(pending))
     if not routes and explicit:
-        problem = (
+        nowhere = (
             f"{name} has no event-invoke config with destinations, no dead-letter queue and no stream failure "
             "destination: its records go nowhere (aws lambda put-function-event-invoke-config)"
         )
-        routes.append(Route(name, only, None, None, None, via, "none", problem))
+        routes.append(Route(name, only, None, None, None, via, "none", nowhere))
     return routes, notes
 
 

@@ -10,7 +10,8 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from records.aws_options import AwsOptions
-from records.discovery import DiscoveryError, Reader, Route, fatal, function_routes
+from records.aws_reads import DiscoveryError, Reader, fatal
+from records.discovery import Route, function_routes
 
 __all__ = ["FunctionDestinations", "Listing", "list_destinations", "short"]
 

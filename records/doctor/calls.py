@@ -12,7 +12,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from botocore.parsers import ResponseParserError
 
 from records.aws_options import AwsOptions
-from records.discovery import ACCESS_CODES, MISSING_CODES, DiscoveryError, fatal
+from records.aws_reads import ACCESS_CODES, MISSING_CODES, DiscoveryError, fatal
 
 T = TypeVar("T")
 
