@@ -27,12 +27,13 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
+from records.sandbox.api_errors import LambdaApiError, invalid, validation_error, violation
 from records.sandbox.runtime import Function
 
 if TYPE_CHECKING:
     from records.sandbox.permissions import Permissions
 
-__all__ = ["ConfigError", "answer"]
+__all__ = ["answer"]
 
 # The botocore model's ResourceArn pattern (DeadLetterConfig.TargetArn).
 TARGET_ARN = re.compile(r"(arn:(aws[a-zA-Z-]*)?:[a-z0-9-.]+:.*)|()")
@@ -42,34 +43,16 @@ _ALWAYS_SENT = {"FunctionName"}  # in the path; a body may repeat it
 _CALLS = {"sqs": ("SendMessage", "SQS"), "sns": ("Publish", "SNS")}
 
 
-class ConfigError(Exception):
-    """A refused update: the API's status, error type and message."""
-
-    def __init__(self, status: int, error_type: str, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.error_type = error_type
-        self.message = message
-
-
-def _invalid(message: str) -> ConfigError:
-    return ConfigError(400, "InvalidParameterValueException", message)
-
-
-def _validation(value: Any, where: str, constraint: str) -> ConfigError:
+def _validation(value: Any, where: str, constraint: str) -> LambdaApiError:
     # AWS's wording of a value outside the model's constraints (as for event-invoke configs)
-    return ConfigError(
-        400,
-        "ValidationException",
-        f"1 validation error detected: Value '{value}' at '{where}' failed to satisfy constraint: {constraint}",
-    )
+    return validation_error([violation(value, where, constraint)])
 
 
 def _target(body: dict[str, Any]) -> str | None:
     """The new dead-letter target ("" removes it), or None when the body does not set one."""
     config = body["DeadLetterConfig"]
     if not isinstance(config, dict):
-        raise _invalid("DeadLetterConfig must be an object with TargetArn")
+        raise invalid("DeadLetterConfig must be an object with TargetArn")
     target = config.get("TargetArn", "")
     if not isinstance(target, str) or not TARGET_ARN.fullmatch(target):
         raise _validation(
@@ -78,7 +61,7 @@ def _target(body: dict[str, Any]) -> str | None:
             f"Member must satisfy regular expression pattern: {TARGET_ARN.pattern}",
         )
     if target and target.split(":")[2] not in _CALLS:
-        raise _invalid(
+        raise invalid(
             f"The dead-letter queue ARN {target} is invalid: a dead-letter queue is an Amazon SQS queue "
             "or an Amazon SNS topic (the lambdest-tui sandbox's wording)"
         )
@@ -93,13 +76,13 @@ async def _check_role(function: Function, target: str, permissions: Permissions 
     refusal = await permissions.refusal(function.name, service, target)
     if refusal is not None and refusal.startswith("AccessDeniedException"):
         action, name = _CALLS[service]
-        raise _invalid(f"The provided execution role does not have permissions to call {action} on {name}")
+        raise invalid(f"The provided execution role does not have permissions to call {action} on {name}")
 
 
 async def _update(function: Function, body: dict[str, Any], permissions: Permissions | None) -> None:
     refused = sorted(set(body) - set(APPLIED) - _ALWAYS_SENT)
     if refused:
-        raise _invalid(
+        raise invalid(
             f"The lambdest-tui sandbox cannot apply {', '.join(refused)}: its UpdateFunctionConfiguration "
             "changes only DeadLetterConfig, Timeout and Description"
         )
@@ -133,7 +116,7 @@ async def answer(
     permissions: Permissions | None = None,
 ) -> web.Response | None:
     """The response to UpdateFunctionConfiguration, or None when the request is not one.
-    `function_of(name)` raises the API's not-found error; refusals raise `ConfigError`."""
+    `function_of(name)` raises the API's not-found error; refusals raise `LambdaApiError`."""
     if request.method != "PUT" or len(parts) != 4 or tuple(parts[:2]) != ("2015-03-31", "functions"):
         return None
     if parts[3] != "configuration":
@@ -143,8 +126,8 @@ async def answer(
         body = await request.json()
     except ValueError as exc:
         message = f"Could not parse request body into json: {exc}"
-        raise ConfigError(400, "InvalidRequestContentException", message) from exc
+        raise LambdaApiError(400, "InvalidRequestContentException", message) from exc
     if not isinstance(body, dict):
-        raise ConfigError(400, "InvalidRequestContentException", "the request body must be a JSON object")
+        raise LambdaApiError(400, "InvalidRequestContentException", "the request body must be a JSON object")
     await _update(function, body, permissions)
     return web.json_response(configuration(function))

@@ -28,6 +28,8 @@ import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from records.sandbox.api_errors import validation_message
+
 # botocore's Lambda model, shape DestinationArn (the message quotes the pattern as the model has it).
 DESTINATION_ARN_PATTERN = (
     r"$|kafka://([^.]([a-zA-Z0-9\-_.]{0,248}))|arn:(aws[a-zA-Z0-9-]*):([a-zA-Z0-9\-])+:"
@@ -99,8 +101,7 @@ def check_shape(body: dict[str, Any]) -> None:
                     f"constraint: Member must satisfy regular expression pattern: {DESTINATION_ARN_PATTERN}"
                 )
     if errors:
-        count = f"{len(errors)} validation error{'s' if len(errors) > 1 else ''} detected: "
-        raise Refused("ValidationException", count + "; ".join(errors))
+        raise Refused("ValidationException", validation_message(errors))
     if all(body.get(key) is None for key in ("MaximumRetryAttempts", "MaximumEventAgeInSeconds", "DestinationConfig")):
         raise Refused("InvalidParameterValueException", NO_SETTINGS)
 

@@ -50,6 +50,7 @@ from aiohttp import web
 
 from records.sandbox import function_config, lambda_reads, qualifiers, recursion, stream_api, versions
 from records.sandbox import invoke_config_checks as checks
+from records.sandbox.api_errors import LambdaApiError, invalid
 from records.sandbox.runtime import EventInvokeConfig, Function, Runtime
 from records.sandbox.streams import StreamPollers
 
@@ -70,31 +71,6 @@ _LAMBDA_PATHS = (
 _HOP_HEADERS = {"host", "content-length", "transfer-encoding", "connection", "keep-alive"}
 _SIGV4 = "AWS4-HMAC-SHA256 Credential="
 _LOOPBACK_NAMES = {"127.0.0.1", "localhost", "::1"}
-
-
-class LambdaApiError(Exception):
-    def __init__(self, status: int, error_type: str, message: str, reason: str | None = None) -> None:
-        super().__init__(message)
-        self.status = status
-        self.error_type = error_type
-        self.message = message
-        self.reason = reason  # a throttle's Reason (ThrottleReason in botocore's model)
-
-    def response(self) -> web.Response:
-        # AWS's bodies (AWS-recorded responses): ResourceNotFoundException spells its key "Message",
-        # a ValidationException (the request's shape, checked before Lambda) has no "Type".
-        body: dict[str, str] = {"Type": "User", "message": self.message}
-        if self.error_type == "ResourceNotFoundException":
-            body = {"Type": "User", "Message": self.message}
-        elif self.error_type == "ValidationException":
-            body = {"message": self.message}
-        if self.reason is not None:
-            body = {"Reason": self.reason, **body}
-        return web.json_response(
-            body,
-            status=self.status,
-            headers={"x-amzn-ErrorType": self.error_type, "x-amzn-RequestId": str(uuid.uuid4())},
-        )
 
 
 def _loopback_host(host: str | None) -> bool:
@@ -166,10 +142,6 @@ def _client_context(header: str | None) -> dict[str, Any] | None:
     return decoded
 
 
-def _invalid(message: str) -> LambdaApiError:
-    return LambdaApiError(400, "InvalidParameterValueException", message)
-
-
 class LambdaApi:
     """The aiohttp application behind the sandbox endpoint."""
 
@@ -219,10 +191,7 @@ class LambdaApi:
     async def _lambda(self, request: web.Request) -> web.StreamResponse:
         parts = [unquote(part) for part in request.path.strip("/").split("/")]
         method = request.method
-        try:  # versions, aliases and the event-invoke configs of both
-            answered = await versions.answer(self, parts, method, request)
-        except versions.ApiError as exc:
-            raise LambdaApiError(exc.status, exc.error_type, exc.message) from exc
+        answered = await versions.answer(self, parts, method, request)  # versions, aliases and their configs
         if answered is not None:
             return answered
         try:
@@ -234,7 +203,7 @@ class LambdaApi:
                 lambda name: self._configuration(self._function(name, request)),
             )
         except lambda_reads.PageError as exc:
-            raise _invalid(str(exc)) from exc
+            raise invalid(str(exc)) from exc
         if read is not None:
             return read
         recursion_config = await recursion.answer(
@@ -243,18 +212,12 @@ class LambdaApi:
         if recursion_config is not None:
             return recursion_config
         if self.streams is not None:
-            try:
-                mapped = await stream_api.answer(parts, request, self.streams)
-            except stream_api.MappingError as exc:
-                raise LambdaApiError(exc.status, exc.error_type, exc.message) from exc
+            mapped = await stream_api.answer(parts, request, self.streams)
             if mapped is not None:
                 return mapped
-        try:
-            update = await function_config.answer(
-                parts, request, lambda name: self._function(name, request), self._configuration, self.permissions
-            )
-        except function_config.ConfigError as exc:
-            raise LambdaApiError(exc.status, exc.error_type, exc.message) from exc
+        update = await function_config.answer(
+            parts, request, lambda name: self._function(name, request), self._configuration, self.permissions
+        )
         if update is not None:
             return update
         if len(parts) >= 2 and parts[0] == "2015-03-31" and parts[1] == "functions":
@@ -296,7 +259,7 @@ class LambdaApi:
         try:
             function_name, qualifier = qualifiers.requested(name, asked)
         except qualifiers.QualifierMismatch as exc:
-            raise _invalid(str(exc)) from exc
+            raise invalid(str(exc)) from exc
         function = self.runtime.function(function_name)
         if function is None:
             named = name if asked is None or qualifiers.split_name(name)[1] is not None else f"{name}:{asked}"
@@ -358,7 +321,7 @@ class LambdaApi:
             self.runtime.enqueue(function, payload, request_id, lineage=lineage, body=sent)
             return web.Response(status=202, headers=headers)
         if invocation_type != "RequestResponse":
-            raise _invalid(f"Invalid InvocationType {invocation_type!r}: use Event, RequestResponse or DryRun")
+            raise invalid(f"Invalid InvocationType {invocation_type!r}: use Event, RequestResponse or DryRun")
         client_context = _client_context(request.headers.get("X-Amz-Client-Context"))
         if self.runtime.throttled(function):  # reserved concurrency reached (or 0)
             self.runtime.throttle(function)

@@ -39,6 +39,8 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import unquote
 
+from records.sandbox.api_errors import validation_message, violation
+
 if TYPE_CHECKING:
     from aiohttp import web
 
@@ -153,8 +155,7 @@ def stops(function: Function, lineage: Lineage) -> bool:
 
 
 def _validation(value: Any, member: str, constraint: str) -> str:
-    shown = "null" if value is None else f"'{value}'"
-    return f"1 validation error detected: Value {shown} at '{member}' failed to satisfy constraint: {constraint}"
+    return validation_message([violation(value, member, constraint)])
 
 
 async def answer(

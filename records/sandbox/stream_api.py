@@ -31,6 +31,7 @@ from aiohttp import web
 from botocore.exceptions import ClientError
 
 from records.sandbox import lambda_reads
+from records.sandbox.api_errors import LambdaApiError, invalid, validation_error
 from records.sandbox.stack_streams import FAILURE_SERVICES
 from records.sandbox.streams import Mapping, StreamPollers
 
@@ -47,18 +48,6 @@ _POSITIONS = ("LATEST", "AT_TIMESTAMP", "TRIM_HORIZON")
 NOT_FOUND = "The resource you requested does not exist."
 
 
-class MappingError(Exception):
-    """An error answer: HTTP status, AWS error type, AWS message."""
-
-    def __init__(self, status: int, error_type: str, message: str) -> None:
-        super().__init__(message)
-        self.status, self.error_type, self.message = status, error_type, message
-
-
-def _invalid(message: str) -> MappingError:
-    return MappingError(400, "InvalidParameterValueException", message)
-
-
 def _validate_model(body: dict[str, Any]) -> None:
     """botocore's constraints, answered as AWS answers them (all errors in one message)."""
     errors: list[str] = []
@@ -67,7 +56,7 @@ def _validate_model(body: dict[str, Any]) -> None:
         if value is None:
             continue
         if isinstance(value, bool) or not isinstance(value, int):
-            raise MappingError(400, "InvalidRequestContentException", f"{key} must be a whole number")
+            raise LambdaApiError(400, "InvalidRequestContentException", f"{key} must be a whole number")
         if value > high:
             errors.append(
                 f"Value '{value}' at '{name}' failed to satisfy constraint: Member must have value less than or "
@@ -85,17 +74,16 @@ def _validate_model(body: dict[str, Any]) -> None:
             "value set: [LATEST, AT_TIMESTAMP, TRIM_HORIZON]"
         )
     if errors:
-        count = f"{len(errors)} validation error{'s' if len(errors) > 1 else ''} detected: "
-        raise MappingError(400, "ValidationException", count + "; ".join(errors))
+        raise validation_error(errors)
 
 
 def _validate_values(body: dict[str, Any]) -> None:
     age = body.get("MaximumRecordAgeInSeconds")
     if age is not None and age != -1 and age < 60:
-        raise _invalid("MaximumRecordAgeInSeconds must be either -1 (forever) or between 60 and 604800 (inclusive)")
+        raise invalid("MaximumRecordAgeInSeconds must be either -1 (forever) or between 60 and 604800 (inclusive)")
     for flag in ("Enabled", "BisectBatchOnFunctionError"):
         if flag in body and not isinstance(body[flag], bool):
-            raise MappingError(400, "InvalidRequestContentException", f"{flag} must be true or false")
+            raise LambdaApiError(400, "InvalidRequestContentException", f"{flag} must be true or false")
 
 
 def _destination(body: dict[str, Any]) -> str | None:
@@ -104,22 +92,22 @@ def _destination(body: dict[str, Any]) -> str | None:
     if config is None:
         return None
     if not isinstance(config, dict):
-        raise MappingError(400, "InvalidRequestContentException", "DestinationConfig must be an object")
+        raise LambdaApiError(400, "InvalidRequestContentException", "DestinationConfig must be an object")
     if config.get("OnSuccess"):
-        raise _invalid("Unsupported DestinationConfig parameter for given event source mapping type.")
+        raise invalid("Unsupported DestinationConfig parameter for given event source mapping type.")
     destination = (config.get("OnFailure") or {}).get("Destination") or ""
     if not isinstance(destination, str):
-        raise MappingError(400, "InvalidRequestContentException", "OnFailure.Destination must be a string")
+        raise LambdaApiError(400, "InvalidRequestContentException", "OnFailure.Destination must be a string")
     if destination and (destination.count(":") < 5 or destination.split(":")[2] not in FAILURE_SERVICES):
         # Lambda's sentence for a destination it cannot send to (as for event-invoke configs)
-        raise _invalid(f"The destination ARN {destination} is invalid.")
+        raise invalid(f"The destination ARN {destination} is invalid.")
     return destination
 
 
 def _function(streams: StreamPollers, name: Any) -> tuple[str, str]:
     """(function name, FunctionArn as the mapping keeps it)."""
     if not isinstance(name, str) or not name:
-        raise MappingError(
+        raise LambdaApiError(
             400,
             "ValidationException",
             "1 validation error detected: Value null at 'functionName' failed to satisfy constraint: Member must "
@@ -127,12 +115,12 @@ def _function(streams: StreamPollers, name: Any) -> tuple[str, str]:
         )
     function = streams.runtime.function(name)
     if function is None:
-        raise _invalid("Function does not exist")
+        raise invalid("Function does not exist")
     qualifier = name.split(":")[7] if name.startswith("arn:") and name.count(":") >= 7 else None
     if not name.startswith("arn:") and ":" in name:
         qualifier = name.split(":")[-1]
     if qualifier not in (None, "$LATEST"):
-        raise _invalid("Function does not exist")  # the sandbox runs $LATEST only
+        raise invalid("Function does not exist")  # the sandbox runs $LATEST only
     return function.name, function.qualified_arn if qualifier else function.arn
 
 
@@ -144,7 +132,7 @@ async def _check_stream(streams: StreamPollers, arn: str) -> None:
             await (await streams.client("dynamodbstreams")).describe_stream(StreamArn=arn)
     except ClientError as exc:
         if exc.response.get("Error", {}).get("Code") == "ResourceNotFoundException":
-            raise _invalid(f"Stream not found: {arn}") from exc
+            raise invalid(f"Stream not found: {arn}") from exc
         raise
 
 
@@ -153,24 +141,24 @@ async def _create(streams: StreamPollers, body: dict[str, Any]) -> web.Response:
     destination = _destination(body)
     source = body.get("EventSourceArn")
     if not isinstance(source, str) or not source:
-        raise _invalid("Unrecognized event source.")
+        raise invalid("Unrecognized event source.")
     service = source.split(":")[2] if source.count(":") >= 5 else ""
     if service not in ("kinesis", "dynamodb") or "stream/" not in source:
-        raise _invalid("Unrecognized event source.")  # SQS, MQ, Kafka...: not run by the sandbox
+        raise invalid("Unrecognized event source.")  # SQS, MQ, Kafka...: not run by the sandbox
     position = body.get("StartingPosition")
     if position is None:
-        raise _invalid(
+        raise invalid(
             "1 validation error detected: Value null at 'startingPosition' failed to satisfy constraint: Member "
             "must not be null."
         )
     if service == "dynamodb" and position == "AT_TIMESTAMP":
-        raise _invalid(f"Unsupported starting position for arn type: {source}")
+        raise invalid(f"Unsupported starting position for arn type: {source}")
     _validate_values(body)
     name, function_arn = _function(streams, body.get("FunctionName"))
     await _check_stream(streams, source)
     for existing in streams.mappings.values():
         if existing.source_arn == source and existing.function_arn == function_arn:
-            raise MappingError(
+            raise LambdaApiError(
                 409,
                 "ResourceConflictException",
                 f'The event source arn (" {source} ") and function (" {name} ") provided mapping already exists. '
@@ -241,7 +229,7 @@ def _listing(streams: StreamPollers, query: Any) -> web.Response:
 
 async def answer(parts: Sequence[str], request: web.Request, streams: StreamPollers) -> web.Response | None:
     """The response to an event source mapping call, or None when the request is not one; raises
-    MappingError (LambdaApi answers it in AWS's error shape)."""
+    LambdaApiError (LambdaApi answers it in AWS's error shape)."""
     if len(parts) < 2 or parts[0] != "2015-03-31" or parts[1] != "event-source-mappings" or len(parts) > 3:
         return None
     method = request.method
@@ -256,7 +244,7 @@ async def answer(parts: Sequence[str], request: web.Request, streams: StreamPoll
         if method not in ("GET", "PUT", "DELETE"):
             return None
         if mapping is None:
-            raise MappingError(404, "ResourceNotFoundException", NOT_FOUND)
+            raise LambdaApiError(404, "ResourceNotFoundException", NOT_FOUND)
         if method == "GET":
             return web.json_response(mapping.to_api())
         if method == "PUT":
@@ -265,7 +253,7 @@ async def answer(parts: Sequence[str], request: web.Request, streams: StreamPoll
         await streams.remove(mapping)
         return web.json_response(answer, status=202)
     except lambda_reads.PageError as exc:
-        raise _invalid(str(exc)) from exc
+        raise invalid(str(exc)) from exc
 
 
 async def _body(request: web.Request) -> dict[str, Any]:
@@ -273,11 +261,11 @@ async def _body(request: web.Request) -> dict[str, Any]:
     try:
         body = json.loads(raw) if raw.strip() else {}
     except (ValueError, UnicodeDecodeError) as exc:
-        raise MappingError(
+        raise LambdaApiError(
             400, "InvalidRequestContentException", f"Could not parse request body into json: {exc}"
         ) from exc
     if not isinstance(body, dict):
-        raise MappingError(400, "InvalidRequestContentException", "the request body must be a JSON object")
+        raise LambdaApiError(400, "InvalidRequestContentException", "the request body must be a JSON object")
     timestamp = body.get("StartingPositionTimestamp")
     if isinstance(timestamp, str):  # an ISO 8601 date, as some SDKs send it
         try:

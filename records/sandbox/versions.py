@@ -30,22 +30,13 @@ from typing import Any, Protocol
 from aiohttp import web
 
 from records.sandbox import lambda_reads, qualifiers
+from records.sandbox.api_errors import LambdaApiError, validation_error, violation
 from records.sandbox.runtime import Function, Runtime
 
 NO_WEIGHTS = (
     "The lambdest-tui sandbox does not route by weight: an alias points at one version, so "
     "RoutingConfig.AdditionalVersionWeights must be empty."
 )
-
-
-class ApiError(Exception):
-    """An AWS error answer: LambdaApi turns it into its LambdaApiError."""
-
-    def __init__(self, status: int, error_type: str, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.error_type = error_type
-        self.message = message
 
 
 class LambdaApi(Protocol):
@@ -58,16 +49,11 @@ class LambdaApi(Protocol):
     async def _put_config(self, name: str, request: web.Request, replace: bool) -> web.Response: ...
 
 
-_error = ApiError
+_error = LambdaApiError
 
 
-def _validation(value: Any, member: str, constraint: str) -> ApiError:
-    shown = "null" if value is None else f"'{value}'"
-    return _error(
-        400,
-        "ValidationException",
-        f"1 validation error detected: Value {shown} at '{member}' failed to satisfy constraint: {constraint}",
-    )
+def _validation(value: Any, member: str, constraint: str) -> LambdaApiError:
+    return validation_error([violation(value, member, constraint)])
 
 
 async def _body(request: web.Request) -> dict[str, Any]:
