@@ -102,6 +102,14 @@ def pytest_configure(config: pytest.Config) -> None:
     worker = getattr(config, "workerinput", None)  # set in pytest-xdist's workers only
     if worker is not None and "lambdest_lock_folder" in worker:
         config.stash[_run_lock] = _RunLock(Path(worker["lambdest_lock_folder"]) / "lock")
+    if worker is not None:
+        # At its end pytest collects garbage 5 times (for exceptions raised in __del__, which a worker
+        # can only print to stderr): ~1 s each in a worker of this suite, and a worker still busy 5 s
+        # after it reported its results is sent a SIGINT by execnet (a KeyboardInterrupt traceback).
+        with contextlib.suppress(ImportError):
+            from _pytest.unraisableexception import gc_collect_iterations_key
+
+            config.stash[gc_collect_iterations_key] = 1
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
