@@ -43,9 +43,10 @@ def pytest_xdist_auto_num_workers(config: pytest.Config) -> int | None:
     PYTEST_XDIST_AUTO_NUM_WORKERS still decides when it is set."""
     if os.environ.get("PYTEST_XDIST_AUTO_NUM_WORKERS"):
         return None  # pytest-xdist's own hook reads it
-    workers = min(2 * len(os.sched_getaffinity(0)), 8)
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    workers = min(2 * cores, 8)
     named = {arg.split("::")[0] for arg in config.args}
-    if all((config.invocation_params.dir / name).is_file() for name in named):
+    if named and all((config.invocation_params.dir / name).is_file() for name in named):
         workers = min(workers, len(named) if len(named) > 1 else 0)
     return workers
 
