@@ -370,6 +370,7 @@ def test_text_format_and_usage(faulty: Sandbox, capsys: pytest.CaptureFixture[st
     assert exit_info.value.code == 2
 
 
+@pytest.mark.timing
 def test_one_function_under_three_seconds(faulty: Sandbox) -> None:
     import asyncio
 

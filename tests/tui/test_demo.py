@@ -5,7 +5,6 @@ flows appear, awaiting first, then filled in as their records arrive."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -14,25 +13,13 @@ import pytest
 from records.files import SessionWriter
 from records.invoke import generate_order
 from records.sandbox import Sandbox
-from records.store.rows import Flow
-from tests.tui.waiting import until
+from tests.tui.waiting import flow_of, flow_status, sources_live, until
 from tui.app import create_app
 from tui.commands.demo import demo_config
 
 
-@pytest.fixture
-def sandbox(monkeypatch: pytest.MonkeyPatch) -> Iterator[Sandbox]:
-    box = Sandbox()
-    box.start()
-    try:
-        for name, value in box.env.items():
-            monkeypatch.setenv(name, value)  # restored after the test; demo_config sets them too
-        yield box
-    finally:
-        box.stop()
-
-
 @pytest.mark.slow
+@pytest.mark.usefixtures("sandbox_env")
 async def test_demo_shows_live_order_flows(sandbox: Sandbox, tmp_path: Path) -> None:
     orders = iter([generate_order("good"), generate_order("declined")])
     sent: list[dict[str, Any]] = []
@@ -47,30 +34,16 @@ async def test_demo_shows_live_order_flows(sandbox: Sandbox, tmp_path: Path) -> 
         config.order_generator = next_order
         app = create_app(config)
         async with app.run_test(size=(150, 45)) as pilot:
-            await until(
-                pilot, lambda: all(s.state == "live" for s in app.session.statuses.values()), "sources live", 3000
-            )
+            await sources_live(pilot, app)
             assert set(app.session.statuses) == {"topic:order-notifications", "queue:order-failures"}
-
-            def flow_of(order_id: str) -> Flow | None:
-                for position in range(app.session.store.flow_count()):
-                    flow = app.session.store.flow(app.session.store.flows()[position])
-                    if flow is not None and flow.correlation_id == order_id:
-                        return flow
-                return None
-
-            def status_of(order_id: str) -> str | None:
-                flow = flow_of(order_id)
-                return flow.status if flow is not None else None
-
             await pilot.press("o")
             good = sent[0]["orderId"]
-            await until(pilot, lambda: status_of(good) is not None, "awaiting flow")
-            await until(pilot, lambda: status_of(good) == "completed", "good order completed", 3000)
+            await until(pilot, lambda: flow_status(app, good) is not None, "awaiting flow")
+            await until(pilot, lambda: flow_status(app, good) == "completed", "good order completed", 3000)
             await pilot.press("o")
             declined = sent[1]["orderId"]
-            await until(pilot, lambda: status_of(declined) == "failed", "declined order failed", 3000)
-            flow = flow_of(declined)
+            await until(pilot, lambda: flow_status(app, declined) == "failed", "declined order failed", 3000)
+            flow = flow_of(app, declined)
             assert flow is not None
             stage = flow.stages[-1]
             assert (stage.function_name, stage.condition, stage.attempts) == ("order", "RetriesExhausted", 3)
@@ -81,6 +54,7 @@ async def test_demo_shows_live_order_flows(sandbox: Sandbox, tmp_path: Path) -> 
 
 
 @pytest.mark.slow
+@pytest.mark.usefixtures("sandbox_env")
 async def test_an_order_sent_before_the_sources_are_live_still_ends_in_a_complete_flow(
     sandbox: Sandbox, tmp_path: Path
 ) -> None:
@@ -97,14 +71,6 @@ async def test_an_order_sent_before_the_sources_are_live_still_ends_in_a_complet
             assert "holding 1 test order until" in banner
             await until(pilot, lambda: not app.session.held, "released once live", 3000)
             assert all(s.state == "live" for s in app.session.statuses.values())
-
-            def status() -> str | None:
-                for position in range(app.session.store.flow_count()):
-                    flow = app.session.store.flow(app.session.store.flows()[position])
-                    if flow is not None and flow.correlation_id == order["orderId"]:
-                        return flow.status
-                return None
-
-            await until(pilot, lambda: status() == "completed", "the held order's flow completed", 3000)
+            await until(pilot, lambda: flow_status(app, order["orderId"]) == "completed", "the held order's flow", 3000)
             await app.stop_sources()
         await asyncio.to_thread(app.wait_sources_closed)

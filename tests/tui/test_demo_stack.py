@@ -13,7 +13,7 @@ import pytest
 from records.files import SessionWriter
 from records.sandbox import Sandbox
 from tests.integration.sandbox_helpers import TIME_FACTOR, write_stack
-from tests.tui.waiting import until
+from tests.tui.waiting import sources_live, until
 from tui.app import create_app
 from tui.commands.demo import demo_config, is_order_system
 
@@ -74,9 +74,7 @@ async def test_demo_with_a_stack_watches_its_bus_and_bucket_and_offers_no_order_
         assert config.order_function == "resize"
         app = create_app(config)
         async with app.run_test(size=(150, 45)) as pilot:
-            await until(
-                pilot, lambda: all(s.state == "live" for s in app.session.statuses.values()), "sources live", 3000
-            )
+            await sources_live(pilot, app)
             assert set(app.session.statuses) == {"topic:sent", "queue:unsent", "bus:results", "bucket:failed-records"}
             app.send("resize", {"id": "ok-1"})  # its success record goes to the bus
             app.send("resize", {"id": "bad-1", "fail": True})  # its failure record to the bucket

@@ -6,19 +6,13 @@ from pathlib import Path
 
 from textual.widgets import Input
 
-from records.sources.replay import ReplaySource
 from records.store.views import RecordFilter
-from tests.factories import FIXED_NOW, mixed_records, write_jsonl
-from tests.tui.waiting import until
-from tui.app import AppConfig, LambdestApp, create_app
+from tests.factories import mixed_records, write_jsonl
+from tests.tui.waiting import replay_app, until
 from tui.screens.dialogs import FilterDialog
 from tui.screens.main import MainScreen
 
 SIZE = (150, 45)
-
-
-def replay_app(path: Path) -> LambdestApp:
-    return create_app(AppConfig(sources=[ReplaySource([str(path)])], clock=lambda: FIXED_NOW))
 
 
 async def test_x_and_slash_filter_the_flows_table_too(tmp_path: Path) -> None:

@@ -5,20 +5,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from records.sources.replay import ReplaySource
-from tests.factories import FIXED_NOW, mixed_records, write_jsonl
-from tests.tui.waiting import until
-from tui.app import AppConfig, LambdestApp, create_app
+from tests.factories import mixed_records, write_jsonl
+from tests.tui.waiting import replay_app, until
 from tui.screens.detail import DetailScreen
 from tui.screens.main import MainScreen
 from tui.views import MARK
 from tui.widgets.payload_tree import PayloadTree
 
 SIZE = (150, 40)
-
-
-def replay_app(path: Path) -> LambdestApp:
-    return create_app(AppConfig(sources=[ReplaySource([str(path)])], clock=lambda: FIXED_NOW))
 
 
 async def test_every_tab_stop_is_visibly_focused(tmp_path: Path) -> None:

@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import Counter
-from collections.abc import Iterator
 from itertools import cycle
 from pathlib import Path
 
@@ -21,24 +20,12 @@ from records.files import SessionWriter
 from records.invoke import ORDER_KINDS, generate_order
 from records.sandbox import Sandbox
 from tests.integration.sandbox_helpers import TIME_FACTOR, write_stack
-from tests.tui.waiting import until
+from tests.tui.waiting import sources_live, until
 from tui.app import AppConfig, LambdestApp, create_app
 from tui.commands.demo import demo_config
 from tui.screens.health import HealthScreen
 
 PER_KIND = 2
-
-
-@pytest.fixture
-def sandbox(monkeypatch: pytest.MonkeyPatch) -> Iterator[Sandbox]:
-    box = Sandbox()
-    box.start()
-    try:
-        for name, value in box.env.items():
-            monkeypatch.setenv(name, value)
-        yield box
-    finally:
-        box.stop()
 
 
 def table_counts(app: LambdestApp) -> dict[str, dict[str, int]]:
@@ -88,6 +75,7 @@ async def read_now(pilot: Pilot[None], app: LambdestApp, box: Sandbox) -> Health
 
 
 @pytest.mark.slow
+@pytest.mark.usefixtures("sandbox_env")
 async def test_health_counts_equal_the_sandbox_and_the_records_table(sandbox: Sandbox, tmp_path: Path) -> None:
     kinds = cycle(ORDER_KINDS)
     with SessionWriter(tmp_path / "session.jsonl") as session:
@@ -95,7 +83,7 @@ async def test_health_counts_equal_the_sandbox_and_the_records_table(sandbox: Sa
         config.order_generator = lambda: generate_order(next(kinds))
         app = create_app(config)
         async with app.run_test(size=(160, 60)) as pilot:
-            await until(pilot, lambda: all(s.state == "live" for s in app.session.statuses.values()), "live", 3000)
+            await sources_live(pilot, app)
             for _ in range(PER_KIND * len(ORDER_KINDS)):
                 await pilot.press("o")
             assert await sandbox.await_idle(60)
@@ -161,7 +149,7 @@ async def test_a_stack_fault_shows_the_badge_and_the_doctors_sentence(tmp_path: 
         config.order_generator = lambda: {"n": 1}
         app = create_app(config)
         async with app.run_test(size=(160, 50)) as pilot:
-            await until(pilot, lambda: all(s.state == "live" for s in app.session.statuses.values()), "live", 3000)
+            await sources_live(pilot, app)
             badge = app.screen.query_one("#status-badge", Static)
             assert not badge.has_class("shown")
             await pilot.press("o", "o")

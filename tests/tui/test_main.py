@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 from textual.command import CommandList, CommandPalette
 
-from records.sources.replay import ReplaySource
 from records.store.views import RecordFilter
 from tests.factories import (
     FIXED_NOW,
@@ -21,8 +20,8 @@ from tests.factories import (
     seed_record,
     write_jsonl,
 )
-from tests.tui.waiting import until
-from tui.app import AppConfig, LambdestApp, create_app
+from tests.tui.waiting import replay_app, until
+from tui.app import AppConfig, create_app
 from tui.messages import SourceEvents
 from tui.screens.detail import DetailScreen
 from tui.screens.dialogs import FilterDialog
@@ -31,10 +30,6 @@ from tui.widgets.payload_tree import PayloadTree
 from tui.widgets.virtual_table import VirtualTable
 
 SIZE = (150, 45)
-
-
-def replay_app(path: Path) -> LambdestApp:
-    return create_app(AppConfig(sources=[ReplaySource([str(path)])], clock=lambda: FIXED_NOW))
 
 
 def line_text(table: VirtualTable, y: int) -> str:

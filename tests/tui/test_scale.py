@@ -32,6 +32,7 @@ def write_many(path: Path, count: int) -> int:
 
 
 @pytest.mark.slow
+@pytest.mark.timing
 async def test_keeps_up_with_100k_records(tmp_path: Path) -> None:
     path = tmp_path / "many.jsonl"
     assert write_many(path, RECORDS) == RECORDS

@@ -12,8 +12,7 @@ import pytest
 from records.files import SessionWriter
 from records.invoke import generate_order
 from records.sandbox import Sandbox
-from records.store.rows import Flow
-from tests.tui.waiting import until
+from tests.tui.waiting import flow_of, flow_status, sources_live, until
 from tui.app import create_app
 from tui.cli import build_parser
 from tui.commands.common import aws_options
@@ -42,27 +41,13 @@ async def test_watch_function_order_shows_complete_and_rolled_back_flows(sandbox
         config.order_generator = next_order
         app = create_app(config)
         async with app.run_test(size=(150, 45)) as pilot:
-            await until(
-                pilot, lambda: all(s.state == "live" for s in app.session.statuses.values()), "sources live", 3000
-            )
+            await sources_live(pilot, app)
             assert set(app.session.statuses) == {"topic:order-notifications", "queue:order-failures"}
-
-            def flow_of(order_id: str) -> Flow | None:
-                for position in range(app.session.store.flow_count()):
-                    flow = app.session.store.flow(app.session.store.flows()[position])
-                    if flow is not None and flow.correlation_id == order_id:
-                        return flow
-                return None
-
-            def status_of(order_id: str) -> str | None:
-                flow = flow_of(order_id)
-                return flow.status if flow is not None else None
-
             await pilot.press("o")
-            await until(pilot, lambda: status_of(sent[0]["orderId"]) == "completed", "good order completed", 3000)
+            await until(pilot, lambda: flow_status(app, sent[0]["orderId"]) == "completed", "good order", 3000)
             await pilot.press("o")
-            await until(pilot, lambda: status_of(sent[1]["orderId"]) == "rolled back", "order rolled back", 3000)
-            flow = flow_of(sent[1]["orderId"])
+            await until(pilot, lambda: flow_status(app, sent[1]["orderId"]) == "rolled back", "order rolled back", 3000)
+            flow = flow_of(app, sent[1]["orderId"])
             assert flow is not None and flow.functions[-1] == "rollback-order"
             await app.stop_sources()
         await asyncio.to_thread(app.wait_sources_closed)

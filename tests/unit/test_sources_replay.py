@@ -47,6 +47,7 @@ async def test_replay_of_a_session_file_gives_back_what_was_received(tmp_path: P
     assert messages[3].raw == "not json \x1b[31m"
 
 
+@pytest.mark.timing
 async def test_replay_speed_scales_the_original_gaps(tmp_path: Path) -> None:
     path = tmp_path / "timed.jsonl"
     session_file(path, [0, 1.0, 1.0])  # the bad line comes 57 s later; stop before it
