@@ -58,6 +58,7 @@ __all__ = [
 log = logging.getLogger(__name__)
 log.addHandler(logging.NullHandler())
 
+_SERVICES = ("sqs", "sns", "events", "s3", "cloudwatch", "iam", "kms")  # the clients the sandbox makes
 DUMMY_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
 
 
@@ -143,6 +144,7 @@ class Sandbox:
         self._thread: threading.Thread | None = None
         self._exit: contextlib.AsyncExitStack | None = None
         self._runtime: Runtime | None = None
+        self._aws: Any = None  # the aiobotocore session of its clients
         self._delivery: Delivery | None = None
         self._metrics: Metrics | None = None
         self._dead_letters: DeadLetters | None = None
@@ -248,6 +250,11 @@ class Sandbox:
         self._runtime = Runtime(
             self.stack, self._deliver, self.time_factor, self.concurrency, self._handlers, duplicates=self.duplicates
         )
+        # While moto starts (another process): load the AWS service models the clients need, so
+        # making the clients once moto is up takes less (the session's loader caches them).
+        self._aws = _session()
+        for service in _SERVICES:
+            await self._aws.get_service_model(service)
 
     async def _deliver(self, destination: str, record: dict[str, Any], function: Any) -> None:
         if self._delivery is not None:
@@ -260,10 +267,10 @@ class Sandbox:
         from records.sandbox.lambda_api import LambdaApi
 
         assert self._exit is not None and self._runtime is not None
-        session = _session()
+        session = self._aws
         config = AioConfig(retries={"max_attempts": 2, "mode": "standard"}, max_pool_connections=32)
         clients: dict[str, Any] = {}
-        for service in ("sqs", "sns", "events", "s3", "cloudwatch", "iam", "kms"):
+        for service in _SERVICES:
             clients[service] = await self._exit.enter_async_context(
                 session.create_client(
                     service,
