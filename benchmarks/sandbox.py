@@ -1,7 +1,7 @@
 """Benchmark of the local sandbox (run by hand: `.venv/bin/python benchmarks/sandbox.py`).
 
 Prints:
-  1. start to ready: `lambdest-tui sandbox` from spawn to its ready line (target < 3 s), and
+  1. start to ready: `lambdest-tui sandbox` from spawn to its ready line (target < 1.5 s), and
      `Sandbox().start()` in-process (what `demo` pays);
   2. happy orders per second with the default time factor: N good orders invoked at once
      (InvocationType Event) until the last update-inventory record reached a queue subscribed to
@@ -118,7 +118,7 @@ def main() -> None:
     ready = cli_start_to_ready(args.runs)
     print(
         f"start to ready (lambdest-tui sandbox, {args.runs} runs): median {statistics.median(ready):.2f} s, "
-        f"max {max(ready):.2f} s   target < 3 s"
+        f"max {max(ready):.2f} s   target < 1.5 s"
     )
     in_process = []
     for _ in range(args.runs):
