@@ -122,3 +122,18 @@ def metric(box: Sandbox, function: str, name: str, stat: str = "Sum") -> float:
     )
     values = result["MetricDataResults"][0]["Values"]
     return float(max(values) if stat == "Maximum" else sum(values))
+
+
+def bus_queue(aws: dict[str, Any], bus: str) -> str:
+    """A queue that gets every event with source `lambda` on `bus` (a rule and its target); its URL."""
+    url = aws["sqs"].create_queue(QueueName=f"{bus}-target")["QueueUrl"]
+    arn = aws["sqs"].get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    aws["events"].put_rule(Name=f"{bus}-all", EventBusName=bus, EventPattern=json.dumps({"source": ["lambda"]}))
+    aws["events"].put_targets(Rule=f"{bus}-all", EventBusName=bus, Targets=[{"Id": "q", "Arn": arn}])
+    return str(url)
+
+
+def invoke_event(aws: dict[str, Any], function: str, payload: Any) -> str:
+    """An asynchronous invoke through the sandbox's API; the request id."""
+    response = aws["lambda"].invoke(FunctionName=function, InvocationType="Event", Payload=json.dumps(payload))
+    return str(response["ResponseMetadata"]["RequestId"])

@@ -9,7 +9,6 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +17,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from records.sandbox import Sandbox
-from tests.integration.sandbox_helpers import TIME_FACTOR, clients, write_stack
+from tests.integration.sandbox_helpers import TIME_FACTOR, clients, invoke_event, metric, write_stack
 
 AWS_CLI = Path(sys.executable).with_name("aws")
 
@@ -106,11 +105,6 @@ def receive(sqs: Any, queue: str, count: int = 1, timeout: float = 10.0) -> list
     return found
 
 
-def invoke(aws: dict[str, Any], function: str, payload: dict[str, Any]) -> str:
-    response = aws["lambda"].invoke(FunctionName=function, InvocationType="Event", Payload=json.dumps(payload))
-    return str(response["ResponseMetadata"]["RequestId"])
-
-
 def test_retries_exhausted_sends_the_original_event_with_aws_attributes(box: Sandbox) -> None:
     aws = clients(box.endpoint_url)
     sent = '{"orderId":"ord-1",  "amount":12}'  # as some client wrote it
@@ -136,7 +130,7 @@ def test_retries_exhausted_sends_the_original_event_with_aws_attributes(box: San
 
 def test_an_sns_dead_letter_topic_carries_the_attributes_in_the_notification(box: Sandbox) -> None:
     aws = clients(box.endpoint_url)
-    request_id = invoke(aws, "ship", {"orderId": "ord-2"})
+    request_id = invoke_event(aws, "ship", {"orderId": "ord-2"})
     assert box.wait_idle(20)
     [message] = receive(aws["sqs"], "ship-dlq-inbox")
     notification = json.loads(message["Body"])
@@ -160,33 +154,9 @@ def test_get_function_configuration_shows_the_dead_letter_config(box: Sandbox) -
     assert "DeadLetterConfig" not in listed["plain"]  # AWS leaves it out when there is none
 
 
-def metric(box: Sandbox, function: str, name: str) -> float:
-    cloudwatch = boto3.client("cloudwatch", endpoint_url=box.endpoint_url, region_name=box.region)
-    now = datetime.now(UTC)
-    result = cloudwatch.get_metric_data(
-        MetricDataQueries=[
-            {
-                "Id": "m",
-                "MetricStat": {
-                    "Metric": {
-                        "Namespace": "AWS/Lambda",
-                        "MetricName": name,
-                        "Dimensions": [{"Name": "FunctionName", "Value": function}],
-                    },
-                    "Period": 60,
-                    "Stat": "Sum",
-                },
-            }
-        ],
-        StartTime=now - timedelta(hours=1),
-        EndTime=now + timedelta(minutes=1),
-    )
-    return float(sum(result["MetricDataResults"][0]["Values"]))
-
-
 def test_a_role_that_may_not_send_counts_dead_letter_errors(box: Sandbox) -> None:
     aws = clients(box.endpoint_url)
-    invoke(aws, "denied", {"orderId": "ord-3"})
+    invoke_event(aws, "denied", {"orderId": "ord-3"})
     assert box.wait_idle(20)
     assert metric(box, "denied", "DeadLetterErrors") == 1
     assert metric(box, "denied", "DestinationDeliveryFailures") == 0
@@ -298,7 +268,7 @@ def test_the_aws_cli_sets_the_dead_letter_config(box: Sandbox) -> None:
     )
     # a DLQ set through the API is used: the event goes there after its (zero) retries
     aws = clients(box.endpoint_url)
-    request_id = invoke(aws, "plain", {"orderId": "ord-4"})
+    request_id = invoke_event(aws, "plain", {"orderId": "ord-4"})
     assert box.wait_idle(20)
     [message] = receive(aws["sqs"], "spare-dlq")
     assert message["MessageAttributes"]["RequestID"]["StringValue"] == request_id
@@ -326,7 +296,7 @@ def test_tail_prints_a_dead_letter_line(box: Sandbox, tmp_path: Path) -> None:
     from tests.integration.sources_helpers import TailProcess
 
     aws = clients(box.endpoint_url)
-    request_id = invoke(aws, "pay", {"orderId": "ord-5"})
+    request_id = invoke_event(aws, "pay", {"orderId": "ord-5"})
     assert box.wait_idle(20)
     receive(aws["sqs"], "pay-failures")  # (read here: only the dead-letter queue is tailed)
     tail = TailProcess(
@@ -348,7 +318,7 @@ def test_tail_prints_a_dead_letter_line(box: Sandbox, tmp_path: Path) -> None:
 def test_doctor_names_the_dead_letter_errors(box: Sandbox, capsys: pytest.CaptureFixture[str]) -> None:
     from tui.cli import main
 
-    invoke(clients(box.endpoint_url), "denied", {"orderId": "ord-6"})
+    invoke_event(clients(box.endpoint_url), "denied", {"orderId": "ord-6"})
     assert box.wait_idle(20)
     capsys.readouterr()
     code = main(["doctor", "denied", "--format", "jsonl", "--endpoint-url", box.endpoint_url, "--region", box.region])
@@ -364,7 +334,7 @@ def test_a_throttled_event_goes_to_the_dead_letter_queue_at_once(box: Sandbox) -
     # ... without any retries" (developer guide). AWS does not document the attributes of an event
     # that never ran: the sandbox sends 429 and the TooManyRequestsException message.
     aws = clients(box.endpoint_url)
-    request_id = invoke(aws, "closed", {"orderId": "ord-7"})
+    request_id = invoke_event(aws, "closed", {"orderId": "ord-7"})
     assert box.wait_idle(20)
     [message] = receive(aws["sqs"], "closed-dlq")
     assert json.loads(message["Body"]) == {"orderId": "ord-7"}

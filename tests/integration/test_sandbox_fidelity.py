@@ -26,7 +26,15 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from records.sandbox import DeliveryFailure, Sandbox
-from tests.integration.sandbox_helpers import REGION, clients, mentions, receive_until, write_stack
+from tests.integration.sandbox_helpers import (
+    REGION,
+    bus_queue,
+    clients,
+    invoke_event,
+    mentions,
+    receive_until,
+    write_stack,
+)
 
 ACCOUNT = "123456789012"
 ARN = f"arn:aws:{{}}:{REGION}:{ACCOUNT}:{{}}"
@@ -358,25 +366,12 @@ def own(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Sandbox, lis
         box.stop()
 
 
-def bus_queue(aws: dict[str, Any], bus: str) -> str:
-    url = aws["sqs"].create_queue(QueueName=f"{bus}-everything")["QueueUrl"]
-    arn = aws["sqs"].get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    aws["events"].put_rule(Name=f"{bus}-lambda", EventBusName=bus, EventPattern=json.dumps({"source": ["lambda"]}))
-    aws["events"].put_targets(Rule=f"{bus}-lambda", EventBusName=bus, Targets=[{"Id": "q", "Arn": arn}])
-    return str(url)
-
-
-def invoke(aws: dict[str, Any], function: str, payload: Any) -> str:
-    response = aws["lambda"].invoke(FunctionName=function, InvocationType="Event", Payload=json.dumps(payload))
-    return str(response["ResponseMetadata"]["RequestId"])
-
-
 def test_eventbridge_events_are_shaped_as_aws_sends_them(own: tuple[Sandbox, list[DeliveryFailure]]) -> None:
     sandbox, _ = own
     aws = clients(sandbox.endpoint_url)
     url = bus_queue(aws, "results")
     # ~500 KB: above the old 256 KB EventBridge limit, within today's 1 MB; the payloads stay.
-    request_id = invoke(aws, "announce", {"pad": 500_000})
+    request_id = invoke_event(aws, "announce", {"pad": 500_000})
     event = json.loads(receive_until(aws["sqs"], url, mentions(request_id)))
     assert set(event) == {"version", "id", "detail-type", "source", "account", "time", "region", "resources", "detail"}
     assert (event["version"], event["source"], event["account"], event["region"]) == (
@@ -393,7 +388,7 @@ def test_eventbridge_events_are_shaped_as_aws_sends_them(own: tuple[Sandbox, lis
     assert len(record["responsePayload"]["pad"]) == 500_000
     assert len(json.dumps(record)) > 256 * 1024
 
-    failed_id = invoke(aws, "announce", {"fail": True})
+    failed_id = invoke_event(aws, "announce", {"fail": True})
     event = json.loads(receive_until(aws["sqs"], url, mentions(failed_id)))
     assert event["detail-type"] == "Lambda Function Invocation Result - Failure" and event["account"] == OWN_ACCOUNT
     assert event["detail"]["requestContext"]["condition"] == "RetriesExhausted"
@@ -406,8 +401,8 @@ def test_event_age_exceeded_comes_when_the_next_retry_could_not_start(
     aws = clients(sandbox.endpoint_url)
     url = aws["sqs"].get_queue_url(QueueName="aged")["QueueUrl"]
     started = datetime.now(UTC)
-    young = invoke(aws, "young", {"n": 1})  # age 60 s: the first back-off (60 s) already ends too late
-    older = invoke(aws, "older", {"n": 2})  # age 90 s: the retry after 60 s fits, the next (120 s) does not
+    young = invoke_event(aws, "young", {"n": 1})  # age 60 s: the first back-off (60 s) already ends too late
+    older = invoke_event(aws, "older", {"n": 2})  # age 90 s: the retry after 60 s fits, the next (120 s) does not
     records = {
         request_id: json.loads(receive_until(aws["sqs"], url, mentions(request_id))) for request_id in (young, older)
     }
@@ -439,8 +434,8 @@ def test_fifo_queues_and_topics_of_the_stack(own: tuple[Sandbox, list[DeliveryFa
     topic = aws["sns"].get_topic_attributes(TopicArn=OWN_ARN.format("sns", "in-order.fifo"))["Attributes"]
     assert topic["FifoTopic"] == "true"
     before = len(sandbox.stats().delivery_failures)
-    invoke(aws, "ordered", {})
-    invoke(aws, "ordered", {"fail": True})
+    invoke_event(aws, "ordered", {})
+    invoke_event(aws, "ordered", {"fail": True})
     assert sandbox.wait_idle(15)
     new = sandbox.stats().delivery_failures[before:]
     assert {(f.function, f.destination) for f in new} == {

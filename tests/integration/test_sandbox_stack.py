@@ -5,13 +5,20 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from records.decode import decode
 from records.sandbox import DeliveryFailure, Sandbox
-from tests.integration.sandbox_helpers import TIME_FACTOR, clients, mentions, receive_until, write_stack
+from tests.integration.sandbox_helpers import (
+    TIME_FACTOR,
+    bus_queue,
+    clients,
+    invoke_event,
+    mentions,
+    receive_until,
+    write_stack,
+)
 
 STACK = """
 [[functions]]
@@ -99,24 +106,11 @@ def custom(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Sandbox, 
         box.stop()
 
 
-def bus_queue(aws: dict[str, Any], bus: str) -> str:
-    url = aws["sqs"].create_queue(QueueName=f"{bus}-target")["QueueUrl"]
-    arn = aws["sqs"].get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    aws["events"].put_rule(Name=f"{bus}-all", EventBusName=bus, EventPattern=json.dumps({"source": ["lambda"]}))
-    aws["events"].put_targets(Rule=f"{bus}-all", EventBusName=bus, Targets=[{"Id": "q", "Arn": arn}])
-    return str(url)
-
-
-def invoke(aws: dict[str, Any], function: str, payload: Any) -> str:
-    response = aws["lambda"].invoke(FunctionName=function, InvocationType="Event", Payload=json.dumps(payload))
-    return str(response["ResponseMetadata"]["RequestId"])
-
-
 def test_eventbridge_records_and_timeouts(custom: tuple[Sandbox, list[DeliveryFailure]]) -> None:
     sandbox, _ = custom
     aws = clients(sandbox.endpoint_url)
     url = bus_queue(aws, "results")
-    ok_id = invoke(aws, "echo", {"hello": "world"})
+    ok_id = invoke_event(aws, "echo", {"hello": "world"})
     event = json.loads(receive_until(aws["sqs"], url, mentions(ok_id)))
     assert event["source"] == "lambda"
     assert event["detail-type"] == "Lambda Function Invocation Result - Success"
@@ -125,7 +119,7 @@ def test_eventbridge_records_and_timeouts(custom: tuple[Sandbox, list[DeliveryFa
     [decoded] = decode(json.dumps(event))
     assert decoded.ok and decoded.envelope == ("eventbridge",)
 
-    slow_id = invoke(aws, "slow", {})
+    slow_id = invoke_event(aws, "slow", {})
     event = json.loads(receive_until(aws["sqs"], url, mentions(slow_id)))
     assert event["detail-type"] == "Lambda Function Invocation Result - Failure"
     record = event["detail"]
@@ -141,7 +135,7 @@ def test_eventbridge_records_and_timeouts(custom: tuple[Sandbox, list[DeliveryFa
 def test_failure_records_go_to_s3_with_aws_key_layout(custom: tuple[Sandbox, list[DeliveryFailure]]) -> None:
     sandbox, _ = custom
     aws = clients(sandbox.endpoint_url)
-    request_id = invoke(aws, "echo", {"fail": True})
+    request_id = invoke_event(aws, "echo", {"fail": True})
     assert sandbox.wait_idle(15)
     objects = aws["s3"].list_objects_v2(Bucket="failed-records", Prefix="aws/lambda/async/echo/")["Contents"]
     bodies = [aws["s3"].get_object(Bucket="failed-records", Key=o["Key"])["Body"].read() for o in objects]
@@ -160,8 +154,8 @@ def test_undeliverable_records_are_counted_and_reported(custom: tuple[Sandbox, l
     sandbox, failures = custom
     aws = clients(sandbox.endpoint_url)
     before = len(sandbox.stats().delivery_failures)
-    invoke(aws, "to-fifo", {})
-    invoke(aws, "to-missing", {})
+    invoke_event(aws, "to-fifo", {})
+    invoke_event(aws, "to-missing", {})
     assert sandbox.wait_idle(15)
     new = sandbox.stats().delivery_failures[before:]
     reasons = {failure.function: failure.reason for failure in new}
@@ -212,7 +206,7 @@ async def test_follow_flow_diagnoses_a_fifo_destination(custom: tuple[Sandbox, l
 def test_a_record_too_large_for_sns_loses_its_payloads(custom: tuple[Sandbox, list[DeliveryFailure]]) -> None:
     sandbox, _ = custom
     aws = clients(sandbox.endpoint_url)
-    request_id = invoke(aws, "big", {"small": True})
+    request_id = invoke_event(aws, "big", {"small": True})
     url = aws["sqs"].get_queue_url(QueueName="big-inbox")["QueueUrl"]
     body = receive_until(aws["sqs"], url, mentions(request_id))
     record = json.loads(body)
@@ -234,7 +228,7 @@ def test_zero_reserved_concurrency(custom: tuple[Sandbox, list[DeliveryFailure]]
         aws["lambda"].invoke(FunctionName="throttled", Payload=b"{}")
     assert exc.value.response["Error"]["Code"] == "TooManyRequestsException"
     url = bus_queue(aws, "results")
-    request_id = invoke(aws, "throttled", {"n": 2})
+    request_id = invoke_event(aws, "throttled", {"n": 2})
     event = json.loads(receive_until(aws["sqs"], url, mentions(request_id)))
     record = event["detail"]
     assert record["requestContext"]["condition"] == "ZeroReservedConcurrency"
