@@ -82,12 +82,8 @@ def fail(event, context):
 @pytest.fixture(scope="module")
 def box(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
     stack = write_stack(tmp_path_factory.mktemp("dlq"), STACK, HANDLERS)
-    sandbox = Sandbox(stack, time_factor=TIME_FACTOR)
-    sandbox.start()
-    try:
+    with Sandbox(stack, time_factor=TIME_FACTOR) as sandbox:
         yield sandbox
-    finally:
-        sandbox.stop()
 
 
 def receive(sqs: Any, queue: str, count: int = 1, timeout: float = 10.0) -> list[dict[str, Any]]:

@@ -358,12 +358,8 @@ TIME_FACTOR = 0.02  # back-offs of 1.2 s and 2.4 s; MaximumEventAgeInSeconds 60 
 def own(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Sandbox, list[DeliveryFailure]]]:
     failures: list[DeliveryFailure] = []
     stack = write_stack(tmp_path_factory.mktemp("fidelity"), STACK, HANDLERS)
-    box = Sandbox(stack, time_factor=TIME_FACTOR, on_delivery_failure=failures.append)
-    box.start()
-    try:
+    with Sandbox(stack, time_factor=TIME_FACTOR, on_delivery_failure=failures.append) as box:
         yield box, failures
-    finally:
-        box.stop()
 
 
 def test_eventbridge_events_are_shaped_as_aws_sends_them(own: tuple[Sandbox, list[DeliveryFailure]]) -> None:

@@ -119,12 +119,8 @@ def self_invoker(event, context):
 
 @pytest.fixture(scope="module")
 def box(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
-    sandbox = Sandbox(write_stack(tmp_path_factory.mktemp("stack"), STACK, HANDLERS), time_factor=TIME_FACTOR)
-    sandbox.start()
-    try:
+    with Sandbox(write_stack(tmp_path_factory.mktemp("stack"), STACK, HANDLERS), time_factor=TIME_FACTOR) as sandbox:
         yield sandbox
-    finally:
-        sandbox.stop()
 
 
 @pytest.fixture(scope="module")

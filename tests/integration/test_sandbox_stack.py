@@ -98,12 +98,8 @@ def echo(event, context):
 def custom(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Sandbox, list[DeliveryFailure]]]:
     stack = write_stack(tmp_path_factory.mktemp("stack"), STACK, HANDLERS)
     failures: list[DeliveryFailure] = []
-    box = Sandbox(stack, time_factor=TIME_FACTOR, on_delivery_failure=failures.append)
-    box.start()
-    try:
+    with Sandbox(stack, time_factor=TIME_FACTOR, on_delivery_failure=failures.append) as box:
         yield box, failures
-    finally:
-        box.stop()
 
 
 def test_eventbridge_records_and_timeouts(custom: tuple[Sandbox, list[DeliveryFailure]]) -> None:

@@ -115,12 +115,8 @@ TRACE = re.compile(
 @pytest.fixture(scope="module")
 def box(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
     # time factor 1: a throttled event waits AWS's first back-off, 1 s, long enough for the slot to free
-    sandbox = Sandbox(write_stack(tmp_path_factory.mktemp("stack"), STACK, HANDLERS), time_factor=1.0)
-    sandbox.start()
-    try:
+    with Sandbox(write_stack(tmp_path_factory.mktemp("stack"), STACK, HANDLERS), time_factor=1.0) as sandbox:
         yield sandbox
-    finally:
-        sandbox.stop()
 
 
 def call(box: Sandbox, function: str, payload: Any, **extra: Any) -> tuple[Any, dict[str, Any]]:
