@@ -10,13 +10,13 @@ from typing import Any
 from textual.pilot import Pilot
 
 from tests.factories import FIXED_NOW, ListSource, mixed_records, order
+from tests.tui.snapshot_helpers import SIZE
 from tests.tui.waiting import until
 from tui.app import AppConfig, LambdestApp, create_app
 from tui.screens.detail import DetailScreen
 from tui.screens.dialogs import FilterDialog, OrderDialog
 from tui.screens.help import HelpScreen
 
-SIZE = (150, 42)
 RAWS = [json.dumps(document) for document in mixed_records(12)] + ['{"not": "a record"}']
 
 

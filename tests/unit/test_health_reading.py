@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 from records.doctor.health import Health, losses
-from tests.tui.test_health_snapshots import reading
+from tests.tui.snapshot_helpers import reading
 
 
 def test_a_reading_survives_json() -> None:
