@@ -126,8 +126,10 @@ class Sandbox:
             raise ValueError("duplicates must be between 0 and 1")
         self.duplicates = duplicates
         self.stack: Stack = load_stack(stack_path)
-        # Import the handlers now, so a broken stack fails before anything starts.
-        self._handlers = {spec.name: self.stack.load_handler(spec) for spec in self.stack.functions}
+        # Import the handlers now, so a broken stack fails before anything starts (they run in worker
+        # processes, which import them again by reference).
+        for spec in self.stack.functions:
+            self.stack.load_handler(spec)
         self.time_factor = time_factor
         self.host = host
         self.port = port
@@ -248,7 +250,7 @@ class Sandbox:
     async def _make_runtime(self) -> None:
         self._exit = contextlib.AsyncExitStack()
         self._runtime = Runtime(
-            self.stack, self._deliver, self.time_factor, self.concurrency, self._handlers, duplicates=self.duplicates
+            self.stack, self._deliver, self.time_factor, self.concurrency, duplicates=self.duplicates
         )
         # While moto starts (another process): load the AWS service models the clients need, so
         # making the clients once moto is up takes less (the session's loader caches them).

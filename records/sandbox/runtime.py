@@ -32,7 +32,6 @@ from typing import TYPE_CHECKING, Any
 
 from records.sandbox import qualifiers, recursion
 from records.sandbox.handler_process import Call, Environment, WorkerPool
-from records.sandbox.handler_worker import Handler
 from records.sandbox.stack import FunctionSpec, Stack
 
 if TYPE_CHECKING:
@@ -88,7 +87,6 @@ class EventInvokeConfig:
 class Function:
     spec: FunctionSpec
     arn: str  # unqualified
-    handler: Handler
     config: EventInvokeConfig | None = None
     recursive_loop: str | None = None  # set by PutFunctionRecursionConfig (recursion.py)
     dead_letter: str | None = None  # DeadLetterConfig.TargetArn (function_config.py, dead_letter.py)
@@ -214,13 +212,12 @@ class Runtime:
         deliver: Deliver,
         time_factor: float = DEFAULT_TIME_FACTOR,
         concurrency: int = 8,
-        handlers: dict[str, Handler] | None = None,
         duplicates: float = 0.0,
         rng: random.Random | None = None,
     ) -> None:
-        """`handlers`: handlers already imported (else they are imported here, so a broken stack fails
-        now); they run in worker processes, which import them by reference again. `duplicates`: the
-        probability (0-1) that an accepted event is delivered twice; `rng` draws it."""
+        """Handlers run in worker processes, which import them by reference (`Sandbox` imports them
+        once at construction, so a broken stack fails early). `duplicates`: the probability (0-1)
+        that an accepted event is delivered twice; `rng` draws it."""
         if not 0.0 <= duplicates <= 1.0:
             raise ValueError("duplicates must be between 0 and 1")
         self.stack = stack
@@ -233,19 +230,17 @@ class Runtime:
         self.dead_letter: DeadLetter | None = None  # dead_letter.py's sender, set by the sandbox
         self._deliver = deliver
         self.functions: dict[str, Function] = {}
+        self.pools: dict[str, WorkerPool] = {}
         for spec in stack.functions:
             config = None
             if spec.has_event_invoke_config:
                 config = EventInvokeConfig(
                     spec.maximum_retry_attempts, spec.maximum_event_age, spec.on_success, spec.on_failure
                 )
-            handler = handlers[spec.name] if handlers and spec.name in handlers else stack.load_handler(spec)
             self.functions[spec.name] = Function(
-                spec, stack.function_arn(spec.name), handler, config, dead_letter=spec.dead_letter
+                spec, stack.function_arn(spec.name), config, dead_letter=spec.dead_letter
             )
             qualifiers.set_up(self.functions[spec.name].published, spec, spec.versions, spec.aliases)
-        self.pools: dict[str, WorkerPool] = {}
-        for spec in stack.functions:
             reserved = spec.reserved_concurrency
             environment = Environment(spec.name, spec.handler, stack.base_dir, stack.region)
             self.pools[spec.name] = WorkerPool(environment, min(concurrency, reserved) if reserved else concurrency)

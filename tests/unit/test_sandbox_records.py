@@ -21,7 +21,7 @@ ARN = "arn:aws:lambda:us-east-1:123456789012:function:order"
 
 
 def function(config: EventInvokeConfig | None = None) -> Function:
-    return Function(FunctionSpec("order", "x:y"), ARN, lambda event, context: None, config)
+    return Function(FunctionSpec("order", "x:y"), ARN, config)
 
 
 @pytest.mark.parametrize(
@@ -157,7 +157,7 @@ def test_rollback_refunds_the_payment() -> None:
 
 def test_chain_unnests_records_innermost_first() -> None:
     inner = make_record(function(), PendingEvent("root", {"orderId": "o"}, 0.0, 1, Outcome({})), "Success")
-    outer_fn = Function(FunctionSpec("next", "x:y"), ARN.replace(":order", ":next"), lambda e, c: None)
+    outer_fn = Function(FunctionSpec("next", "x:y"), ARN.replace(":order", ":next"))
     outer = make_record(outer_fn, PendingEvent("child", inner, 0.0, 1, Outcome({})), "Success")
     record = decode(json.dumps(outer))[0].record
     assert isinstance(record, AsyncInvocationRecord)
