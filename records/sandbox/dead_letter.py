@@ -30,8 +30,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from botocore.exceptions import BotoCoreError, ClientError
-
+from records.sandbox.delivery import DeliveryError, failure_reason
 from records.sandbox.runtime import Function, PendingEvent, now_iso
 
 if TYPE_CHECKING:
@@ -99,7 +98,7 @@ class DeadLetterStats:
     failures: list[DeadLetterFailure] = field(default_factory=list)
 
 
-class DeadLetterError(Exception):
+class DeadLetterError(DeliveryError):
     pass
 
 
@@ -120,10 +119,7 @@ class DeadLetters:
         try:
             await self._send(function, target, message_of(event, condition))
         except Exception as exc:  # whatever it is, it is this message's failure, never the runtime's
-            reason = str(exc) if isinstance(exc, DeadLetterError | BotoCoreError) else f"{type(exc).__name__}: {exc}"
-            if isinstance(exc, ClientError):
-                error = exc.response.get("Error", {})
-                reason = f"{error.get('Code', 'Error')}: {error.get('Message', '')}".rstrip(": ")
+            reason = failure_reason(exc)
             self.stats.failures.append(DeadLetterFailure(now_iso(), function.name, target, reason))
             self.runtime.count(function, "DeadLetterErrors")
             log.warning("sandbox: event of %s not sent to its dead-letter queue %s: %s", function.name, target, reason)

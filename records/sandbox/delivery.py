@@ -7,7 +7,7 @@
   Lambda       an asynchronous invocation of the destination with the record as its event, in the
                chain of requests of the recorded event (recursion.py: a loop of destinations stops)
   S3           (on failure only) an object under aws/lambda/async/<function>/YYYY/MM/DD/ (an event
-               source mapping's failure record goes where its `key` says: streams.py)
+               source mapping's failure record goes under the prefix it gives: streams.py)
 
 A destination that cannot take the record (a missing queue, topic, bus, bucket or function, a FIFO
 queue or topic, S3 on success, a role that may not send there or may not use its KMS key) fails
@@ -89,16 +89,14 @@ class Delivery:
         self._on_failure = on_failure
 
     async def __call__(
-        self, destination: str, record: dict[str, Any], function: Function, key: str | None = None
+        self, destination: str, record: dict[str, Any], function: Function, prefix: str | None = None
     ) -> None:
-        """Deliver `record` of `function`; `key` is the S3 object key when not the async layout."""
+        """Deliver `record` of `function`; `prefix`: where an S3 object goes when not under the async
+        layout's aws/lambda/async/<function> (the date and a unique name follow it)."""
         try:
-            await self._deliver(destination, record, function, key)
+            await self._deliver(destination, record, function, prefix)
         except (DeliveryError, ClientError, BotoCoreError) as exc:
-            reason = str(exc)
-            if isinstance(exc, ClientError):
-                error = exc.response.get("Error", {})
-                reason = f"{error.get('Code', 'Error')}: {error.get('Message', '')}".rstrip(": ")
+            reason = failure_reason(exc)
             failure = DeliveryFailure(now_iso(), function.name, destination, reason)
             self.stats.failures.append(failure)
             if self.runtime is not None:
@@ -127,7 +125,7 @@ class Delivery:
         return True
 
     async def _deliver(
-        self, destination: str, record: dict[str, Any], function: Function, key: str | None = None
+        self, destination: str, record: dict[str, Any], function: Function, prefix: str | None = None
     ) -> None:
         parts = destination.split(":")
         if len(parts) < 6 or parts[0] != "arn":
@@ -177,12 +175,23 @@ class Delivery:
             if condition == "Success":
                 raise DeliveryError("S3 destinations only take failure records")
             bucket = resource.split("/")[0]
-            if key is None:
-                stamp = datetime.now(UTC)
-                key = f"aws/lambda/async/{function.name}/{stamp:%Y/%m/%d}/{stamp:%Y-%m-%dT%H.%M.%S}-{uuid.uuid4()}"
+            stamp = datetime.now(UTC)
+            folder = prefix if prefix is not None else f"aws/lambda/async/{function.name}"
+            key = f"{folder}/{stamp:%Y/%m/%d}/{stamp:%Y-%m-%dT%H.%M.%S}-{uuid.uuid4()}"
             await self.clients["s3"].put_object(Bucket=bucket, Key=key, Body=body.encode())
         else:
             raise DeliveryError(f"{service} is not a destination service")
+
+
+def failure_reason(exc: BaseException) -> str:
+    """Why a send failed, as the sandbox reports it: AWS's "Code: Message" for a ClientError, else
+    the exception's text (with its type when it is not one of ours or botocore's)."""
+    if isinstance(exc, ClientError):
+        error = exc.response.get("Error", {})
+        return f"{error.get('Code', 'Error')}: {error.get('Message', '')}".rstrip(": ")
+    if isinstance(exc, DeliveryError | BotoCoreError):
+        return str(exc)
+    return f"{type(exc).__name__}: {exc}"
 
 
 def fit(record: dict[str, Any], limit: int | None) -> dict[str, Any]:

@@ -454,14 +454,11 @@ class StreamPollers:
         if function is None or not destination:
             return
         record = failure_record(mapping, shard, items, condition, attempts, last, request_id)
-        key = None
         if destination.split(":")[2] == "s3":
             record["payload"] = json.dumps({"Records": [item.event for item in items]})
-            stamp = datetime.now(UTC)
-            key = f"aws/lambda/{mapping.uuid}/{shard}/{stamp:%Y/%m/%d}/{stamp:%Y-%m-%dT%H.%M.%S}-{uuid.uuid4()}"
         self.stats.failures += 1
-        if self.delivery is not None:
-            await self.delivery(destination, record, function, key=key)
+        if self.delivery is not None:  # to S3: aws/lambda/<mapping-uuid>/<shard-id>/YYYY/MM/DD/...
+            await self.delivery(destination, record, function, prefix=f"aws/lambda/{mapping.uuid}/{shard}")
 
 
 def failure_record(
